@@ -1,0 +1,10 @@
+"""`kb` command line: a thin shell over the `kb` and `search` libraries.
+
+Each module below registers its commands on the shared Typer app. Only the
+commands that run a flow (`build`, `schedule`) import Prefect, and lazily.
+"""
+
+from kb.cli import core as _core  # noqa: F401  (registers commands)
+from kb.cli.app import app
+
+__all__ = ["app"]

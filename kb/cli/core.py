@@ -1,0 +1,235 @@
+"""`kb build`, `kb search`, `kb show`, `kb status`, `kb docs`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
+from kb.errors import NotFoundError
+from kb.home import paths as home_paths
+from kb.store import Store
+
+
+class _RichReporter:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def stage(self, name: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        self.task = self.progress.add_task(name, total=max(total, 1))
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+
+@app.command()
+@user_errors
+def build(
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Ingest every PDF, HTML and text file under DIR (no manifest).")] = None,
+    sources: Annotated[Path | None, typer.Option("--sources", help="The sources manifest (default corpus/sources.toml).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-extract and re-index everything, changed or not.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes for extraction and tagging (default: all cores).")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="If another ingest is running, wait this many seconds for it.")] = 0.0,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Run the ingest flow (Prefect): fetch what changed, extract, tag, store and index it.
+
+    Ends with a summary: sources seen, documents and sections indexed, failures with reasons.
+    """
+    root = home_path(home)
+    from flows.settings import configure_prefect
+
+    configure_prefect(root)
+    t0 = time.perf_counter()
+    from flows import progress as flow_progress
+    from flows.ingest import ingest
+
+    import_s = time.perf_counter() - t0
+    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False, disable=json_out) as progress:
+        flow_progress.set_reporter(_RichReporter(progress))
+        try:
+            summary = ingest(home=str(root), sources=str(sources) if sources else None,
+                             corpus=str(corpus) if corpus else None, full=full, workers=workers,
+                             wait_seconds=wait)  # fmt: skip
+        finally:
+            flow_progress.set_reporter(None)
+    total_s = time.perf_counter() - t0
+    work_s = sum(summary["seconds"].values())
+    summary["seconds_total"] = round(total_s, 2)
+    summary["seconds_prefect"] = round(max(total_s - work_s, 0.0), 2)
+    summary["seconds_import"] = round(import_s, 2)
+    if json_out:
+        print_json(summary)
+        return
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    src, totals = summary["sources"], summary["totals"]
+    console.print(
+        f"[bold]Sources[/]: {src['seen']} seen, {src['new']} new, {src['changed']} changed, "
+        f"{src['unchanged']} unchanged, {src['removed']} removed, {src['failed']} failed"
+        + (f", {src['duplicate']} duplicate" if src.get("duplicate") else "")
+    )
+    console.print(
+        f"[bold]Knowledge base[/]: {totals['documents']} documents, {totals['sections']} sections, "
+        f"{totals['pages']} PDF pages; this run indexed {summary['indexed_sections']} sections"
+    )
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary["seconds"].items())
+    console.print(
+        f"[bold]Time[/]: {summary['seconds_total']:.1f}s in all; our work {stages}; "
+        f"Prefect start-up and overhead {summary['seconds_prefect']:.1f}s"
+    )
+    for f in summary["failures"]:
+        console.print(f"[red]failed[/] {escape(f['source'])} ({f['stage']}): {escape(f['reason'])}")
+
+
+@app.command("search")
+@user_errors
+def search_command(
+    query: Annotated[str, typer.Argument(help='Words, "exact phrases", field:value …')],
+    doctype: Annotated[str | None, typer.Option("--type", help="Only this document type, e.g. training_manual.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only sections in this language: en, ru, tk.")] = None,
+    year: Annotated[str | None, typer.Option("--year", help="Only documents of this year.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only sections tagged with this entity id, e.g. place.mary.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many sections to show.")] = 10,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Search the knowledge base by section: title, heading, pages and a highlighted snippet."""
+    from search.query import format_pages, search
+
+    results = search(query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, limit=limit)
+    if json_out:
+        print_json(results.as_dict())
+        return
+    if not results.hits:
+        console.print(f"No sections match [bold]{escape(query)}[/]. Try fewer words or another language.")
+        return
+    console.print(f"{results.total} sections match [bold]{escape(query)}[/]")
+    for n, hit in enumerate(results.hits, start=1):
+        where = ", ".join(x for x in (hit.heading, format_pages(hit.pages)) if x)
+        console.print(f"\n[bold cyan]{n}. {escape(hit.title)}[/]  [dim]{hit.doctype} · {hit.lang} · {hit.date or 'no date'}[/]")
+        if where:
+            console.print(f"   {escape(where)}")
+        console.print(f"   [dim]{hit.doc_id}#{hit.section_id} · {escape(hit.source)}[/]")
+        console.print("   " + _bold_marks(hit.snippet))
+
+
+def _bold_marks(snippet: str) -> str:
+    parts = escape(snippet).split("**")
+    return "".join(f"[bold yellow]{p}[/]" if i % 2 else p for i, p in enumerate(parts))
+
+
+def open_store(home: Path | None) -> Store:
+    paths = home_paths(home_path(home))
+    if not paths.store.exists():
+        raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
+    return Store(paths.store)
+
+
+@app.command()
+@user_errors
+def show(
+    doc_id: Annotated[str, typer.Argument(help="A document id (see `kb docs`), or DOC#SECTION.")],
+    section: Annotated[str | None, typer.Option("--section", help="Print this section's text.")] = None,
+    json_out: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """A document's metadata, tags and sections, or one section's text."""
+    if "#" in doc_id and section is None:
+        doc_id, section = doc_id.split("#", 1)
+    with open_store(home) as store:
+        doc = store.load_document(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document {doc_id!r}; `kb docs` lists them")
+        duplicates = [r.location for r in store.sources() if r.duplicate_of == doc.source.key]
+    if section is not None:
+        sec = doc.section(section)
+        if sec is None:
+            raise NotFoundError(f"document {doc_id!r} has no section {section!r}; `kb show {doc_id}` lists them")
+        if json_out:
+            print_json({"doc_id": doc.id, "title": doc.title, **_section_dict(sec, with_text=True)})
+            return
+        from search.query import format_pages
+
+        console.print(f"[bold]{escape(doc.title)}[/]")
+        console.print(f"[bold cyan]{escape(' / '.join(sec.heading_path) or '(untitled)')}[/]  {format_pages(sec.pages)}  [dim]{sec.lang}[/]")
+        console.print(escape(sec.text))
+        return
+    if json_out:
+        data = doc.to_dict()
+        data["sections"] = [_section_dict(s) for s in doc.sections]
+        data["duplicates"] = duplicates
+        print_json(data)
+        return
+    _print_document(doc, duplicates)
+
+
+def _section_dict(sec: Any, *, with_text: bool = False) -> dict[str, Any]:
+    data = {
+        "id": sec.id, "heading_path": sec.heading_path, "pages": sec.pages, "lang": sec.lang,
+        "number": sec.number, "kind": sec.kind, "chars": len(sec.text),
+        "tags": [{"kind": t.kind, "value": t.value, "text": t.text} for t in sec.tags],
+    }  # fmt: skip
+    if with_text:
+        data["text"] = sec.text
+    return data
+
+
+def _print_document(doc: Any, duplicates: list[str]) -> None:
+    from search.query import format_pages
+
+    console.print(f"[bold]{escape(doc.title)}[/]  [dim]{doc.id}[/]")
+    meta = Table.grid(padding=(0, 2))
+    meta.add_row("source", escape(doc.source.location))
+    meta.add_row("type", f"{doc.doctype} [dim]({escape(doc.doctype_reason)})[/]")
+    meta.add_row("language", f"{doc.lang} (contains: {', '.join(doc.languages) or doc.lang})")
+    meta.add_row("date", f"{doc.date or '-'} [dim]{escape(doc.date_text)}[/]")
+    if doc.page_count:
+        meta.add_row("pages", str(doc.page_count))
+    if duplicates:
+        meta.add_row("also at", escape(", ".join(duplicates)))
+    entities = sorted({t.value for s in doc.sections for t in s.tags if t.kind == "entity"} |
+                      {t.value for t in doc.tags if t.kind == "entity"})  # fmt: skip
+    if entities:
+        meta.add_row("entities", ", ".join(entities))
+    for t in doc.tags:
+        if t.kind == "fact":
+            meta.add_row(t.value, escape(t.label or t.text))
+    console.print(meta)
+    table = Table(title=f"{len(doc.sections)} sections", show_lines=False)
+    for col in ("id", "heading", "pages", "lang", "chars"):
+        table.add_column(col)
+    for s in doc.sections:
+        table.add_row(s.id, escape(" / ".join(s.heading_path) or "(untitled)"), format_pages(s.pages), s.lang, str(len(s.text)))
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def docs(json_out: JsonOption = False, home: HomeOption = None) -> None:
+    """List the documents in the knowledge base."""
+    with open_store(home) as store:
+        rows = store.documents()
+    if json_out:
+        print_json({"documents": rows})
+        return
+    table = Table(title=f"{len(rows)} documents")
+    for col in ("id", "title", "type", "lang", "date", "sections"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], escape(r["title"][:70]), r["doctype"], r["lang"], r["date"] or "-", str(r["sections"]))
+    console.print(table)

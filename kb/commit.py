@@ -1,0 +1,148 @@
+"""Commit one run's outcomes to the store in a single transaction, and say what changed.
+
+Removed sources lose their documents; a source that fails keeps its last good
+document (nothing is lost to a broken download); a source whose content equals
+another's is recorded as a duplicate of it and indexed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb.model import Document, SourceRef
+from kb.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
+from kb.store import SourceRecord, Store
+
+
+@dataclass
+class ChangeSet:
+    changed_docs: list[str] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)
+    sections: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
+    documents: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
+    failures: list[Failure] = field(default_factory=list)
+    digest: dict[str, Any] = field(default_factory=lambda: {"new": [], "updated": [], "removed": [], "legislation": []})
+
+
+def commit_outcomes(store: Store, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]) -> ChangeSet:
+    changes = ChangeSet()
+    counts = {"seen": len(seen), "new": 0, "changed": 0, "unchanged": 0, "removed": 0, "failed": 0, "duplicate": 0}
+    docs_by_key = {d.source.key: d for d in documents}
+    seen_keys = {r.key for r in seen}
+    with store.transaction() as db:
+        hashes_in_run: dict[str, str] = {}
+        for outcome in outcomes:
+            ref = outcome.ref
+            record = store.source(ref.key) or SourceRecord(key=ref.key, location=ref.location, kind=ref.kind)
+            record.location, record.site = ref.location, ref.site
+            fetched = outcome.fetched
+            if outcome.state == "failed":
+                counts["failed"] += 1
+                assert outcome.failure is not None
+                changes.failures.append(outcome.failure)
+                record.status = "failed" if not record.doc_id else "ok"
+                record.error, record.error_stage = outcome.failure.reason, outcome.failure.stage
+                store.put_source(record, db)
+                continue
+            if outcome.state == "missing":
+                record.missing_runs += 1
+                if ref.kind == "file" or record.missing_runs >= MISSING_RUNS_BEFORE_REMOVAL:
+                    _remove(store, db, record, changes)
+                    counts["removed"] += 1
+                else:
+                    store.put_source(record, db)
+                    counts["unchanged"] += 1
+                continue
+            assert fetched is not None
+            record.missing_runs = 0
+            record.error = record.error_stage = None
+            record.size, record.mtime_ns = fetched.size, fetched.mtime_ns
+            record.etag = fetched.etag or record.etag
+            record.last_modified = fetched.last_modified or record.last_modified
+            record.sha256 = fetched.sha256 or record.sha256
+            doc = docs_by_key.get(ref.key)
+            if doc is None:
+                counts["unchanged"] += 1
+                store.put_source(record, db)
+                continue
+            original = _duplicate_of(store, record, hashes_in_run)
+            if original is not None:
+                counts["duplicate"] += 1
+                if record.doc_id:
+                    _drop_document(store, db, record.doc_id, changes)
+                record.status, record.duplicate_of, record.doc_id = "duplicate", original, None
+                store.put_source(record, db)
+                continue
+            hashes_in_run[record.sha256 or ""] = ref.key
+            counts["new" if outcome.state == "new" else "changed"] += 1
+            _save(store, db, doc, changes)
+            record.doc_id, record.status, record.duplicate_of = doc.id, "ok", None
+            record.extractor = extractor_version(doc.format)
+            if outcome.extracted is not None:
+                record.block_hashes = outcome.extracted.block_hashes
+            store.put_source(record, db)
+        for record in store.sources():
+            if record.key not in seen_keys:
+                _remove(store, db, record, changes)
+                counts["removed"] += 1
+    changes.sources = counts
+    return changes
+
+
+def _duplicate_of(store: Store, record: SourceRecord, in_run: dict[str, str]) -> str | None:
+    if not record.sha256:
+        return None
+    if record.sha256 in in_run and in_run[record.sha256] != record.key:
+        return in_run[record.sha256]
+    row = store.db.execute(
+        "SELECT key FROM sources WHERE sha256 = ? AND key != ? AND status = 'ok' AND doc_id IS NOT NULL",
+        (record.sha256, record.key),
+    ).fetchone()
+    return row["key"] if row else None
+
+
+def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
+    old = store.load_document(doc.id)
+    store.save_document(doc, db)
+    changes.changed_docs.append(doc.id)
+    new_sections = {s.id: s for s in doc.sections}
+    if old is None:
+        changes.documents["added"] += 1
+        changes.sections["added"] += len(doc.sections)
+        changes.digest["new"].append({"id": doc.id, "title": doc.title, "doctype": doc.doctype})
+        return
+    changes.documents["updated"] += 1
+    old_sections = {s.id: s for s in old.sections}
+    added = [i for i in new_sections if i not in old_sections]
+    removed = [i for i in old_sections if i not in new_sections]
+    amended = [i for i in new_sections if i in old_sections and new_sections[i].text != old_sections[i].text]
+    changes.sections["added"] += len(added)
+    changes.sections["removed"] += len(removed)
+    changes.sections["updated"] += len(amended)
+    changes.digest["updated"].append({"id": doc.id, "title": doc.title, "doctype": doc.doctype})
+    if doc.doctype in ("legislation", "international_instrument"):
+        label = {s.id: (s.heading or s.id) for s in [*old.sections, *doc.sections]}
+        changes.digest["legislation"].append({
+            "id": doc.id, "title": doc.title,
+            "added": [label[i] for i in added], "removed": [label[i] for i in removed],
+            "amended": [label[i] for i in amended],
+        })  # fmt: skip
+
+
+def _drop_document(store: Store, db: Any, doc_id: str, changes: ChangeSet) -> None:
+    old = store.load_document(doc_id)
+    if old is None:
+        return
+    store.delete_document(doc_id, db)
+    changes.removed_docs.append(doc_id)
+    changes.documents["removed"] += 1
+    changes.sections["removed"] += len(old.sections)
+    changes.digest["removed"].append({"id": doc_id, "title": old.title})
+
+
+def _remove(store: Store, db: Any, record: SourceRecord, changes: ChangeSet) -> None:
+    if record.doc_id:
+        _drop_document(store, db, record.doc_id, changes)
+    store.delete_source(record.key, db)

@@ -1,0 +1,179 @@
+"""The one document model that flows through every stage of the pipeline.
+
+extract -> `Extracted` (pages, blocks, outline) -> segment -> `Document` made of
+`Section`s -> tag (adds `Tag`s, languages, type, dates) -> store -> index.
+Every stage takes and returns these plain dataclasses; nothing re-parses text an
+earlier stage already produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["heading", "paragraph", "list", "meta", "caption"]
+
+# Language codes used everywhere: ISO 639-1, plus "und" (undetermined).
+Lang = str
+
+
+@dataclass
+class Tag:
+    """A fact attached to a document or a section.
+
+    kind: "entity" (value = vocabulary id, e.g. "org.iom"), "date" (value = ISO
+    partial date "2009-11"), "period", "fact", "lang", "legal_ref", ...
+    text: the words in the source that produced the tag (evidence).
+    """
+
+    kind: str
+    value: str
+    label: str = ""
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Block:
+    """A run of text as extraction found it: a heading, a paragraph, a list item."""
+
+    text: str
+    kind: BlockKind = "paragraph"
+    level: int = 0  # heading level (1 = top); 0 for non-headings
+    page: int | None = None  # 1-based PDF page; None for web pages
+
+
+@dataclass
+class OutlineEntry:
+    """A PDF bookmark: title, depth (1 = top) and the 1-based page it points to."""
+
+    title: str
+    level: int
+    page: int | None
+
+
+@dataclass
+class SourceRef:
+    """Where a document comes from, with the manifest's hints."""
+
+    key: str  # stable identity: absolute path or URL
+    location: str  # what a user recognises: file name relative to the corpus, or URL
+    kind: Literal["file", "url"] = "file"
+    collection: str = ""
+    doctype_hint: str = ""
+    lang_hint: str = ""
+    title_hint: str = ""
+    site: str = ""  # pages of one site share boilerplate: host, or the collection
+
+
+@dataclass
+class Extracted:
+    """What an extractor produces from one source's bytes."""
+
+    source: SourceRef
+    format: Literal["pdf", "html", "text"]
+    title: str
+    blocks: list[Block]
+    outline: list[OutlineEntry] = field(default_factory=list)
+    page_count: int = 0
+    published: str = ""  # date text found in metadata / the page, as written
+    metadata: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # Fingerprints of the HTML blocks (before boilerplate removal), so that blocks
+    # repeated across pages of one site can be recognised on later runs too.
+    block_hashes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """The unit of retrieval: a titled span of a document with the pages it covers."""
+
+    id: str  # unique within its document, stable across runs for the same text layout
+    order: int
+    heading_path: list[str]
+    text: str
+    page_start: int | None = None
+    page_end: int | None = None
+    lang: Lang = "und"
+    number: str = ""  # "3.2", "5", "129-1" when the heading carries a number
+    kind: str = "section"  # section | article | preamble | module ...
+    tags: list[Tag] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return self.heading_path[-1] if self.heading_path else ""
+
+    @property
+    def pages(self) -> list[int]:
+        if self.page_start is None:
+            return []
+        end = self.page_end if self.page_end is not None else self.page_start
+        return list(range(self.page_start, end + 1))
+
+
+@dataclass
+class Document:
+    id: str
+    source: SourceRef
+    format: str
+    title: str
+    sections: list[Section]
+    doctype: str = "other"
+    doctype_reason: str = ""
+    lang: Lang = "und"
+    languages: list[Lang] = field(default_factory=list)
+    date: str = ""  # ISO partial date of publication: "2025", "2025-01", "2025-01-18"
+    date_text: str = ""  # the publication date as written
+    page_count: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[Tag] = field(default_factory=list)
+    content_hash: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        data = dict(data)
+        data["source"] = SourceRef(**data["source"])
+        data["tags"] = [Tag(**t) for t in data.get("tags", [])]
+        sections = []
+        for s in data.get("sections", []):
+            s = dict(s)
+            s["tags"] = [Tag(**t) for t in s.get("tags", [])]
+            sections.append(Section(**s))
+        data["sections"] = sections
+        return cls(**data)
+
+
+DOCTYPES: tuple[str, ...] = (
+    "newsletter",
+    "news",
+    "event_report",
+    "project_page",
+    "training_manual",
+    "legislation",
+    "action_plan",
+    "international_instrument",
+    "other",
+)
+
+DOCTYPE_LABELS: dict[str, str] = {
+    "newsletter": "Newsletter",
+    "news": "News item",
+    "event_report": "Event or training report",
+    "project_page": "Project page",
+    "training_manual": "Training manual",
+    "legislation": "Legislation",
+    "action_plan": "Action plan",
+    "international_instrument": "International instrument",
+    "other": "Other",
+}

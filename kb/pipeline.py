@@ -1,0 +1,211 @@
+"""The ingest pipeline's stages as plain functions over the document model.
+
+check (fetch + fingerprint) -> extract -> build (boilerplate, segment, tag) ->
+commit (store) -> index. `flows/ingest.py` runs these as Prefect tasks; tests
+and `document_from_path` call them directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.errors import SourceError
+from kb.extract import EXTRACTOR_VERSIONS, extract_bytes
+from kb.extract.boilerplate import remove_repeated, repeated_blocks
+from kb.fetch import Fetched, RetryableHTTPError, fetch_file, fetch_url, sha256
+from kb.model import Document, Extracted, SourceRef
+from kb.normalize import slugify
+from kb.segment import segment
+from kb.sources import source_format
+from kb.store import SourceRecord, Store
+
+# A web page answering 404/410 is removed only after this many runs in a row,
+# so one flaky night does not wipe it.
+MISSING_RUNS_BEFORE_REMOVAL = 2
+
+
+@dataclass
+class Failure:
+    source: str
+    stage: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "stage": self.stage, "reason": self.reason}
+
+
+@dataclass
+class Outcome:
+    """What happened to one source in this run."""
+
+    ref: SourceRef
+    state: str  # new | changed | unchanged | missing | failed
+    fetched: Fetched | None = None
+    extracted: Extracted | None = None
+    failure: Failure | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def needs_build(self) -> bool:
+        return self.extracted is not None
+
+
+def extractor_version(fmt: str) -> str:
+    return EXTRACTOR_VERSIONS.get(fmt, fmt)
+
+
+def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = False,
+                 allowed_hosts: set[str] | None = None, allow_private: set[str] | None = None) -> Outcome:  # fmt: skip
+    """Fetch with a fingerprint; decide whether the source needs extraction."""
+    started = time.perf_counter()
+    try:
+        if ref.kind == "url":
+            fetched = fetch_url(
+                ref,
+                etag=None if full or record is None else record.etag,
+                last_modified=None if full or record is None else record.last_modified,
+                known_sha=record.sha256 if record else None,
+                allowed_hosts=allowed_hosts,
+                allow_private=allow_private,
+            )
+        else:
+            stale = record is not None and record.extractor not in set(EXTRACTOR_VERSIONS.values())
+            fetched = fetch_file(
+                ref,
+                size=record.size if record else None,
+                mtime_ns=record.mtime_ns if record else None,
+                known_sha=record.sha256 if record and record.status == "ok" else None,
+                force=full or stale,
+            )
+    except SourceError as exc:
+        return Outcome(ref, "failed", failure=Failure(ref.location, exc.stage, exc.reason))
+    except RetryableHTTPError:
+        raise
+    except Exception as exc:
+        if _is_transport_error(exc):
+            raise
+        return Outcome(ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}"))
+    outcome = Outcome(ref, fetched.state, fetched=fetched)
+    outcome.seconds["fetch"] = time.perf_counter() - started
+    return outcome
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.TransportError)
+
+
+def extract_outcome(outcome: Outcome, *, full: bool = False) -> Outcome:
+    """Extract a new or changed source (or every fetched one with `full`)."""
+    fetched = outcome.fetched
+    if fetched is None or fetched.data is None or outcome.state in ("missing", "failed"):
+        return outcome
+    if outcome.state == "unchanged" and not full:
+        fetched.data = None
+        return outcome
+    started = time.perf_counter()
+    try:
+        outcome.extracted = extract_bytes(outcome.ref, fetched.data, fetched.content_type)
+    except SourceError as exc:
+        outcome.state = "failed"
+        outcome.failure = Failure(outcome.ref.location, exc.stage, exc.reason)
+    except RecursionError:
+        outcome.state = "failed"
+        outcome.failure = Failure(outcome.ref.location, "extract", "unreadable: the markup is nested too deeply")
+    except MemoryError:
+        outcome.state = "failed"
+        outcome.failure = Failure(outcome.ref.location, "extract", "too large to extract in memory")
+    except Exception as exc:
+        outcome.state = "failed"
+        outcome.failure = Failure(outcome.ref.location, "extract", f"extractor error: {type(exc).__name__}: {exc}")
+    outcome.seconds["extract"] = time.perf_counter() - started
+    fetched.data = None  # the bytes are not needed past extraction
+    return outcome
+
+
+def process_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = False, **fetch_options: Any) -> Outcome:
+    return extract_outcome(check_source(ref, record, full=full, **fetch_options), full=full)
+
+
+def extract_many(batch: list[Outcome], full: bool = False) -> list[Outcome]:
+    """A batch for one worker process (module-level so a process pool can pickle it)."""
+    return [extract_outcome(o, full=full) for o in batch]
+
+
+def build_many(items: list[tuple[Outcome, str]]) -> list[Document]:
+    """Segment and tag a batch of extracted sources, timing each (for a worker process)."""
+    out = []
+    for outcome, doc_id in items:
+        assert outcome.extracted is not None
+        started = time.perf_counter()
+        sha = outcome.fetched.sha256 if outcome.fetched else ""
+        out.append(document_from_extracted(outcome.extracted, doc_id, sha))
+        outcome.seconds["build"] = time.perf_counter() - started
+    return out
+
+
+def wanted_doc_id(ref: SourceRef) -> str:
+    if ref.kind == "url":
+        from urllib.parse import urlparse
+
+        parsed = urlparse(ref.key)
+        last = Path(parsed.path).stem or parsed.hostname or "page"
+        return slugify(last)
+    return slugify(Path(ref.key).stem)
+
+
+def clean_site_boilerplate(outcomes: list[Outcome], store: Store | None) -> None:
+    """Remove blocks repeated across each site's pages (this run's and earlier runs')."""
+    by_site: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        if o.extracted is not None and o.extracted.format == "html":
+            by_site[o.ref.site].append(o)
+    for site, pages in by_site.items():
+        keys = {o.ref.key for o in pages}
+        earlier = store.site_block_hashes(site, exclude=keys) if store is not None else []
+        repeated = repeated_blocks([o.extracted.block_hashes for o in pages if o.extracted] + earlier)
+        for o in pages:
+            assert o.extracted is not None
+            remove_repeated(o.extracted, repeated)
+
+
+def document_from_extracted(extracted: Extracted, doc_id: str, content_hash: str = "") -> Document:
+    """Segment and tag one extracted source."""
+    from kb.tagging.tagger import tag_document
+
+    doc = segment(extracted, doc_id)
+    doc.content_hash = content_hash
+    return tag_document(doc)
+
+
+def build_documents(outcomes: list[Outcome], store: Store | None) -> list[Document]:
+    """Boilerplate removal across each site's pages, then segmentation and tagging."""
+    clean_site_boilerplate(outcomes, store)
+    documents = []
+    for o in outcomes:
+        if o.extracted is None:
+            continue
+        started = time.perf_counter()
+        doc_id = store.doc_id_for(o.ref.key, wanted_doc_id(o.ref)) if store is not None else wanted_doc_id(o.ref)
+        documents.append(document_from_extracted(o.extracted, doc_id, o.fetched.sha256 if o.fetched else ""))
+        o.seconds["build"] = time.perf_counter() - started
+    return documents
+
+
+def document_from_path(path: Path) -> Document:
+    """Extract, segment and tag one file without a store (for `kb compare FILE …`)."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise SourceError("file not found", stage="fetch", source=str(path))
+    ref = SourceRef(key=str(path), location=path.name, site=path.parent.name)
+    data = path.read_bytes()
+    return document_from_extracted(extract_bytes(ref, data), slugify(path.stem), sha256(data))
+
+
+def detect_format(ref: SourceRef, data: bytes) -> str:
+    return source_format(ref, "", data[:1024])

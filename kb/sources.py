@@ -1,0 +1,157 @@
+"""The sources manifest (`sources.toml`) and discovery of what is there to ingest."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from kb.errors import ManifestError
+from kb.model import DOCTYPES, SourceRef
+
+SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One `[[source]]` table: a file, a folder, a web page, or a listing page of PDFs."""
+
+    path: Path | None = None
+    folder: Path | None = None
+    url: str = ""
+    listing: bool = False  # url is a page whose linked PDFs are followed (one level, same site)
+    collection: str = ""
+    doctype: str = ""
+    lang: str = ""
+    title: str = ""
+    site: str = ""
+    allow_hosts: tuple[str, ...] = ()
+
+
+def read_manifest(manifest: Path) -> list[ManifestEntry]:
+    """Parse a sources manifest; every problem names the file and the entry."""
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{manifest}: manifest not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{manifest}: not valid TOML: {exc}") from None
+    base = manifest.parent
+    entries = []
+    for number, raw in enumerate(data.get("source", []), start=1):
+        where = f"{manifest}: [[source]] #{number}"
+        kinds = [k for k in ("path", "folder", "url") if k in raw]
+        if len(kinds) != 1:
+            raise ManifestError(f"{where}: give exactly one of path, folder or url")
+        doctype = raw.get("doctype", "")
+        if doctype and doctype not in DOCTYPES:
+            raise ManifestError(f"{where}: unknown doctype {doctype!r} (one of {', '.join(DOCTYPES)})")
+        url = raw.get("url", "")
+        if url and urlparse(url).scheme not in ("http", "https"):
+            raise ManifestError(f"{where}: only http(s) URLs can be sources, not {url!r}")
+        entries.append(
+            ManifestEntry(
+                path=(base / raw["path"]).resolve() if "path" in raw else None,
+                folder=(base / raw["folder"]).resolve() if "folder" in raw else None,
+                url=url,
+                listing=bool(raw.get("listing", False)),
+                collection=raw.get("collection", ""),
+                doctype=doctype,
+                lang=raw.get("lang", ""),
+                title=raw.get("title", ""),
+                site=raw.get("site", ""),
+                allow_hosts=tuple(raw.get("allow_hosts", ())),
+            )
+        )
+    if not entries:
+        raise ManifestError(f"{manifest}: no [[source]] entries")
+    return entries
+
+
+def folder_manifest(folder: Path) -> list[ManifestEntry]:
+    """`kb build --corpus DIR`: every supported file under DIR, no hints."""
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise ManifestError(f"{folder}: not a folder")
+    return [ManifestEntry(folder=folder, collection=folder.name, site=folder.name)]
+
+
+def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[SourceRef]:
+    """Expand manifest entries into sources, one per file or URL, in a stable order.
+
+    A file listed twice (directly and through a folder) is kept once, with the
+    most specific entry's hints.
+    """
+    found: dict[str, SourceRef] = {}
+    for entry in entries:
+        if entry.url:
+            host = urlparse(entry.url).hostname or ""
+            found.setdefault(
+                entry.url,
+                SourceRef(
+                    key=entry.url,
+                    location=entry.url,
+                    kind="url",
+                    collection=entry.collection,
+                    doctype_hint=entry.doctype,
+                    lang_hint=entry.lang,
+                    title_hint=entry.title,
+                    site=entry.site or host,
+                ),
+            )
+            continue
+        if entry.path is not None:
+            files = [entry.path]
+        else:
+            assert entry.folder is not None
+            if not entry.folder.is_dir():
+                raise ManifestError(f"{entry.folder}: folder named in the manifest does not exist")
+            files = sorted(
+                p
+                for p in entry.folder.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(entry.folder).parts)
+            )
+        for file in files:
+            key = str(file)
+            ref = SourceRef(
+                key=key,
+                location=_relative(file, root),
+                kind="file",
+                collection=entry.collection,
+                doctype_hint=entry.doctype,
+                lang_hint=entry.lang,
+                title_hint=entry.title,
+                site=entry.site or entry.collection or file.parent.name,
+            )
+            # A direct `path` entry is more specific than a folder sweep.
+            if key not in found or entry.path is not None:
+                found[key] = ref
+    return list(found.values())
+
+
+def _relative(file: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(file.relative_to(root))
+        except ValueError:
+            pass
+    return str(file)
+
+
+def source_format(ref: SourceRef, content_type: str = "", head: bytes = b"") -> str:
+    """pdf | html | text, from the bytes first (a '.pdf' that is HTML is HTML), then the name."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    sniff = head[:512].lstrip().lower()
+    if sniff.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "html"
+    if "pdf" in content_type:
+        return "pdf"
+    if "html" in content_type:
+        return "html"
+    suffix = Path(urlparse(ref.key).path if ref.kind == "url" else ref.key).suffix.lower()
+    if ref.kind == "url" and not suffix:
+        return "html"
+    return SUPPORTED_SUFFIXES.get(suffix, "text")

@@ -1,0 +1,198 @@
+"""Building the Whoosh index from the store, and swapping it in atomically.
+
+Every build writes a new folder under `indexes/` and then points the `index`
+symlink at it with `os.replace`, so a search sees the old index or the new one,
+never a half-written one, and a killed build leaves the last good index in place.
+An incremental update copies the live index, applies the changes, and swaps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh.writing import IndexWriter
+
+from kb.home import HomePaths
+from kb.model import Document, Section
+from kb.store import Store
+from search.schema import SCHEMA_VERSION, TEXT_LANGS, build_schema
+
+INDEX_NAME = "sections"
+WRITER_LIMIT_MB = 256
+_REF = re.compile(r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b")
+_SUP = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
+
+
+def normalise_ref(ref: str) -> str:
+    m = re.match(r"^(\d+)([¹²³⁴⁵⁶⁷⁸⁹⁰]+)$", ref)
+    if m:
+        ref = f"{m.group(1)}-{m.group(2).translate(_SUP)}"
+    return ref.replace("–", "-").lower()
+
+
+def section_refs(doc: Document, section: Section) -> list[str]:
+    refs = {normalise_ref(r) for r in _REF.findall(section.text)}
+    refs |= {normalise_ref(r) for r in _REF.findall(" ".join(section.heading_path))}
+    if section.number:
+        refs.add(normalise_ref(section.number))
+    for tag in doc.tags:
+        if tag.kind == "fact" and tag.value == "project_id":
+            refs.add(str(tag.data.get("id", tag.text)).lower())
+    return sorted(refs)
+
+
+def section_fields(doc: Document, section: Section) -> dict[str, Any]:
+    lang = section.lang if section.lang in TEXT_LANGS else (doc.lang if doc.lang in TEXT_LANGS else "en")
+    heading = " / ".join(section.heading_path)
+    entity_ids = sorted({t.value for t in section.tags if t.kind == "entity"})
+    fields: dict[str, Any] = {
+        "key": f"{doc.id}#{section.id}",
+        "doc_id": doc.id,
+        "section_id": section.id,
+        f"body_{lang}": section.text,
+        "exact": section.text,
+        "title_exact": doc.title,
+        "heading_exact": heading,
+        "refs": ",".join(section_refs(doc, section)),
+        "doctype": doc.doctype,
+        "lang": section.lang,
+        "year": doc.date[:4] if doc.date else "",
+        "date": doc.date or "",
+        "tags": ",".join(entity_ids),
+        "order": section.order,
+        "data": {
+            "title": doc.title,
+            "heading_path": section.heading_path,
+            "pages": section.pages,
+            "source": doc.source.location,
+            "source_kind": doc.source.kind,
+            "doc_lang": doc.lang,
+            "number": section.number,
+            "kind": section.kind,
+            "text": section.text,
+        },
+    }
+    for text_lang in TEXT_LANGS:
+        fields[f"title_{text_lang}"] = doc.title
+        fields[f"heading_{text_lang}"] = heading
+    return fields
+
+
+@contextmanager
+def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def]
+    """A writer that is cancelled (lock released, nothing written) when the block fails."""
+    writer: IndexWriter = ix.writer(limitmb=WRITER_LIMIT_MB, procs=procs, multisegment=procs > 1)
+    try:
+        yield writer
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def live_index_dir(paths: HomePaths) -> Path | None:
+    link = paths.index_link
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def _new_dir(paths: HomePaths) -> Path:
+    paths.indexes.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for n in range(1000):
+        candidate = paths.indexes / f"{stamp}-{os.getpid()}-{n}"
+        if not candidate.exists():
+            candidate.mkdir()
+            return candidate
+    raise RuntimeError("cannot create a new index folder")
+
+
+def _swap(paths: HomePaths, new_dir: Path) -> None:
+    (new_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+    tmp_link = paths.root / f".index-{os.getpid()}.tmp"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(new_dir.relative_to(paths.root), tmp_link)
+    os.replace(tmp_link, paths.index_link)
+    _prune(paths, keep={new_dir})
+
+
+def _prune(paths: HomePaths, keep: set[Path]) -> None:
+    """Remove index folders that are neither live nor the newest previous one.
+
+    One previous folder stays for searchers that still have it open; open files
+    keep working on Linux even after deletion.
+    """
+    folders = sorted((p for p in paths.indexes.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    old = [p for p in folders if p not in keep]
+    for folder in old[:-1]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _add_documents(writer: IndexWriter, docs: Iterable[Document]) -> int:
+    count = 0
+    for doc in docs:
+        for section in doc.sections:
+            writer.add_document(**section_fields(doc, section))
+            count += 1
+    return count
+
+
+def build_index(paths: HomePaths, store: Store, *, procs: int = 1) -> int:
+    """Full rebuild into a new folder, then swap. Returns the number of sections indexed."""
+    new_dir = _new_dir(paths)
+    try:
+        ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
+        with _writer(ix, procs=procs) as writer:
+            count = _add_documents(writer, store.iter_documents())
+        ix.close()
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    _swap(paths, new_dir)
+    return count
+
+
+def update_index(paths: HomePaths, store: Store, changed: Iterable[str], removed: Iterable[str]) -> int:
+    """Apply changed and removed documents to a copy of the live index, then swap.
+
+    Falls back to a full build when there is no live index or its schema is older.
+    Returns the number of sections (re)indexed.
+    """
+    changed, removed = sorted(set(changed)), sorted(set(removed))
+    live = live_index_dir(paths)
+    if live is None or not _schema_current(live):
+        return build_index(paths, store)
+    if not changed and not removed:
+        return 0
+    new_dir = _new_dir(paths)
+    try:
+        shutil.copytree(live, new_dir, dirs_exist_ok=True)
+        for lock in new_dir.glob("*.lock"):
+            lock.unlink()
+        ix = windex.open_dir(str(new_dir), indexname=INDEX_NAME)
+        with _writer(ix) as writer:
+            for doc_id in [*changed, *removed]:
+                writer.delete_by_term("doc_id", doc_id)
+            docs = (d for d in (store.load_document(i) for i in changed) if d is not None)
+            count = _add_documents(writer, docs)
+        ix.close()
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    _swap(paths, new_dir)
+    return count
+
+
+def _schema_current(folder: Path) -> bool:
+    marker = folder / "SCHEMA_VERSION"
+    return marker.exists() and marker.read_text().strip() == SCHEMA_VERSION
