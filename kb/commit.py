@@ -20,22 +20,40 @@ class ChangeSet:
     changed_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
     sources: dict[str, int] = field(default_factory=dict)
-    sections: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
-    documents: dict[str, int] = field(default_factory=lambda: {"added": 0, "updated": 0, "removed": 0})
+    sections: dict[str, int] = field(
+        default_factory=lambda: {"added": 0, "updated": 0, "removed": 0}
+    )
+    documents: dict[str, int] = field(
+        default_factory=lambda: {"added": 0, "updated": 0, "removed": 0}
+    )
     failures: list[Failure] = field(default_factory=list)
-    digest: dict[str, Any] = field(default_factory=lambda: {"new": [], "updated": [], "removed": [], "legislation": []})
+    digest: dict[str, Any] = field(
+        default_factory=lambda: {"new": [], "updated": [], "removed": [], "legislation": []}
+    )
 
 
-def commit_outcomes(store: Store, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]) -> ChangeSet:
+def commit_outcomes(
+    store: Store, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]
+) -> ChangeSet:
     changes = ChangeSet()
-    counts = {"seen": len(seen), "new": 0, "changed": 0, "unchanged": 0, "removed": 0, "failed": 0, "duplicate": 0}
+    counts = {
+        "seen": len(seen),
+        "new": 0,
+        "changed": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": 0,
+        "duplicate": 0,
+    }
     docs_by_key = {d.source.key: d for d in documents}
     seen_keys = {r.key for r in seen}
     with store.transaction() as db:
         hashes_in_run: dict[str, str] = {}
         for outcome in outcomes:
             ref = outcome.ref
-            record = store.source(ref.key) or SourceRecord(key=ref.key, location=ref.location, kind=ref.kind)
+            record = store.source(ref.key) or SourceRecord(
+                key=ref.key, location=ref.location, kind=ref.kind
+            )
             record.location, record.site = ref.location, ref.site
             fetched = outcome.fetched
             if outcome.state == "failed":
@@ -117,7 +135,11 @@ def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
     old_sections = {s.id: s for s in old.sections}
     added = [i for i in new_sections if i not in old_sections]
     removed = [i for i in old_sections if i not in new_sections]
-    amended = [i for i in new_sections if i in old_sections and new_sections[i].text != old_sections[i].text]
+    amended = [
+        i
+        for i in new_sections
+        if i in old_sections and new_sections[i].text != old_sections[i].text
+    ]
     changes.sections["added"] += len(added)
     changes.sections["removed"] += len(removed)
     changes.sections["updated"] += len(amended)

@@ -53,7 +53,9 @@ def fetch_file(ref: SourceRef, *, size: int | None, mtime_ns: int | None, known_
     except FileNotFoundError:
         return Fetched(ref, "missing")
     except OSError as exc:
-        raise SourceError(f"cannot read file: {exc.strerror}", stage="fetch", source=ref.location) from None
+        raise SourceError(
+            f"cannot read file: {exc.strerror}", stage="fetch", source=ref.location
+        ) from None
     if not force and known_sha and st.st_size == size and st.st_mtime_ns == mtime_ns:
         return Fetched(ref, "unchanged", sha256=known_sha, size=size, mtime_ns=mtime_ns)
     if st.st_size > max_bytes:
@@ -64,9 +66,15 @@ def fetch_file(ref: SourceRef, *, size: int | None, mtime_ns: int | None, known_
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"cannot read file: {exc.strerror}", stage="fetch", source=ref.location) from None
+        raise SourceError(
+            f"cannot read file: {exc.strerror}", stage="fetch", source=ref.location
+        ) from None
     digest = sha256(data)
-    state = "new" if not known_sha else ("unchanged" if digest == known_sha and not force else "changed")
+    state = (
+        "new"
+        if not known_sha
+        else ("unchanged" if digest == known_sha and not force else "changed")
+    )
     return Fetched(ref, state, data=data, sha256=digest, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
@@ -85,13 +93,21 @@ def _is_private(host: str) -> bool:
 def check_url_allowed(url: str, allowed_hosts: set[str], *, allow_private: set[str]) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https"):
-        raise SourceError(f"refused: only http(s) URLs are fetched, not {parsed.scheme!r}", stage="fetch", source=url)
+        raise SourceError(
+            f"refused: only http(s) URLs are fetched, not {parsed.scheme!r}",
+            stage="fetch",
+            source=url,
+        )
     host = (parsed.hostname or "").lower()
     if host not in allowed_hosts:
-        raise SourceError(f"refused: host {host!r} is not named in the manifest", stage="fetch", source=url)
+        raise SourceError(
+            f"refused: host {host!r} is not named in the manifest", stage="fetch", source=url
+        )
     if host not in allow_private and _is_private(host):
         raise SourceError(
-            f"refused: {host!r} is a private or loopback address (allow it in the manifest)", stage="fetch", source=url
+            f"refused: {host!r} is a private or loopback address (allow it in the manifest)",
+            stage="fetch",
+            source=url,
         )
 
 
@@ -104,7 +120,9 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
     RetryableHTTPError for what a retry may fix (5xx, connection errors).
     """
     url = ref.key
-    allowed = allowed_hosts if allowed_hosts is not None else {(urlparse(url).hostname or "").lower()}
+    allowed = (
+        allowed_hosts if allowed_hosts is not None else {(urlparse(url).hostname or "").lower()}
+    )
     private_ok = allow_private if allow_private is not None else set()
     headers = {"User-Agent": USER_AGENT}
     if etag:
@@ -128,28 +146,40 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
                 if resp.status_code >= 500:
                     raise RetryableHTTPError(f"server error {resp.status_code}", url)
                 if resp.status_code >= 400:
-                    raise SourceError(f"HTTP {resp.status_code} from the server", stage="fetch", source=ref.location)
+                    raise SourceError(
+                        f"HTTP {resp.status_code} from the server",
+                        stage="fetch",
+                        source=ref.location,
+                    )
                 declared = int(resp.headers.get("content-length") or 0)
                 if declared > max_bytes:
-                    raise SourceError(f"response too large: {declared} bytes", stage="fetch", source=ref.location)
+                    raise SourceError(
+                        f"response too large: {declared} bytes", stage="fetch", source=ref.location
+                    )
                 chunks: list[bytes] = []
                 total = 0
                 for chunk in resp.iter_bytes():
                     total += len(chunk)
                     if total > max_bytes:
                         raise SourceError(
-                            f"response too large: over {max_bytes} bytes", stage="fetch", source=ref.location
+                            f"response too large: over {max_bytes} bytes",
+                            stage="fetch",
+                            source=ref.location,
                         )
                     chunks.append(chunk)
                 data = b"".join(chunks)
                 digest = sha256(data)
-                state = "new" if not known_sha else ("unchanged" if digest == known_sha else "changed")
+                state = (
+                    "new" if not known_sha else ("unchanged" if digest == known_sha else "changed")
+                )
                 return Fetched(
                     ref, state, data=data, sha256=digest, size=len(data),
                     etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"),
                     content_type=resp.headers.get("content-type", ""), status=resp.status_code,
                 )  # fmt: skip
-        raise SourceError(f"too many redirects (more than {MAX_REDIRECTS})", stage="fetch", source=ref.location)
+        raise SourceError(
+            f"too many redirects (more than {MAX_REDIRECTS})", stage="fetch", source=ref.location
+        )
     finally:
         if own:
             client.close()

@@ -14,11 +14,30 @@ NUMBER = r"\d+(?:[-–.]\d+)*[¹²³⁴⁵⁶⁷⁸⁹⁰]*[A-Za-z]?"
 
 _PATTERNS: list[tuple[str, int, re.Pattern[str]]] = [
     ("part", 1, re.compile(rf"^(?:part|раздел|bölüm)\s+([IVXLC]+|{NUMBER})\b[.:]?\s*(.*)$", re.I)),
-    ("chapter", 2, re.compile(rf"^(?:chapter|глава|bap)\s+([IVXLC]+|{NUMBER})\b[.:]?\s*(.*)$", re.I)),
+    (
+        "chapter",
+        2,
+        re.compile(rf"^(?:chapter|глава|bap)\s+([IVXLC]+|{NUMBER})\b[.:]?\s*(.*)$", re.I),
+    ),
     ("chapter", 2, re.compile(r"^([IVXLC]+)(?:-nji|-njy|-nji)?\s+bap\b[.:]?\s*(.*)$", re.I)),
     ("module", 2, re.compile(rf"^(?:module|модуль|modul)\s+({NUMBER})\b[.:]?\s*(.*)$", re.I)),
-    ("article", 3, re.compile(rf"^(?:article|art\.|статья|ст\.|section)\s+({NUMBER})\b[.:]?\s*(.*)$", re.I)),
-    ("article", 3, re.compile(rf"^({NUMBER})-(?:nji|njy|nju|njü|nä|njı)\s+madda\b[.:]?\s*(.*)$", re.I)),
+    (
+        "annex",
+        2,
+        re.compile(
+            rf"^(?:annex|appendix|приложение|goşundy)\s+({NUMBER}|[A-Z])\b[.:]?\s*(.*)$", re.I
+        ),
+    ),
+    (
+        "article",
+        3,
+        re.compile(rf"^(?:article|art\.|статья|ст\.|section)\s+({NUMBER})\b[.:]?\s*(.*)$", re.I),
+    ),
+    (
+        "article",
+        3,
+        re.compile(rf"^({NUMBER})-(?:nji|njy|nju|njü|nä|njı)\s+madda\b[.:]?\s*(.*)$", re.I),
+    ),
     ("article", 3, re.compile(rf"^(?:madda)\s+({NUMBER})\b[.:]?\s*(.*)$", re.I)),
 ]
 # "3.2 Indicators of labour exploitation": at least one dot, then a capitalised title.

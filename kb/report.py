@@ -14,13 +14,21 @@ def run_report_markdown(summary: dict[str, Any]) -> str:
         "",
         "| sources | seen | new | changed | unchanged | removed | failed | duplicate |",
         "|---|---|---|---|---|---|---|---|",
-        "| | " + " | ".join(str(src.get(k, 0)) for k in
-                           ("seen", "new", "changed", "unchanged", "removed", "failed", "duplicate")) + " |",  # fmt: skip
+        "| | "
+        + " | ".join(
+            str(src.get(k, 0))
+            for k in ("seen", "new", "changed", "unchanged", "removed", "failed", "duplicate")
+        )
+        + " |",  # fmt: skip
         "",
         "| | added | updated | removed |",
         "|---|---|---|---|",
-        "| documents | " + " | ".join(str(summary["documents"][k]) for k in ("added", "updated", "removed")) + " |",
-        "| sections | " + " | ".join(str(summary["sections"][k]) for k in ("added", "updated", "removed")) + " |",
+        "| documents | "
+        + " | ".join(str(summary["documents"][k]) for k in ("added", "updated", "removed"))
+        + " |",
+        "| sections | "
+        + " | ".join(str(summary["sections"][k]) for k in ("added", "updated", "removed"))
+        + " |",
         "",
         "## Time per stage (s)",
         "",

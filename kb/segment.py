@@ -71,7 +71,9 @@ def _key(text: str) -> str:
     return re.sub(r"\W+", " ", text.casefold()).strip()
 
 
-def _append(sections: list[Section], path: list[str], heading: Block | None, body: list[Block]) -> None:
+def _append(
+    sections: list[Section], path: list[str], heading: Block | None, body: list[Block]
+) -> None:
     pages = [b.page for b in ([heading] if heading else []) + body if b is not None and b.page]
     number, kind = "", "section"
     if heading is not None:
@@ -126,8 +128,14 @@ def _split_long(sections: list[Section]) -> list[Section]:
 def _part(section: Section, paragraphs: list[str], part: int) -> Section:
     path = list(section.heading_path) or ["Text"]
     path[-1] = f"{path[-1]} (part {part})"
-    return Section(id="", order=0, heading_path=path, text="\n\n".join(paragraphs),
-                   number=section.number, kind=section.kind)
+    return Section(
+        id="",
+        order=0,
+        heading_path=path,
+        text="\n\n".join(paragraphs),
+        number=section.number,
+        kind=section.kind,
+    )
 
 
 def _assign_ids(sections: list[Section]) -> None:
@@ -135,7 +143,13 @@ def _assign_ids(sections: list[Section]) -> None:
     seen: set[str] = set()
     for section in sections:
         if section.number:
-            prefix = {"article": "art", "chapter": "chp", "part": "part", "module": "mod"}.get(section.kind, "s")
+            prefix = {
+                "article": "art",
+                "chapter": "chp",
+                "part": "part",
+                "module": "mod",
+                "annex": "annex",
+            }.get(section.kind, "s")
             base = f"{prefix}-{slugify(section.number)}"
         elif section.heading_path:
             base = slugify(section.heading_path[-1], max_len=40)

@@ -46,7 +46,9 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
             raise ManifestError(f"{where}: give exactly one of path, folder or url")
         doctype = raw.get("doctype", "")
         if doctype and doctype not in DOCTYPES:
-            raise ManifestError(f"{where}: unknown doctype {doctype!r} (one of {', '.join(DOCTYPES)})")
+            raise ManifestError(
+                f"{where}: unknown doctype {doctype!r} (one of {', '.join(DOCTYPES)})"
+            )
         url = raw.get("url", "")
         if url and urlparse(url).scheme not in ("http", "https"):
             raise ManifestError(f"{where}: only http(s) URLs can be sources, not {url!r}")
@@ -110,7 +112,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
             files = sorted(
                 p
                 for p in entry.folder.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
                 and not any(part.startswith(".") for part in p.relative_to(entry.folder).parts)
             )
         for file in files:

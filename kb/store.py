@@ -111,14 +111,17 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
         )
 
     def close(self) -> None:
@@ -176,12 +179,18 @@ class Store:
         rows = self.db.execute(
             "SELECT key, block_hashes FROM sources WHERE site = ? AND status = 'ok'", (site,)
         )
-        return [json.loads(r["block_hashes"]) for r in rows if r["key"] not in exclude and r["block_hashes"] != "[]"]
+        return [
+            json.loads(r["block_hashes"])
+            for r in rows
+            if r["key"] not in exclude and r["block_hashes"] != "[]"
+        ]
 
     # -- documents -----------------------------------------------------------------
     def doc_id_for(self, source_key: str, wanted: str) -> str:
         """The source's existing id, else `wanted` made unique among documents."""
-        row = self.db.execute("SELECT doc_id FROM sources WHERE key = ? AND doc_id IS NOT NULL", (source_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT doc_id FROM sources WHERE key = ? AND doc_id IS NOT NULL", (source_key,)
+        ).fetchone()
         if row:
             return row["doc_id"]
         candidate, n = wanted, 2
@@ -218,7 +227,10 @@ class Store:
         ]
         con.executemany(
             "INSERT INTO tags(doc_id, section_id, kind, value, label, text, data) VALUES (?,?,?,?,?,?,?)",
-            [(d, sid, t.kind, t.value, t.label, t.text, json.dumps(t.data, ensure_ascii=False)) for d, sid, t in rows],
+            [
+                (d, sid, t.kind, t.value, t.label, t.text, json.dumps(t.data, ensure_ascii=False))
+                for d, sid, t in rows
+            ],
         )
 
     def delete_document(self, doc_id: str, db: sqlite3.Connection | None = None) -> None:
@@ -243,7 +255,8 @@ class Store:
         head = json.loads(row["data"])
         tags_by_section: dict[str | None, list[Tag]] = {}
         for t in self.db.execute(
-            "SELECT section_id, kind, value, label, text, data FROM tags WHERE doc_id = ? ORDER BY rowid", (doc_id,)
+            "SELECT section_id, kind, value, label, text, data FROM tags WHERE doc_id = ? ORDER BY rowid",
+            (doc_id,),
         ):
             tags_by_section.setdefault(t["section_id"], []).append(
                 Tag(t["kind"], t["value"], t["label"], t["text"], json.loads(t["data"]))
@@ -273,18 +286,24 @@ class Store:
             "documents": one("SELECT count(*) FROM documents").fetchone()[0],
             "sections": one("SELECT count(*) FROM sections").fetchone()[0],
             "sources": one("SELECT count(*) FROM sources").fetchone()[0],
-            "pages": sum(json.loads(r[0]).get("page_count", 0) for r in one("SELECT data FROM documents")),
+            "pages": sum(
+                json.loads(r[0]).get("page_count", 0) for r in one("SELECT data FROM documents")
+            ),
         }
 
     # -- artifacts (e.g. the legal structure tree) ------------------------------------
-    def save_artifact(self, doc_id: str, name: str, data: dict[str, Any], db: sqlite3.Connection | None = None) -> None:
+    def save_artifact(
+        self, doc_id: str, name: str, data: dict[str, Any], db: sqlite3.Connection | None = None
+    ) -> None:
         (db or self.db).execute(
             "INSERT OR REPLACE INTO artifacts(doc_id, name, data) VALUES (?,?,?)",
             (doc_id, name, json.dumps(data, ensure_ascii=False)),
         )
 
     def load_artifact(self, doc_id: str, name: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT data FROM artifacts WHERE doc_id = ? AND name = ?", (doc_id, name)).fetchone()
+        row = self.db.execute(
+            "SELECT data FROM artifacts WHERE doc_id = ? AND name = ?", (doc_id, name)
+        ).fetchone()
         return json.loads(row["data"]) if row else None
 
     # -- runs ----------------------------------------------------------------------
@@ -308,7 +327,10 @@ class Store:
         out = []
         for r in self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)):
             failures = [
-                dict(f) for f in self.db.execute("SELECT source, stage, reason FROM failures WHERE run_id = ?", (r["id"],))
+                dict(f)
+                for f in self.db.execute(
+                    "SELECT source, stage, reason FROM failures WHERE run_id = ?", (r["id"],)
+                )
             ]
             out.append({"id": r["id"], "started": r["started"], "finished": r["finished"],
                         "state": r["state"], **json.loads(r["stats"]), "failures": failures})  # fmt: skip

@@ -42,3 +42,14 @@ def make_pdf(path: Path, pages: list[list[str]], *, outline: list[tuple[str, int
             pdf.cell(0, 5, f"Page {number}")
     pdf.output(str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus built once per session (library functions, no Prefect). Read-only!"""
+    from kb.runner import run_ingest
+
+    home = tmp_path_factory.mktemp("corpus-home")
+    changes = run_ingest(home, sources=CORPUS / "sources.toml")
+    assert not changes.failures, changes.failures
+    return home

@@ -41,19 +41,26 @@ def test_blocks_repeated_across_site_pages_are_removed() -> None:
     for p in pages:
         remove_repeated(p, repeated)
         text = " ".join(b.text for b in p.blocks)
-        assert "Hotline" not in text and "Горячую" not in text and "the migration agency" not in text
+        assert (
+            "Hotline" not in text and "Горячую" not in text and "the migration agency" not in text
+        )
         assert "Unique text number" in text
 
 
 def test_declared_windows_1251_is_honoured() -> None:
-    html = page("<h1>Горячая линия</h1><p>Жертвам торговли людьми помогают.</p>", charset="windows-1251")
+    html = page(
+        "<h1>Горячая линия</h1><p>Жертвам торговли людьми помогают.</p>", charset="windows-1251"
+    )
     ex = extract_html(ref("ru.html"), html.encode("cp1251"))
     assert ex.title == "Горячая линия"
     assert any("Жертвам торговли людьми" in b.text for b in ex.blocks)
 
 
 def test_wrong_declared_charset_falls_back_to_detection() -> None:
-    html = page("<h1>Горячая линия</h1><p>Жертвам торговли людьми помогают в Ашхабаде.</p>", charset="windows-1251")
+    html = page(
+        "<h1>Горячая линия</h1><p>Жертвам торговли людьми помогают в Ашхабаде.</p>",
+        charset="windows-1251",
+    )
     ex = extract_html(ref("ru.html"), html.encode("utf-8"))
     assert any("торговли людьми" in b.text for b in ex.blocks)
     assert any("does not match" in w for w in ex.warnings)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import make_pdf
+
 from kb.errors import SourceError
 from kb.extract.pdf import extract_pdf
 from kb.model import SourceRef
@@ -38,11 +38,14 @@ def test_outline_sections_keep_their_pages(tmp_path: Path) -> None:
 
 
 def test_cyrillic_and_turkmen_letters_survive(tmp_path: Path) -> None:
-    pdf = make_pdf(tmp_path / "t.pdf", [
-        ["Статья 1. Основные понятия"],
-        ["Adam söwdasyna garşy göreş, ýaşlar, ženaýat."],
-        ["Последняя страница."],
-    ])
+    pdf = make_pdf(
+        tmp_path / "t.pdf",
+        [
+            ["Статья 1. Основные понятия"],
+            ["Adam söwdasyna garşy göreş, ýaşlar, ženaýat."],
+            ["Последняя страница."],
+        ],
+    )
     ex = extract_pdf(ref(pdf), pdf.read_bytes())
     text = " ".join(b.text for b in ex.blocks)
     assert "Основные понятия" in text and "söwdasyna garşy" in text and "ženaýat" in text

@@ -25,5 +25,10 @@ def test_html_headings_build_paths() -> None:
         Block("Day two", "heading", 2), Block("Second day text."),
     ]  # fmt: skip
     doc = segment(Extracted(SourceRef("k", "k"), "html", "Report", blocks), "d")
-    assert [s.heading_path for s in doc.sections] == [[], ["Day one"], ["Day one", "Session A"], ["Day two"]]
+    assert [s.heading_path for s in doc.sections] == [
+        [],
+        ["Day one"],
+        ["Day one", "Session A"],
+        ["Day two"],
+    ]
     assert [s.id for s in doc.sections] == ["intro", "day-one", "session-a", "day-two"]

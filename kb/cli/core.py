@@ -35,11 +35,29 @@ class _RichReporter:
 @app.command()
 @user_errors
 def build(
-    corpus: Annotated[Path | None, typer.Option("--corpus", help="Ingest every PDF, HTML and text file under DIR (no manifest).")] = None,
-    sources: Annotated[Path | None, typer.Option("--sources", help="The sources manifest (default corpus/sources.toml).")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-extract and re-index everything, changed or not.")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes for extraction and tagging (default: all cores).")] = None,
-    wait: Annotated[float, typer.Option("--wait", help="If another ingest is running, wait this many seconds for it.")] = 0.0,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus", help="Ingest every PDF, HTML and text file under DIR (no manifest)."
+        ),
+    ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option("--sources", help="The sources manifest (default corpus/sources.toml)."),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-extract and re-index everything, changed or not.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Processes for extraction and tagging (default: all cores)."
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="If another ingest is running, wait this many seconds for it."),
+    ] = 0.0,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -56,7 +74,12 @@ def build(
     from flows.ingest import ingest
 
     import_s = time.perf_counter() - t0
-    columns = (TextColumn("{task.description:>16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:>16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False, disable=json_out) as progress:
         flow_progress.set_reporter(_RichReporter(progress))
         try:
@@ -100,10 +123,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @user_errors
 def search_command(
     query: Annotated[str, typer.Argument(help='Words, "exact phrases", field:value …')],
-    doctype: Annotated[str | None, typer.Option("--type", help="Only this document type, e.g. training_manual.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only sections in this language: en, ru, tk.")] = None,
+    doctype: Annotated[
+        str | None, typer.Option("--type", help="Only this document type, e.g. training_manual.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only sections in this language: en, ru, tk.")
+    ] = None,
     year: Annotated[str | None, typer.Option("--year", help="Only documents of this year.")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only sections tagged with this entity id, e.g. place.mary.")] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option("--tag", help="Only sections tagged with this entity id, e.g. place.mary."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many sections to show.")] = 10,
     json_out: JsonOption = False,
     home: HomeOption = None,
@@ -111,17 +141,23 @@ def search_command(
     """Search the knowledge base by section: title, heading, pages and a highlighted snippet."""
     from search.query import format_pages, search
 
-    results = search(query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, limit=limit)
+    results = search(
+        query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, limit=limit
+    )
     if json_out:
         print_json(results.as_dict())
         return
     if not results.hits:
-        console.print(f"No sections match [bold]{escape(query)}[/]. Try fewer words or another language.")
+        console.print(
+            f"No sections match [bold]{escape(query)}[/]. Try fewer words or another language."
+        )
         return
     console.print(f"{results.total} sections match [bold]{escape(query)}[/]")
     for n, hit in enumerate(results.hits, start=1):
         where = ", ".join(x for x in (hit.heading, format_pages(hit.pages)) if x)
-        console.print(f"\n[bold cyan]{n}. {escape(hit.title)}[/]  [dim]{hit.doctype} · {hit.lang} · {hit.date or 'no date'}[/]")
+        console.print(
+            f"\n[bold cyan]{n}. {escape(hit.title)}[/]  [dim]{hit.doctype} · {hit.lang} · {hit.date or 'no date'}[/]"
+        )
         if where:
             console.print(f"   {escape(where)}")
         console.print(f"   [dim]{hit.doc_id}#{hit.section_id} · {escape(hit.source)}[/]")
@@ -144,7 +180,9 @@ def open_store(home: Path | None) -> Store:
 @user_errors
 def show(
     doc_id: Annotated[str, typer.Argument(help="A document id (see `kb docs`), or DOC#SECTION.")],
-    section: Annotated[str | None, typer.Option("--section", help="Print this section's text.")] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Print this section's text.")
+    ] = None,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -159,14 +197,18 @@ def show(
     if section is not None:
         sec = doc.section(section)
         if sec is None:
-            raise NotFoundError(f"document {doc_id!r} has no section {section!r}; `kb show {doc_id}` lists them")
+            raise NotFoundError(
+                f"document {doc_id!r} has no section {section!r}; `kb show {doc_id}` lists them"
+            )
         if json_out:
             print_json({"doc_id": doc.id, "title": doc.title, **_section_dict(sec, with_text=True)})
             return
         from search.query import format_pages
 
         console.print(f"[bold]{escape(doc.title)}[/]")
-        console.print(f"[bold cyan]{escape(' / '.join(sec.heading_path) or '(untitled)')}[/]  {format_pages(sec.pages)}  [dim]{sec.lang}[/]")
+        console.print(
+            f"[bold cyan]{escape(' / '.join(sec.heading_path) or '(untitled)')}[/]  {format_pages(sec.pages)}  [dim]{sec.lang}[/]"
+        )
         console.print(escape(sec.text))
         return
     if json_out:
@@ -214,7 +256,13 @@ def _print_document(doc: Any, duplicates: list[str]) -> None:
     for col in ("id", "heading", "pages", "lang", "chars"):
         table.add_column(col)
     for s in doc.sections:
-        table.add_row(s.id, escape(" / ".join(s.heading_path) or "(untitled)"), format_pages(s.pages), s.lang, str(len(s.text)))
+        table.add_row(
+            s.id,
+            escape(" / ".join(s.heading_path) or "(untitled)"),
+            format_pages(s.pages),
+            s.lang,
+            str(len(s.text)),
+        )
     console.print(table)
 
 
@@ -231,5 +279,12 @@ def docs(json_out: JsonOption = False, home: HomeOption = None) -> None:
     for col in ("id", "title", "type", "lang", "date", "sections"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], escape(r["title"][:70]), r["doctype"], r["lang"], r["date"] or "-", str(r["sections"]))
+        table.add_row(
+            r["id"],
+            escape(r["title"][:70]),
+            r["doctype"],
+            r["lang"],
+            r["date"] or "-",
+            str(r["sections"]),
+        )
     console.print(table)

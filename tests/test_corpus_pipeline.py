@@ -1,0 +1,130 @@
+"""What a user checks on the bundled corpus, through extraction, tagging, store, index and search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kb.cli import app
+from kb.store import Store
+from search.query import search
+
+runner = CliRunner()
+
+
+def test_labour_exploitation_query_finds_the_manual_section_with_its_pages(
+    corpus_home: Path,
+) -> None:
+    results = search("indicators of labour exploitation", home=corpus_home)
+    top = results.hits[0]
+    assert (top.doc_id, top.section_id) == ("training-manual-victim-identification", "s-3-2")
+    assert top.heading_path[-1] == "3.2 Indicators of labour exploitation"
+    assert top.pages == [15, 16]
+    assert top.doctype == "training_manual"
+    assert "**" in top.snippet
+
+
+def test_russian_page_is_russian_and_found_with_another_word_form(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        doc = store.load_document("ru-hotline-campaign")
+    assert doc is not None and doc.lang == "ru"
+    assert all(s.lang == "ru" for s in doc.sections)
+    # The page says "жертвам/жертв торговли людьми"; the query uses the nominative singular.
+    hits = search("жертва торговли", home=corpus_home, lang="ru").hits
+    assert any(h.doc_id == "ru-hotline-campaign" for h in hits)
+
+
+def test_windows_1251_page_text_is_decoded(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        doc = store.load_document("ru-hotline-campaign")
+    assert doc is not None
+    assert "торговли людьми" in doc.text and "Ð" not in doc.text
+
+
+def test_site_boilerplate_is_in_no_indexed_section(corpus_home: Path) -> None:
+    banner = [
+        "Позвоните на Горячую Линию",
+        "Do you plan to travel abroad",
+        "the migration agency",
+        "Site map",
+    ]
+    with Store(corpus_home / "kb.sqlite") as store:
+        web_docs = [d for d in store.iter_documents() if d.format == "html"]
+        assert len(web_docs) >= 6
+        for doc in web_docs:
+            for section in doc.sections:
+                for phrase in banner:
+                    assert phrase not in section.text, (doc.id, section.id, phrase)
+    assert search('"Позвоните на Горячую Линию"', home=corpus_home).total == 0
+
+
+def test_pdf_running_headers_and_page_numbers_are_gone(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        manual = store.load_document("training-manual-victim-identification")
+    assert manual is not None and manual.page_count >= 30
+    section = manual.section("s-3-2")
+    assert section is not None
+    assert "Page 15" not in section.text and "IOM Turkmenistan ·" not in section.text
+
+
+def test_every_source_became_a_document_with_sections(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        counts = store.counts()
+        docs = store.documents()
+    assert counts["documents"] == 14 and counts["sections"] > 100
+    assert all(d["sections"] > 0 for d in docs)
+
+
+def test_turkmen_page_is_tagged_tk(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        doc = store.load_document("tk-habarlar-2024")
+    assert doc is not None and doc.lang == "tk"
+
+
+def test_cli_search_json_shape(corpus_home: Path) -> None:
+    result = runner.invoke(app, ["search", "indicators of labour exploitation", "--json", "--limit", "3",
+                                 "--home", str(corpus_home)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"query", "total", "hits"} <= data.keys()
+    hit = data["hits"][0]
+    expected = {
+        "doc_id",
+        "section_id",
+        "title",
+        "heading",
+        "pages",
+        "lang",
+        "doctype",
+        "date",
+        "score",
+        "snippet",
+        "source",
+    }
+    assert expected <= hit.keys()
+    assert hit["source"] == "manuals/training-manual-victim-identification.pdf"
+    assert hit["pages"] == [15, 16]
+
+
+def test_cli_show_document_and_section(corpus_home: Path) -> None:
+    result = runner.invoke(
+        app, ["show", "training-manual-victim-identification", "--json", "--home", str(corpus_home)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["doctype"] == "training_manual"
+    assert any(s["id"] == "s-3-2" and s["pages"] == [15, 16] for s in data["sections"])
+    one = runner.invoke(
+        app, ["show", "training-manual-victim-identification#s-3-2", "--home", str(corpus_home)]
+    )
+    assert one.exit_code == 0 and "Indicators of labour exploitation" in one.output
+
+
+def test_cli_errors_are_one_line_not_tracebacks(corpus_home: Path, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["show", "no-such-doc", "--home", str(corpus_home)])
+    assert missing.exit_code == 1 and "no document 'no-such-doc'" in missing.output
+    assert "Traceback" not in missing.output
+    empty_home = runner.invoke(app, ["search", "hotline", "--home", str(tmp_path / "empty")])
+    assert empty_home.exit_code == 1 and "run `kb build` first" in empty_home.output
