@@ -19,7 +19,7 @@ def run_report_markdown(summary: dict[str, Any]) -> str:
             str(src.get(k, 0))
             for k in ("seen", "new", "changed", "unchanged", "removed", "failed", "duplicate")
         )
-        + " |",  # fmt: skip
+        + " |",
         "",
         "| | added | updated | removed |",
         "|---|---|---|---|",
