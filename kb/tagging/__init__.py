@@ -1,0 +1,1 @@
+"""Tagging stage: language, document type, dates, entities and facts."""
