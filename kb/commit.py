@@ -3,10 +3,17 @@
 Removed sources lose their documents; a source that fails keeps its last good
 document (nothing is lost to a broken download); a source whose content equals
 another's is recorded as a duplicate of it and indexed once.
+
+The documents a commit changes are also written, in the same transaction, to a
+journal of changes the index has not seen yet. The index update clears it after
+its swap; a run killed in between leaves the journal for the next run, which
+re-indexes those documents, so the index never stays behind the store.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +98,8 @@ def commit_outcomes(
                 if record.doc_id:
                     _drop_document(store, db, record.doc_id, changes)
                 record.status, record.duplicate_of, record.doc_id = "duplicate", original, None
+                # Extracted with today's code like any other source, so not stale next run.
+                record.extractor = extractor_version(doc.format)
                 store.put_source(record, db)
                 continue
             hashes_in_run[record.sha256 or ""] = ref.key
@@ -105,8 +114,39 @@ def commit_outcomes(
             if record.key not in seen_keys:
                 _remove(store, db, record, changes)
                 counts["removed"] += 1
+        _journal_for_index(db, changes.changed_docs, changes.removed_docs)
     changes.sources = counts
     return changes
+
+
+_PENDING_KEY = "index_pending"
+
+
+def _journal_for_index(db: sqlite3.Connection, changed: list[str], removed: list[str]) -> None:
+    if not changed and not removed:
+        return
+    old_changed, old_removed = _read_pending(db)
+    pending = {"changed": sorted(old_changed | set(changed)), "removed": sorted(old_removed | set(removed))}
+    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_PENDING_KEY, json.dumps(pending)))
+
+
+def _read_pending(db: sqlite3.Connection) -> tuple[set[str], set[str]]:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (_PENDING_KEY,)).fetchone()
+    if row is None:
+        return set(), set()
+    pending = json.loads(row[0])
+    return set(pending.get("changed", [])), set(pending.get("removed", []))
+
+
+def pending_index_changes(store: Store) -> tuple[list[str], list[str]]:
+    """Document ids committed to the store but not yet in the live index: (changed, removed)."""
+    changed, removed = _read_pending(store.db)
+    return sorted(changed), sorted(removed)
+
+
+def clear_pending_index_changes(store: Store) -> None:
+    """Call after the index swap: the live index now reflects every committed change."""
+    store.db.execute("DELETE FROM meta WHERE key = ?", (_PENDING_KEY,))
 
 
 def _duplicate_of(store: Store, record: SourceRecord, in_run: dict[str, str]) -> str | None:
@@ -121,9 +161,14 @@ def _duplicate_of(store: Store, record: SourceRecord, in_run: dict[str, str]) ->
     return row["key"] if row else None
 
 
+LEGAL_DOCTYPES = ("legislation", "international_instrument")
+
+
 def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
     old = store.load_document(doc.id)
     store.save_document(doc, db)
+    if doc.doctype in LEGAL_DOCTYPES:
+        _save_structure(store, db, doc)
     changes.changed_docs.append(doc.id)
     new_sections = {s.id: s for s in doc.sections}
     if old is None:
@@ -144,13 +189,25 @@ def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
     changes.sections["removed"] += len(removed)
     changes.sections["updated"] += len(amended)
     changes.digest["updated"].append({"id": doc.id, "title": doc.title, "doctype": doc.doctype})
-    if doc.doctype in ("legislation", "international_instrument"):
+    if doc.doctype in LEGAL_DOCTYPES:
         label = {s.id: (s.heading or s.id) for s in [*old.sections, *doc.sections]}
         changes.digest["legislation"].append({
             "id": doc.id, "title": doc.title,
             "added": [label[i] for i in added], "removed": [label[i] for i in removed],
             "amended": [label[i] for i in amended],
         })  # fmt: skip
+
+
+def _save_structure(store: Store, db: Any, doc: Document) -> None:
+    """Keep the law's article tree, so results cite "Article 5(2)(b)" and compare needs no re-parse."""
+    from kb.legal.structure import parse_structure, structure_to_dict
+
+    try:
+        tree = parse_structure(doc)
+    except Exception as exc:  # noqa: BLE001 - a law we cannot structure is still searchable
+        doc.warnings.append(f"legal structure not parsed: {exc}")
+        return
+    store.save_artifact(doc.id, "structure", structure_to_dict(tree), db)
 
 
 def _drop_document(store: Store, db: Any, doc_id: str, changes: ChangeSet) -> None:

@@ -128,3 +128,23 @@ def test_cli_errors_are_one_line_not_tracebacks(corpus_home: Path, tmp_path: Pat
     assert "Traceback" not in missing.output
     empty_home = runner.invoke(app, ["search", "hotline", "--home", str(tmp_path / "empty")])
     assert empty_home.exit_code == 1 and "run `kb build` first" in empty_home.output
+
+
+def test_law_structure_is_stored_and_shown(corpus_home: Path) -> None:
+    with Store(corpus_home / "kb.sqlite") as store:
+        saved = store.load_artifact("law-ctip-2016-en", "structure")
+    assert saved is not None
+    result = runner.invoke(
+        app, ["show", "law-ctip-2016-en", "--structure", "--json", "--home", str(corpus_home)]
+    )
+    assert result.exit_code == 0, result.output
+    tree = json.loads(result.output)["structure"]
+    ids = []
+
+    def walk(unit: dict) -> None:
+        ids.append(unit["id"])
+        for child in unit.get("children", []):
+            walk(child)
+
+    walk(tree)
+    assert "chp_1__art_1__para_1__point_a" in ids

@@ -5,6 +5,8 @@ commands that run a flow (`build`, `schedule`) import Prefect, and lazily.
 """
 
 from kb.cli import core as _core  # noqa: F401  (registers commands)
+from kb.cli import legal as _legal  # noqa: F401
+from kb.cli import web as _web  # noqa: F401
 from kb.cli.app import app
 
 __all__ = ["app"]

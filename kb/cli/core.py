@@ -183,10 +183,14 @@ def show(
     section: Annotated[
         str | None, typer.Option("--section", help="Print this section's text.")
     ] = None,
+    structure: Annotated[
+        bool,
+        typer.Option("--structure", help="For a law: its chapters, articles, parts and points."),
+    ] = False,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """A document's metadata, tags and sections, or one section's text."""
+    """A document's metadata, tags and sections, or one section's text, or a law's structure."""
     if "#" in doc_id and section is None:
         doc_id, section = doc_id.split("#", 1)
     with open_store(home) as store:
@@ -194,6 +198,10 @@ def show(
         if doc is None:
             raise NotFoundError(f"no document {doc_id!r}; `kb docs` lists them")
         duplicates = [r.location for r in store.sources() if r.duplicate_of == doc.source.key]
+        saved_tree = store.load_artifact(doc_id, "structure") if structure else None
+    if structure:
+        _print_structure(doc, saved_tree, json_out)
+        return
     if section is not None:
         sec = doc.section(section)
         if sec is None:
@@ -218,6 +226,16 @@ def show(
         print_json(data)
         return
     _print_document(doc, duplicates)
+
+
+def _print_structure(doc: Any, saved: dict[str, Any] | None, json_out: bool) -> None:
+    from kb.legal.structure import parse_structure, render_structure, structure_from_dict, structure_to_dict
+
+    tree = structure_from_dict(saved) if saved else parse_structure(doc)
+    if json_out:
+        print_json({"doc_id": doc.id, "title": doc.title, "structure": structure_to_dict(tree)})
+    else:
+        console.print(render_structure(tree))
 
 
 def _section_dict(sec: Any, *, with_text: bool = False) -> dict[str, Any]:

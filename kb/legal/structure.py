@@ -1,0 +1,906 @@
+"""The structure of a law or an international instrument: parts, chapters, articles, points.
+
+`parse_structure` reads a `Document` (its sections' headings, text and pages);
+`parse_text` reads plain text or Markdown. Both give a tree of `LegalUnit`s whose ids
+follow Akoma Ntoso's eId style (`chp_2__art_5__para_1__point_b`), so that a provision
+can be cited, looked up, compared with another edition and checked against the
+international definition of trafficking.
+
+The parser works line by line. A line opens a unit when it starts like one
+("Article 5.", "Статья 5.", "5-nji madda", "(2)", "б)", "1°") *and* the numbering fits
+(the first item of a list, or a later item than its previous sibling) *and* the line
+before it ended a sentence; otherwise it continues the text of the open unit. That is
+what keeps "…under point\\na) of part 1…" in a PDF from becoming a new point.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from rich.tree import Tree
+
+from kb.legal.numbering import (
+    is_first_in_sequence,
+    is_roman,
+    next_in_sequence,
+    normalize_number,
+    number_key,
+)
+from kb.model import Document
+from kb.normalize import normalize_text
+
+KINDS: tuple[str, ...] = ("act", "part", "chapter", "section", "article", "paragraph", "point")
+ID_PREFIX = {
+    "part": "part",
+    "chapter": "chp",
+    "section": "sec",
+    "article": "art",
+    "paragraph": "para",
+    "point": "point",
+}
+
+
+@dataclass
+class LegalUnit:
+    """One unit of a legal text.
+
+    `text` holds the unit's own words (for an article: the words before its first
+    numbered part or point); `full_text()` adds its descendants'. `label` is the word
+    the source uses for the unit ("Article", "Статья", "Section", "madda"), kept so
+    that citations read like the source.
+    """
+
+    id: str
+    kind: str  # act | part | chapter | section | article | paragraph | point
+    number: str
+    heading: str
+    text: str
+    page_start: int | None = None
+    page_end: int | None = None
+    children: list[LegalUnit] = field(default_factory=list)
+    label: str = ""
+
+    def full_text(self) -> str:
+        parts = [self.text] if self.text else []
+        for child in self.children:
+            marker = child_marker(child)
+            body = child.full_text()
+            if child.kind in ("paragraph", "point"):
+                parts.append(f"{marker} {body}".strip())
+            else:
+                title = " ".join(x for x in (marker, child.heading) if x)
+                parts.append("\n".join(x for x in (title, body) if x))
+        return "\n".join(parts)
+
+    def walk(self) -> Iterator[LegalUnit]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def child_marker(unit: LegalUnit) -> str:
+    """How the source writes the unit's number: "1.", "(2)", "а)", "1°", "Article 5."."""
+    if unit.kind == "paragraph":
+        if unit.label == "(":
+            return f"({unit.number})"
+        if unit.label == "I.":
+            return f"{unit.number}. -"
+        return f"{unit.number}."
+    if unit.kind == "point":
+        if unit.label == "(":
+            return f"({unit.number})"
+        if unit.number.endswith("°"):
+            return unit.number
+        return f"{unit.number})"
+    return heading_label(unit)
+
+
+_DEFAULT_LABELS = {"part": "Part", "chapter": "Chapter", "section": "Section", "article": "Article"}
+
+
+def heading_label(unit: LegalUnit) -> str:
+    if not unit.number:
+        return unit.label
+    if not unit.label and unit.kind in _DEFAULT_LABELS:
+        return f"{_DEFAULT_LABELS[unit.kind]} {unit.number}"
+    if unit.label.casefold() == "madda":
+        return f"{unit.number}-nji madda"
+    if unit.label.casefold() == "bap":
+        return f"{unit.number} bap"
+    if unit.label:
+        return f"{unit.label} {unit.number}"
+    return unit.number
+
+
+# --- line classification ---------------------------------------------------------
+
+_NUM = r"\d+(?:\s?[A-Z]{1,2}\b|[a-z]{1,2}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater)\b)?"
+_ORDINAL_WORDS = (
+    r"перв\w+|втор\w+|трет\w+|четв[её]рт\w+|пят\w+|шест\w+|седьм\w+|восьм\w+|девят\w+|десят\w+"
+)
+_GROUP_NUM = rf"[IVXLC]+\b|\d+[A-Za-z]?|{_ORDINAL_WORDS}"
+_TAIL = r"\s*(?:$|[.:)—–-]\s*(?P<rest>.*)$)"
+
+# Labels are matched in any case ("СТАТЬЯ 5", "ARTICLE 5"), numbers as written: only
+# the label groups carry the (?i) flag, so "Section 2 of" is not section "2OF".
+_ARTICLE_RE = re.compile(
+    rf"^(?P<label>(?i:Article|Art\.|Artikel|Artículo|Articolo|Статья|Ст\.|Madda|Maddasy))\s*(?P<num>{_NUM}){_TAIL}"
+)
+_TK_ARTICLE_RE = re.compile(
+    rf"^(?P<num>{_NUM})-?(?:\w*nj\w*)?\s+(?P<label>(?i:madda(?:sy)?))\b{_TAIL}"
+)
+_SECTION_RE = re.compile(
+    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b){_TAIL}"
+)
+_CHAPTER_RE = re.compile(
+    rf"^(?P<label>(?i:Chapter|Chap\.|Глава|Chapitre|Hoofdstuk|Capítulo|Bap))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
+)
+_TK_CHAPTER_RE = re.compile(
+    rf"^(?P<num>[IVXLC]+|\d+)(?:-?\w*nj\w*)?\s+(?P<label>(?i:bap|bölüm))\b{_TAIL}"
+)
+_PART_RE = re.compile(
+    rf"^(?P<label>(?i:Part|Раздел|Partie|Livre|Titre|Deel|Título|Bölüm))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
+)
+_BARE_ROMAN_RE = re.compile(r"^(?P<num>[IVXLC]+)\.?$")
+# Common-law acts number their sections "360C. (1) Whoever—" with no label.
+_BARE_SECTION_RE = re.compile(r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.\s+(?P<rest>\S.*)$")
+
+# (style, kind, regex); the number is group 1 and the text follows the match.
+_MARKERS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("num-dot", "paragraph", re.compile(r"^(\d{1,3})\.\s+(?=[^\d\s])")),
+    ("paren-num", "paragraph", re.compile(r"^\((\d{1,3}[A-Z]?)\)\s*(?=\S)")),
+    ("roman-dash", "paragraph", re.compile(r"^([IVX]{1,5})\.\s*[-–—]\s*")),
+    ("degree", "point", re.compile(r"^(\d{1,3}°)\s*")),
+    ("num-paren", "point", re.compile(r"^(\d{1,3})\)\s+")),
+    ("paren-roman", "point", re.compile(r"^\(([ivx]{1,5})\)\s*")),
+    ("paren-letter", "point", re.compile(r"^\(([a-z])\)\s*")),
+    ("letter-paren", "point", re.compile(r"^([a-zа-яäçňöşüýž])\)\s+")),
+)
+_ROMAN_STYLES = {"roman-dash", "paren-roman"}
+# A new unit starts only after a line that closed a sentence or introduced a list.
+_CLOSES = tuple('.:;—–-"”»“)!?')
+# Common-law lists end items with "; or" / "; and".
+_CLOSES_LIST = re.compile(r"(?:^|[;,])\s*(?:or|and|или|и)$")
+
+
+def _closes(text: str) -> bool:
+    return text.endswith(_CLOSES) or bool(_CLOSES_LIST.search(text))
+
+
+_TOC_LINE = re.compile(r"(?:\.{4,}|…{2,}|\s{3,})\s*\d+\s*$")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
+_HTML_LINE = re.compile(r"^<[^>]+>$")
+
+
+@dataclass
+class _Line:
+    text: str
+    heading: bool = False
+    page_start: int | None = None
+    page_end: int | None = None
+
+
+@dataclass
+class _Heading:
+    kind: str
+    label: str
+    number: str
+    rest: str
+
+
+def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading | None:
+    text = text.replace("**", "").strip()
+    for kind, pattern in (
+        ("part", _PART_RE),
+        ("chapter", _CHAPTER_RE),
+        ("chapter", _TK_CHAPTER_RE),
+        ("section", _SECTION_RE),
+        ("article", _ARTICLE_RE),
+        ("article", _TK_ARTICLE_RE),
+    ):
+        match = pattern.match(text)
+        if match:
+            rest = (match.group("rest") or "").strip()
+            if kind in ("part", "chapter") and not is_heading:
+                if rest[:1].islower():
+                    continue  # "Part of the proceeds…", running text
+                if common_law and not rest:
+                    continue  # "Chapter 19." in a common-law act's margin note cites a code
+            label = match.group("label")
+            label = label[:1].upper() + label[1:] if label.islower() else label
+            return _Heading(kind, label, normalize_number(match.group("num")), rest)
+    if is_heading:
+        match = _BARE_ROMAN_RE.match(text)
+        if match:
+            return _Heading("chapter", "", match.group("num"), "")
+    if common_law:
+        match = _BARE_SECTION_RE.match(text)
+        if match:
+            return _Heading(
+                "section", "", normalize_number(match.group("num")), match.group("rest")
+            )
+    return None
+
+
+def _match_marker(text: str) -> tuple[str, str, str, str] | None:
+    """(style, kind, number, rest) for a line that starts like a paragraph or a point."""
+    for style, kind, pattern in _MARKERS:
+        match = pattern.match(text)
+        if match:
+            return style, kind, match.group(1), text[match.end() :].strip()
+    return None
+
+
+# --- the tree builder ------------------------------------------------------------
+
+
+@dataclass
+class _Open:
+    unit: LegalUnit
+    style: str  # marker style of a paragraph or point; "" for headed units
+
+
+class _Builder:
+    def __init__(self, title: str, *, common_law: bool, has_articles: bool) -> None:
+        self.root = LegalUnit("", "act", "", title, "")
+        self.common_law = common_law
+        self.has_articles = has_articles
+        self.part: LegalUnit | None = None
+        self.chapter: LegalUnit | None = None
+        self.section: LegalUnit | None = None  # grouping section (laws with articles)
+        self.stack: list[_Open] = []  # provision and its open paragraphs/points
+        self.awaiting_heading: LegalUnit | None = None
+        self.previous_closed = True
+        self.editions = False
+        self.free_heading_before_first = ""
+        self.last_free_heading = ""
+        self.seen_unit = False
+        self.heading_may_continue: LegalUnit | None = None
+        self.styles: dict[int, str] = {}  # id(unit) -> marker style, while parsing
+
+    def style_of(self, unit: LegalUnit) -> str:
+        return self.styles.get(id(unit), "")
+
+    # containers
+    def container(self) -> LegalUnit:
+        return self.section or self.chapter or self.part or self.root
+
+    def top(self) -> LegalUnit:
+        return self.stack[-1].unit if self.stack else self.container()
+
+    def add_heading(self, heading: _Heading, line: _Line) -> None:
+        kind = heading.kind
+        if kind == "section" and not self.has_articles:
+            kind = "provision-section"
+        unit = LegalUnit(
+            "",
+            "section" if kind == "provision-section" else kind,
+            heading.number,
+            heading.rest,
+            "",
+            line.page_start,
+            line.page_end,
+            label=heading.label,
+        )
+        if kind == "part":
+            parent = self.root
+        elif kind == "chapter":
+            parent = self.part or self.root
+        elif kind == "section":
+            parent = self.chapter or self.part or self.root
+        else:  # article, or a common-law section acting as one
+            parent = (
+                self.container() if kind == "article" else (self.chapter or self.part or self.root)
+            )
+        parent = self._check_collision(parent, unit)
+        self._attach(parent, unit)
+        if kind == "part":
+            self.part, self.chapter, self.section, self.stack = unit, None, None, []
+        elif kind == "chapter":
+            self.chapter, self.section, self.stack = unit, None, []
+        elif kind == "section":
+            self.section, self.stack = unit, []
+        else:
+            self.stack = [_Open(unit, "")]
+        self.seen_unit = True
+        self.awaiting_heading = unit if not unit.heading else None
+        self.previous_closed = True
+        if kind == "provision-section" and heading.rest:
+            # "360C. (1) Whoever—": the heading line carries the section's first words.
+            unit.heading = ""
+            self.awaiting_heading = None
+            rest_line = _Line(heading.rest, False, line.page_start, line.page_end)
+            marker = _match_marker(heading.rest)
+            if marker is None or not self.add_marker(*marker, rest_line):
+                self.add_text(rest_line)
+
+    def _check_collision(self, parent: LegalUnit, unit: LegalUnit) -> LegalUnit:
+        """A number seen twice at the top: an empty table-of-contents entry, or a second
+        language version of the same instrument (the Palermo Protocol in English and
+        Dutch in one file). The first is dropped; the second starts a new part."""
+        key = number_key(unit.number, unit.kind)
+        twin = next(
+            (
+                c
+                for c in parent.children
+                if c.kind == unit.kind and number_key(c.number, c.kind) == key
+            ),
+            None,
+        )
+        if twin is None:
+            return parent
+        if not twin.full_text().strip():
+            parent.children.remove(twin)
+            return parent
+        if (
+            parent is self.root
+            and not self.editions
+            and unit.kind in ("chapter", "article", "section")
+        ):
+            self._start_editions()
+            return self.part or self.root
+        if self.editions and parent is self.part and self.part is not None:
+            self._new_edition()
+            return self.part
+        return parent
+
+    def _start_editions(self) -> None:
+        first = LegalUnit("", "part", "1", self.free_heading_before_first, "", label="")
+        first.children, self.root.children = self.root.children, [first]
+        pages = [u.page_start for u in first.children if u.page_start is not None]
+        first.page_start = min(pages) if pages else None
+        first.page_end = max((u.page_end or 0 for u in first.children), default=None) or None
+        self.editions = True
+        self.part = first
+        self._new_edition()
+
+    def _new_edition(self) -> None:
+        number = str(sum(1 for c in self.root.children if c.kind == "part") + 1)
+        edition = LegalUnit("", "part", number, self.last_free_heading, "", label="")
+        self.root.children.append(edition)
+        self.part, self.chapter, self.section, self.stack = edition, None, None, []
+
+    def _attach(self, parent: LegalUnit, unit: LegalUnit) -> None:
+        parent.children.append(unit)
+
+    def free_heading(self, line: _Line) -> None:
+        if self.awaiting_heading is not None:
+            self.awaiting_heading.heading = line.text
+            self.awaiting_heading = None
+            return
+        if not self.root.heading:
+            self.root.heading = line.text
+        elif not self.seen_unit:
+            self.free_heading_before_first = line.text
+        self.last_free_heading = line.text
+        # Text under a heading that is not a provision belongs to no article.
+        self.stack = []
+        self.section = None
+        if not self.editions:
+            self.chapter = None
+        self.previous_closed = True
+
+    def add_marker(self, style: str, kind: str, number: str, rest: str, line: _Line) -> bool:
+        roman = style in _ROMAN_STYLES
+        if style == "paren-roman" and self._continues_letters(number):
+            style, roman = "paren-letter", False
+        if kind == "paragraph":
+            open_index = 0 if self.stack and self.stack[0].style == "" else -1
+            parent = self.stack[0].unit if open_index == 0 else self.container()
+            keep = 1 if open_index == 0 else 0
+        else:
+            keep = len(self.stack)
+            for index in range(len(self.stack) - 1, -1, -1):
+                if self.stack[index].style == style:
+                    keep = index
+                    break
+            parent = self.stack[keep - 1].unit if keep > 0 else self.container()
+        siblings = [c for c in parent.children if c.kind == kind]
+        previous = next((c for c in reversed(siblings) if self.style_of(c) == style), None)
+        if previous is None:
+            if not is_first_in_sequence(number, roman=roman):
+                return False
+        elif not next_in_sequence(previous.number, number, roman=roman):
+            return False
+        label = "(" if style.startswith("paren") else ("I." if style == "roman-dash" else "")
+        unit = LegalUnit("", kind, number, "", rest, line.page_start, line.page_end, label=label)
+        self.styles[id(unit)] = style
+        parent.children.append(unit)
+        self.stack = [*self.stack[:keep], _Open(unit, style)]
+        self._touch(line)
+        self.previous_closed = _closes(rest) or not rest
+        return True
+
+    def _continues_letters(self, number: str) -> bool:
+        """ "(i)" after "(h)" is the ninth letter, not the Roman one."""
+        if len(number) != 1:
+            return False
+        candidates = [o.unit for o in self.stack if o.style == "paren-letter"]
+        parent = self.stack[-1].unit if self.stack else self.container()
+        candidates += [c for c in parent.children if self.style_of(c) == "paren-letter"]
+        return any(ord(number) == ord(c.number[:1]) + 1 for c in candidates if c.number)
+
+    def close_points(self) -> None:
+        while len(self.stack) > 1 and self.stack[-1].unit.kind == "point":
+            self.stack.pop()
+
+    def add_text(self, line: _Line) -> None:
+        unit = self.top()
+        unit.text = f"{unit.text} {line.text}".strip() if unit.text else line.text
+        self._touch(line)
+        self.previous_closed = _closes(line.text)
+
+    def _touch(self, line: _Line) -> None:
+        if line.page_start is None:
+            return
+        end = line.page_end if line.page_end is not None else line.page_start
+        chain = [self.root, self.part, self.chapter, self.section] + [o.unit for o in self.stack]
+        for unit in chain:
+            if unit is None:
+                continue
+            if unit.page_start is None or line.page_start < unit.page_start:
+                unit.page_start = line.page_start
+            if unit.page_end is None or end > unit.page_end:
+                unit.page_end = end
+
+
+def _feed(lines: list[_Line], title: str) -> LegalUnit:
+    common_law, has_articles = _detect_mode(lines)
+    builder = _Builder(title, common_law=common_law, has_articles=has_articles)
+    blank_before = True
+    last_closed = True  # did the last line with text end a sentence?
+    for line in lines:
+        text = line.text
+        if not text:
+            blank_before = True
+            builder.previous_closed = True
+            continue
+        if _TOC_LINE.search(text) and _match_heading(text, is_heading=True, common_law=False):
+            blank_before = False
+            continue  # table of contents entry: "Article 5. Powers ........ 4"
+        if builder.heading_may_continue is not None and _continues_heading(text):
+            # A heading wrapped in a PDF: "Article 8. Powers of the … State Border" / "Service".
+            unit = builder.heading_may_continue
+            unit.heading = f"{unit.heading} {text}"
+            builder.heading_may_continue = None
+            continue
+        builder.heading_may_continue = None
+        heading = _match_heading(text, is_heading=line.heading, common_law=common_law)
+        starts_unit = blank_before or builder.previous_closed or line.heading
+        if heading is not None and (starts_unit or heading.kind != "section" or heading.label):
+            builder.add_heading(heading, line)
+            opened = builder.top() if builder.stack else builder.container()
+            if opened.heading and not line.heading and not opened.heading.endswith(_CLOSES):
+                builder.heading_may_continue = opened
+        elif line.heading:
+            builder.free_heading(line)
+        elif builder.awaiting_heading is not None and _looks_like_heading(text):
+            builder.awaiting_heading.heading = text
+            builder.awaiting_heading = None
+        else:
+            builder.awaiting_heading = None
+            marker = _match_marker(text) if starts_unit else None
+            if marker is None or not builder.add_marker(*marker, line):
+                if blank_before and marker is None and last_closed:
+                    # An unnumbered paragraph after a list (French "alinéas") closes it;
+                    # a sentence cut by a page break ("в целях" / "предупреждения") does not.
+                    builder.close_points()
+                builder.add_text(line)
+        blank_before = False
+        last_closed = _closes(text) or line.heading
+    _assign_ids(builder.root)
+    return builder.root
+
+
+def _continues_heading(text: str) -> bool:
+    return (
+        len(text) <= 50
+        and not text.endswith((".", ";", ":", ","))
+        and _match_marker(text) is None
+        and _match_heading(text, is_heading=False, common_law=False) is None
+    )
+
+
+def _looks_like_heading(text: str) -> bool:
+    return (
+        len(text) <= 120
+        and not text.endswith((".", ";", ":", ","))
+        and text[:1].isupper()
+        and _match_marker(text) is None
+    )
+
+
+def _detect_mode(lines: list[_Line]) -> tuple[bool, bool]:
+    """(common_law, has_articles): a text without Article/Статья/Chapter headings whose
+    provisions are bare numbered sections ("360C. (1) Whoever…") is read common-law style."""
+    has_articles = False
+    groups = 0
+    for line in lines:
+        heading = _match_heading(line.text, is_heading=line.heading, common_law=False)
+        if heading is None:
+            continue
+        if heading.kind == "article":
+            has_articles = True
+        elif heading.kind in ("chapter", "part") and heading.label:
+            groups += 1
+    # One stray "Chapter 19." (a margin note citing the amended code) is not a structure.
+    return (not has_articles and groups < 2), has_articles
+
+
+def _assign_ids(root: LegalUnit) -> None:
+    def visit(unit: LegalUnit, prefix: str) -> None:
+        used: dict[str, int] = {}
+        for child in unit.children:
+            key = number_key(child.number, child.kind) or "1"
+            base = f"{ID_PREFIX[child.kind]}_{key}"
+            used[base] = used.get(base, 0) + 1
+            own = base if used[base] == 1 else f"{base}_{used[base]}"
+            child.id = f"{prefix}__{own}" if prefix else own
+            visit(child, child.id)
+
+    visit(root, "")
+
+
+# --- inputs ----------------------------------------------------------------------
+
+
+def _text_lines(text: str, page: int | None = None) -> list[_Line]:
+    lines: list[_Line] = []
+    for raw in normalize_text(text).split("\n"):
+        if _HTML_LINE.match(raw):
+            continue
+        match = _MARKDOWN_HEADING.match(raw)
+        if match and match.group(2):
+            lines.append(_Line(match.group(2).strip(), True, page, page))
+        elif match:
+            lines.append(_Line("", False, page, page))
+        else:
+            lines.append(_Line(raw.replace("**", "").strip(), False, page, page))
+    return lines
+
+
+def parse_text(text: str, title: str = "") -> LegalUnit:
+    """Parse plain text or Markdown. The title, if not given, is the first Markdown heading,
+    or in plain text a first line that reads like one ("PENAL CODE (AMENDMENT) ACT…")."""
+    lines = _text_lines(text)
+    if not title and not any(line.heading for line in lines):
+        title, used = _first_page_title(lines)
+        content = [i for i, line in enumerate(lines) if line.text]
+        if title and len(title) <= 160 and not title.endswith(_CLOSES):
+            for i in content[:used]:
+                lines[i] = _Line("", False)
+        else:
+            title = ""
+    return _feed(lines, title)
+
+
+def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
+    """Parse the text of a PDF page by page (1-based pages), for page-accurate units.
+
+    Running headers and footers ("8 Penal Code (Amendment) Act, No. 16 of 2006") are
+    dropped: they would otherwise sit between the last point of one page and the first
+    of the next, and hide the next point's start."""
+    per_page = [_text_lines(page_text, number) for number, page_text in enumerate(pages, start=1)]
+    running = _running_lines(per_page)
+    if not title and per_page and per_page[0]:
+        title, used = _first_page_title(per_page[0])
+        content = [i for i, line in enumerate(per_page[0]) if line.text]
+        for i in content[:used]:
+            per_page[0][i] = _Line("", False)
+    lines: list[_Line] = []
+    for page_lines in per_page:
+        content = [i for i, line in enumerate(page_lines) if line.text]
+        edges = set(content[:2] + content[-2:])
+        # No blank line between pages: a sentence often runs on to the next page.
+        lines.extend(
+            line
+            for i, line in enumerate(page_lines)
+            if _page_furniture_key(line.text) not in running
+            and not (i in edges and _PAGE_NUMBER.match(line.text))
+        )
+    return _feed(lines, title)
+
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-–—\s]*\d{1,4}[-–—\s]*|(?i:page|стр\.?|sahypa)\s*\d{1,4}(?:\s*(?:of|из)\s*\d+)?)$"
+)
+
+
+def _first_page_title(lines: list[_Line]) -> tuple[str, int]:
+    """The first line of the first page, with its wrapped end ("… Trafficking in" / "Persons"),
+    and how many lines it took."""
+    content = [line.text for line in lines if line.text]
+    if not content or _match_heading(content[0], is_heading=False, common_law=False):
+        return "", 0
+    if len(content) > 1 and _continues_heading(content[1]) and not re.search(r"\d", content[1]):
+        return f"{content[0]} {content[1]}", 2
+    return content[0], 1
+
+
+def _page_furniture_key(text: str) -> str:
+    return re.sub(r"[\d\s]+", " ", text).strip().casefold()
+
+
+def _running_lines(per_page: list[list[_Line]]) -> set[str]:
+    """Lines (digits ignored) found among the first or last two lines of most pages."""
+    if len(per_page) < 3:
+        return set()
+    counts: dict[str, int] = {}
+    for page_lines in per_page:
+        content = [line.text for line in page_lines if line.text]
+        edge = {_page_furniture_key(t) for t in content[:2] + content[-2:]}
+        for key in edge:
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    return {key for key, count in counts.items() if count >= max(3, len(per_page) // 2)}
+
+
+# A segmenter that found no headings names sections by page: not structure.
+_PAGE_HEADING = re.compile(r"^(?:Page|Страница|Sahypa|Page n°)\s*\d+$", re.IGNORECASE)
+# Extraction may join a PDF's lines into paragraphs: "…Whoever— (a) buys…; (b) recruits…".
+# A marker right after a sentence or list-item end goes back on a line of its own; the
+# numbering checks of the parser still reject a marker that does not fit. Not after a
+# section number: "360C. (1) Whoever" stays one line.
+_INLINE_MARKER = re.compile(
+    r"(?:(?<=[.;:—–])|(?<=[;,] or)|(?<=[;,] and))(?<!\d\.)(?<!\d[A-Z]\.)\s+(?=(?:\(\d{1,3}[A-Z]?\)|\([a-z]\)|\([ivx]{1,5}\)|[a-zа-я]\)|\d{1,3}\.|\d{1,3}°|\d{1,4}[A-Z]{1,2}\.)\s)"
+)
+
+
+def _split_inline_markers(text: str) -> str:
+    return "\n".join(_INLINE_MARKER.sub("\n", line) for line in text.split("\n"))
+
+
+def parse_structure(doc: Document) -> LegalUnit:
+    """Parse a document the pipeline extracted and segmented.
+
+    Section headings that differ from the previous section's are fed as headings, so a
+    segmenter that already split the law by article is used as it is; the sections'
+    pages become the units' pages.
+    """
+    lines: list[_Line] = []
+    previous_path: list[str] = []
+    for section in doc.sections:
+        path = [normalize_text(h) for h in section.heading_path]
+        common = 0
+        while common < min(len(path), len(previous_path)) and path[common] == previous_path[common]:
+            common += 1
+        for heading in path[common:]:
+            if heading and not _PAGE_HEADING.match(heading):
+                lines.append(_Line(heading, True, section.page_start, section.page_end))
+        previous_path = path
+        body = _split_inline_markers(normalize_text(section.text))
+        body_lines = body.split("\n")
+        if path and body_lines and body_lines[0].strip() == path[-1]:
+            body_lines = body_lines[1:]
+        lines.append(_Line("", False))
+        for raw in body_lines:
+            lines.append(_Line(raw.strip(), False, section.page_start, section.page_end))
+    root = _feed(lines, doc.title)
+    root.heading = root.heading or doc.title
+    return root
+
+
+# --- lookups and citations -------------------------------------------------------
+
+_CITATION_RE = re.compile(
+    rf"^\s*(?:(?P<label>Article|Art\.?|Artikel|Статья|Ст\.?|Section|Sec\.?|s\.|§|Madda)\s*)?"
+    rf"(?P<num>{_NUM})(?:-?\w*nj\w*\s+madda)?\s*(?P<subs>(?:\(\s*[^)]+\s*\)\s*)*)$",
+    re.IGNORECASE,
+)
+
+
+def iter_units(root: LegalUnit) -> Iterator[LegalUnit]:
+    yield from root.walk()
+
+
+def provisions(root: LegalUnit) -> list[LegalUnit]:
+    """The units that carry the law's rules: articles, or sections where there are none."""
+    articles = [u for u in root.walk() if u.kind == "article"]
+    if articles:
+        return articles
+    sections = [
+        u
+        for u in root.walk()
+        if u.kind == "section" and not any(c.kind == "section" for c in u.children)
+    ]
+    if sections:
+        return sections
+    return [u for u in root.children if u.kind in ("chapter", "part")] or [root]
+
+
+def find_unit(root: LegalUnit, ref: str) -> LegalUnit | None:
+    """Find a unit by id ("chp_2__art_5__para_1"), id tail ("art_5"), number ("5", "129¹")
+    or citation ("Article 5(2)(b)", "Статья 5(2)(б)", "Section 360C", "5-nji madda")."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    units = list(root.walk())
+    for unit in units:
+        if unit.id == ref:
+            return unit
+    for unit in units:
+        if unit.id.endswith(f"__{ref}"):
+            return unit
+    match = _CITATION_RE.match(ref)
+    if not match:
+        return None
+    key = number_key(match.group("num"))
+    label = (match.group("label") or "").casefold()
+    kinds = ("section",) if label.startswith(("sec", "s.", "§")) else ("article", "section")
+    target = next(
+        (
+            u
+            for kind in kinds
+            for u in units
+            if u.kind == kind and number_key(u.number, u.kind) == key
+        ),
+        None,
+    )
+    if target is None:
+        return None
+    for sub in re.findall(r"\(\s*([^)]+?)\s*\)", match.group("subs") or ""):
+        child = _child_by_number(target, sub)
+        if child is None:
+            return None
+        target = child
+    return target
+
+
+def _child_by_number(unit: LegalUnit, number: str) -> LegalUnit | None:
+    for kind in ("paragraph", "point"):
+        wanted = number_key(number, kind)
+        for child in unit.children:
+            if child.kind == kind and number_key(child.number, kind) == wanted:
+                return child
+    return None
+
+
+def path_to(root: LegalUnit, unit: LegalUnit) -> list[LegalUnit]:
+    """The units from the root's child down to `unit` (empty if it is not in the tree)."""
+
+    def search(node: LegalUnit, trail: list[LegalUnit]) -> list[LegalUnit] | None:
+        if node is unit:
+            return trail
+        for child in node.children:
+            found = search(child, [*trail, child])
+            if found is not None:
+                return found
+        return None
+
+    return search(root, []) or []
+
+
+def citation(root: LegalUnit, unit: LegalUnit) -> str:
+    """How a lawyer cites the unit: "Article 5(2)(b)", "Статья 5(2)(б)", "Chapter II"."""
+    if unit is root:
+        return root.heading
+    trail = path_to(root, unit)
+    anchor_index = next(
+        (i for i in range(len(trail) - 1, -1, -1) if trail[i].kind not in ("paragraph", "point")),
+        None,
+    )
+    if anchor_index is None:
+        return "".join(f"({u.number})" for u in trail)
+    anchor = trail[anchor_index]
+    words = heading_label(anchor) if anchor.number else (anchor.heading or anchor.label)
+    return words + "".join(f"({u.number})" for u in trail[anchor_index + 1 :])
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", normalize_text(text)).casefold().strip()
+
+
+def locate(root: LegalUnit, fragment: str) -> LegalUnit | None:
+    """The deepest unit whose text contains `fragment` (whitespace and case ignored)."""
+    wanted = _squash(fragment)
+    if not wanted:
+        return None
+    best: LegalUnit | None = None
+    best_depth = -1
+
+    def visit(unit: LegalUnit, depth: int) -> None:
+        nonlocal best, best_depth
+        if wanted not in _squash(f"{unit.heading}\n{unit.full_text()}"):
+            return
+        if depth > best_depth:
+            best, best_depth = unit, depth
+        for child in unit.children:
+            visit(child, depth + 1)
+
+    visit(root, 0)
+    return best
+
+
+# --- serialisation and display ---------------------------------------------------
+
+
+def structure_to_dict(root: LegalUnit) -> dict[str, Any]:
+    return {
+        "id": root.id,
+        "kind": root.kind,
+        "number": root.number,
+        "heading": root.heading,
+        "text": root.text,
+        "page_start": root.page_start,
+        "page_end": root.page_end,
+        "label": root.label,
+        "children": [structure_to_dict(child) for child in root.children],
+    }
+
+
+def structure_from_dict(data: dict[str, Any]) -> LegalUnit:
+    return LegalUnit(
+        id=data.get("id", ""),
+        kind=data.get("kind", "act"),
+        number=data.get("number", ""),
+        heading=data.get("heading", ""),
+        text=data.get("text", ""),
+        page_start=data.get("page_start"),
+        page_end=data.get("page_end"),
+        children=[structure_from_dict(child) for child in data.get("children", [])],
+        label=data.get("label", ""),
+    )
+
+
+def _pages(unit: LegalUnit) -> str:
+    if unit.page_start is None:
+        return ""
+    if unit.page_end in (None, unit.page_start):
+        return f"p. {unit.page_start}"
+    return f"pp. {unit.page_start}–{unit.page_end}"
+
+
+def _snippet(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_structure(root: LegalUnit, *, max_depth: int | None = None) -> Tree:
+    """A Rich tree: chapters and articles with their headings and pages, then the
+    numbered parts and points with the start of their text."""
+    tree = Tree(Text(root.heading or "(untitled act)", style="bold"))
+
+    def add(node: Tree, unit: LegalUnit, depth: int) -> None:
+        label = Text()
+        if unit.kind in ("paragraph", "point"):
+            label.append(child_marker(unit), style="cyan")
+            label.append(" " + _snippet(unit.text))
+        else:
+            label.append(heading_label(unit) or unit.kind.title(), style="bold cyan")
+            if unit.heading:
+                label.append(f". {unit.heading}")
+        pages = _pages(unit)
+        if pages:
+            label.append(f"  [{pages}]", style="dim")
+        label.append(f"  {unit.id}", style="dim green")
+        branch = node.add(label)
+        if max_depth is None or depth < max_depth:
+            for child in unit.children:
+                add(branch, child, depth + 1)
+
+    for child in root.children:
+        add(tree, child, 1)
+    return tree
+
+
+__all__ = [
+    "KINDS",
+    "LegalUnit",
+    "citation",
+    "find_unit",
+    "is_roman",
+    "iter_units",
+    "locate",
+    "parse_pages",
+    "parse_structure",
+    "parse_text",
+    "path_to",
+    "provisions",
+    "render_structure",
+    "structure_from_dict",
+    "structure_to_dict",
+]
