@@ -148,3 +148,22 @@ def test_law_structure_is_stored_and_shown(corpus_home: Path) -> None:
 
     walk(tree)
     assert "chp_1__art_1__para_1__point_a" in ids
+
+
+def test_kb_facts_lists_project_facts_with_their_sentences(corpus_home: Path) -> None:
+    result = runner.invoke(app, ["facts", "--json", "--home", str(corpus_home)])
+    assert result.exit_code == 0, result.output
+    projects = {p["doc_id"]: p for p in json.loads(result.output)["projects"]}
+    old = projects["project-ctip-2008-2009"]
+    period = next(f for f in old["facts"] if f["name"] == "period")
+    assert period["data"]["start"] == "2008-12" and period["data"]["end"] == "2009-11"
+    assert "31 November 2009" in period["sentence"]
+    ids = [
+        f["value"]
+        for f in projects["project-legal-framework"]["facts"]
+        if f["name"] == "project_id"
+    ]
+    assert "TM10P0524" in ids
+    timeline = runner.invoke(app, ["facts", "--timeline", "--json", "--home", str(corpus_home)])
+    starts = [p["start"] for p in json.loads(timeline.output)["projects"] if p["start"]]
+    assert starts == sorted(starts) and starts[0] == "2008-12"
