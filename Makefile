@@ -8,7 +8,7 @@ KB := $(VENV)/bin/kb
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint format eval bench corpus clean
+.PHONY: install ensure-chromium demo test lint format eval bench corpus clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,7 +26,14 @@ demo: install
 		echo; echo "==> kb search \"$$q\" --limit 3"; $(KB) search "$$q" --limit 3; \
 	done
 
-test: install
+# The browser tests drive Debian's Chromium (never a downloaded one). Installed here when
+# missing and we are root; otherwise those tests skip and say why.
+ensure-chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else echo "chromium is not installed and we are not root: the browser tests will be skipped"; fi; }
+
+test: install ensure-chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q
@@ -41,6 +48,19 @@ format: install
 
 eval: install
 	$(VENV)/bin/python -m tests.relevance.evaluate
+
+# Benchmarks at one corpus size (generated and cached under bench/work), beside the
+# baselines (SQLite FTS5, poppler's pdftotext): `make bench`, `make bench SIZE=10000`.
+# Writes bench/results.md and bench/results.json. BENCH_ARGS=--prefect-runners adds the
+# Prefect task-runner experiment (slow: it starts several Prefect servers).
+SIZE ?= 1000
+BENCH_ARGS ?=
+bench: install
+	@command -v pdftotext >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get install -y poppler-utils || { apt-get update && apt-get install -y poppler-utils; }; \
+		else echo "pdftotext is not installed and we are not root: the poppler baseline is skipped"; fi; }
+	$(VENV)/bin/python -m bench.run --size $(SIZE) $(BENCH_ARGS)
 
 corpus: install
 	$(VENV)/bin/python corpus/make_corpus.py

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,31 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.context import TaskRunContext
+from prefect.utilities.annotations import quote
 
 from flows import progress
 from kb.commit import ChangeSet, commit_outcomes
-from kb.extract import EXTRACTOR_VERSIONS
 from kb.fetch import RetryableHTTPError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
+from kb.limits import current_limits
+from kb.listings import (
+    ListingResult,
+    listing_unreachable,
+    load_listing_state,
+    read_listing,
+    save_listing_states,
+)
 from kb.lock import ingest_lock
 from kb.model import Document, SourceRef
+from kb.nightly import (
+    listing_failures,
+    needs_extraction,
+    record_for_fetch,
+    relabel_refetched,
+    sync_index,
+    with_listed,
+)
 from kb.pipeline import (
     Failure,
     Outcome,
@@ -40,12 +57,22 @@ from kb.pipeline import (
     check_source,
     clean_site_boilerplate,
     extract_many,
+    extractor_version,
+    take_build_failures,
     wanted_doc_id,
 )
 from kb.report import run_report_markdown
-from kb.sources import discover, folder_manifest, read_manifest
+from kb.sources import (
+    ManifestEntry,
+    discover,
+    folder_manifest,
+    listing_entries,
+    manifest_hosts,
+    read_manifest,
+    source_format,
+)
 from kb.store import SourceRecord, Store
-from search.indexer import update_index
+from search.indexer import INDEX_NAME, build_index, live_index_dir
 
 _pool: Executor | None = None
 # Starting worker processes costs ~2 s (spawn + imports): only worth it for larger runs.
@@ -59,13 +86,35 @@ def _batches(items: list[Any], workers: int, *, max_size: int = 40) -> list[list
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+@dataclass
+class Discovered:
+    refs: list[SourceRef]  # files and web pages
+    listings: list[ManifestEntry]  # listing pages, expanded into their PDFs at fetch time
+    hosts: set[str]  # hosts the manifest allows fetching from
+
+
 @task(name="discover sources", cache_policy=NONE)
-def discover_sources(sources: str | None, corpus: str | None) -> list[SourceRef]:
+def discover_sources(sources: str | None, corpus: str | None) -> Discovered:
     if corpus:
         root = Path(corpus).resolve()
-        return discover(folder_manifest(root), root=root)
-    manifest = Path(sources or "corpus/sources.toml").resolve()
-    return discover(read_manifest(manifest), root=manifest.parent)
+        entries = folder_manifest(root)
+    else:
+        manifest = Path(sources or "corpus/sources.toml").resolve()
+        root = manifest.parent
+        entries = read_manifest(manifest)
+    return Discovered(
+        discover(entries, root=root), listing_entries(entries), manifest_hosts(entries)
+    )
+
+
+@task(name="read listing page", cache_policy=NONE, retries=3, retry_delay_seconds=[1, 4, 16],
+      retry_condition_fn=lambda task, run, state: _retryable(state))  # fmt: skip
+def read_listing_page(
+    entry: ManifestEntry, home: str, full: bool, hosts: set[str]
+) -> ListingResult:
+    with Store(home_paths(home).store) as store:
+        previous = load_listing_state(store, entry.url)
+    return read_listing(entry, previous, full=full, allowed_hosts=hosts, allow_private=hosts)
 
 
 @task(name="check files", cache_policy=NONE)
@@ -77,7 +126,9 @@ def check_files(batch: list[tuple[SourceRef, SourceRecord | None]], full: bool) 
       retry_condition_fn=lambda task, run, state: _retryable(state))  # fmt: skip
 def fetch_web_page(ref: SourceRef, record: SourceRecord | None, full: bool, allowed_hosts: set[str],
                    allow_private: set[str]) -> Outcome:  # fmt: skip
-    return check_source(ref, record, full=full, allowed_hosts=allowed_hosts, allow_private=allow_private)
+    return check_source(
+        ref, record, full=full, allowed_hosts=allowed_hosts, allow_private=allow_private
+    )
 
 
 def _retryable(state: Any) -> bool:
@@ -91,17 +142,29 @@ def _retryable(state: Any) -> bool:
 
 
 def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Same bytes through the same extractor code give the same result."""
+    """Same bytes through the same extractor code give the same result.
+
+    Only the version of the extractor each source needs is part of the key, so a
+    change to the HTML extractor misses the cache for HTML sources only.
+    """
     digest = hashlib.sha256()
+    # Raising a limit or installing OCR must retry what failed on it (kb.limits).
+    digest.update(current_limits().cache_token().encode())
     for o in parameters["batch"]:
-        sha = o.fetched.sha256 if o.fetched else ""
-        digest.update(f"{o.ref.key}|{sha}|{o.state}|{EXTRACTOR_VERSIONS}|{parameters['full']}\n".encode())
+        sha, data = (o.fetched.sha256, o.fetched.data) if o.fetched else ("", None)
+        version = (
+            extractor_version(source_format(o.ref, o.fetched.content_type, data[:1024]))
+            if data
+            else ""
+        )
+        digest.update(f"{o.ref.key}|{sha}|{o.state}|{version}|{parameters['full']}\n".encode())
     return f"extract-{digest.hexdigest()}"
 
 
 @task(name="extract", cache_key_fn=_extract_cache_key, persist_result=True)
 def extract_batch(batch: list[Outcome], full: bool) -> list[Outcome]:
-    if _pool is not None:
+    # With a time or memory limit, kb runs extraction in worker processes of its own.
+    if _pool is not None and not current_limits().isolated:
         return _pool.submit(extract_many, batch, full).result()
     return extract_many(batch, full)
 
@@ -114,20 +177,52 @@ def build_batch(items: list[tuple[Outcome, str]]) -> list[Document]:
 
 
 @task(name="commit to store", cache_policy=NONE)
-def commit(home: str, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]) -> ChangeSet:
+def commit(
+    home: str, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]
+) -> ChangeSet:
     with Store(home_paths(home).store) as store:
         return commit_outcomes(store, seen, outcomes, documents)
 
 
 @task(name="update index", cache_policy=NONE)
-def index(home: str, changed: list[str], removed: list[str], full: bool) -> int:
+def index(home: str, full: bool) -> int:
+    """Bring the index up to the store: every change committed and not yet indexed.
+
+    The store journals what each commit changed (kb.commit), so changes a killed
+    run committed but never indexed are indexed now. If the live index still
+    disagrees with the store on which documents it holds, it is rebuilt.
+    """
     paths = home_paths(home)
     with Store(paths.store) as store:
-        if full:
-            from search.indexer import build_index
+        count = sync_index(paths, store, full=full)
+        if _indexed_doc_ids(paths) != _stored_doc_ids(store):
+            count = build_index(paths, store)
+        return count
 
-            return build_index(paths, store)
-        return update_index(paths, store, changed, removed)
+
+def _indexed_doc_ids(paths: HomePaths) -> set[str] | None:
+    """Documents with at least one live record in the index (None: there is no index)."""
+    from whoosh import index as windex
+
+    live = live_index_dir(paths)
+    if live is None:
+        return None
+    ix = windex.open_dir(str(live), indexname=INDEX_NAME)
+    try:
+        with ix.reader() as reader:
+            # The lexicon keeps terms of deleted records until a merge: check postings.
+            return {
+                term.decode() if isinstance(term, bytes) else str(term)
+                for term in reader.lexicon("doc_id")
+                if any(not reader.is_deleted(n) for n in reader.postings("doc_id", term).all_ids())
+            }
+    finally:
+        ix.close()
+
+
+def _stored_doc_ids(store: Store) -> set[str]:
+    rows = store.db.execute("SELECT DISTINCT doc_id FROM sections")
+    return {r[0] for r in rows}
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -139,10 +234,13 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
     started = datetime.now(UTC)
     seconds: dict[str, float] = {}
     with ingest_lock(paths.lock, wait_seconds=wait_seconds), Store(paths.store) as store:
+        _mark_interrupted_runs(store)
         run_id = store.start_run(started.isoformat(timespec="seconds"))
         try:
             t = time.perf_counter()
-            refs = discover_sources(sources, corpus)
+            found = discover_sources(sources, corpus)
+            listings = _read_listings(found, home, full)
+            refs = with_listed(found.refs, listings)
             records = {r.key: r for r in store.sources()}
             seconds["discover"] = time.perf_counter() - t
 
@@ -151,42 +249,58 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             workers = workers or os.cpu_count() or 1
             files = [(r, records.get(r.key)) for r in refs if r.kind == "file"]
             urls = [r for r in refs if r.kind == "url"]
-            hosts = {(h or "").lower() for h in (_host(r.key) for r in urls)}
+            hosts = found.hosts
             futures = [check_files.submit(b, full) for b in _batches(files, workers)]
-            web = [(r, fetch_web_page.submit(r, records.get(r.key), full, hosts, hosts)) for r in urls]
+            web = [
+                (
+                    r,
+                    fetch_web_page.submit(
+                        r, record_for_fetch(r, records.get(r.key)), full, hosts, hosts
+                    ),
+                )
+                for r in urls
+            ]
             outcomes: list[Outcome] = []
             for f in futures:
                 checked = f.result()
                 outcomes.extend(checked)
                 progress.reporter.advance(len(checked))
             for ref, w in web:
-                outcomes.append(_web_result(ref, w))
+                outcomes.append(_web_result(ref, w, records.get(ref.key)))
                 progress.reporter.advance()
             seconds["check"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            todo = [o for o in outcomes if o.fetched is not None and o.fetched.data is not None]
+            todo = [o for o in outcomes if needs_extraction(o, full)]
             progress.reporter.stage("extract", len(todo))
-            use_pool = workers > 1 and len(todo) >= POOL_MIN_SOURCES
+            use_pool = workers > 1 and len(todo) >= POOL_MIN_SOURCES and not _tasks_leave_process()
             if use_pool:
-                _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-            extracted_by_key: dict[str, Outcome] = {}
+                _pool = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            by_key = {o.ref.key: o for o in outcomes}
             for future in [extract_batch.submit(b, full) for b in _batches(todo, workers)]:
-                for o in future.result():
-                    extracted_by_key[o.ref.key] = o
+                for done in future.result():
+                    _take_extraction(by_key[done.ref.key], done)
                     progress.reporter.advance()
-            outcomes = [extracted_by_key.get(o.ref.key, o) for o in outcomes]
+            extracted = sum(o.extracted is not None for o in outcomes)
             seconds["extract"] = time.perf_counter() - t
 
             t = time.perf_counter()
             clean_site_boilerplate(outcomes, store)
-            items = [(o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))) for o in outcomes if o.extracted]
+            items = [
+                (o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref)))
+                for o in outcomes
+                if o.extracted
+            ]
             items = _unique_ids(items)
             progress.reporter.stage("segment and tag", len(items))
             documents: list[Document] = []
-            for future in [build_batch.submit(b) for b in _batches(items, workers)]:
+            # quote(): Prefect would otherwise walk every object passed to a task looking for
+            # futures (measured in bench/: 11 s for 1,000 documents' worth of sections).
+            for future in [build_batch.submit(quote(b)) for b in _batches(items, workers)]:
                 batch_docs = future.result()
-                documents.extend(batch_docs)
+                documents.extend(take_build_failures(outcomes, batch_docs))
                 progress.reporter.advance(len(batch_docs))
             seconds["build"] = time.perf_counter() - t
             if _pool is not None:
@@ -195,27 +309,48 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
 
             t = time.perf_counter()
             progress.reporter.stage("store", 1)
-            changes = commit(home, refs, outcomes, documents)
+            changes = commit(home, quote(refs), quote(outcomes), quote(documents))
+            save_listing_states(store, listings)
+            _add_listing_failures(changes, listings)
             progress.reporter.advance()
             seconds["store"] = time.perf_counter() - t
 
             t = time.perf_counter()
             progress.reporter.stage("index", 1)
-            indexed = index(home, changes.changed_docs, changes.removed_docs, full)
+            indexed = index(home, full)
             progress.reporter.advance()
             seconds["index"] = time.perf_counter() - t
         except BaseException as exc:
             if _pool is not None:
                 _pool.shutdown(cancel_futures=True)
                 _pool = None
-            store.finish_run(run_id, _now(), "failed", {"error": f"{type(exc).__name__}: {exc}"}, [])
+            store.finish_run(
+                run_id, _now(), "failed", {"error": f"{type(exc).__name__}: {exc}"}, []
+            )
             raise
         summary = _summary(store, started, changes, indexed, seconds)
-        store.finish_run(run_id, summary["finished"], "completed", summary, [f.as_dict() for f in changes.failures])
+        summary["extracted"] = extracted
+        store.finish_run(
+            run_id,
+            summary["finished"],
+            "completed",
+            summary,
+            [f.as_dict() for f in changes.failures],
+        )
     summary["id"] = run_id
     create_markdown_artifact(key="ingest-report", markdown=run_report_markdown(summary),
                              description="What the ingest run saw, changed and failed on")  # fmt: skip
     return summary
+
+
+def _tasks_leave_process() -> bool:
+    """Tasks already run in other processes (a Dask cluster): no local pool under them."""
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    return runner is not None and not isinstance(runner, ThreadPoolTaskRunner)
 
 
 def _unique_ids(items: list[tuple[Outcome, str]]) -> list[tuple[Outcome, str]]:
@@ -231,24 +366,56 @@ def _unique_ids(items: list[tuple[Outcome, str]]) -> list[tuple[Outcome, str]]:
     return out
 
 
-def _host(url: str) -> str:
-    from urllib.parse import urlparse
+def _mark_interrupted_runs(store: Store) -> None:
+    """Runs still 'running' when we hold the lock died without finishing (killed, power cut)."""
+    store.db.execute("UPDATE runs SET state = 'interrupted' WHERE state = 'running'")
 
-    return urlparse(url).hostname or ""
+
+def _read_listings(found: Discovered, home: str, full: bool) -> list[ListingResult]:
+    futures = [(e, read_listing_page.submit(e, home, full, found.hosts)) for e in found.listings]
+    results = []
+    for entry, future in futures:
+        try:
+            results.append(future.result())
+        except Exception as exc:  # retries exhausted: keep what the listing linked to last time
+            with Store(home_paths(home).store) as store:
+                previous = load_listing_state(store, entry.url)
+            results.append(listing_unreachable(entry, previous, f"{type(exc).__name__}: {exc}"))
+    return results
 
 
-def _web_result(ref: SourceRef, future: Any) -> Outcome:
+def _add_listing_failures(changes: ChangeSet, listings: list[ListingResult]) -> None:
+    failures = listing_failures(listings)
+    changes.failures.extend(failures)
+    changes.sources["failed"] = changes.sources.get("failed", 0) + len(failures)
+
+
+def _web_result(ref: SourceRef, future: Any, record: SourceRecord | None) -> Outcome:
     try:
-        return future.result()
+        outcome: Outcome = future.result()
     except Exception as exc:
-        return Outcome(ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}"))
+        return Outcome(
+            ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}")
+        )
+    return relabel_refetched(outcome, record)
+
+
+def _take_extraction(current: Outcome, done: Outcome) -> None:
+    """Keep this run's fetch fingerprints even when the extraction came from Prefect's cache."""
+    if current is not done:
+        current.state, current.extracted, current.failure = done.state, done.extracted, done.failure
+        current.seconds.update(done.seconds)
+    if current.fetched is not None:
+        current.fetched.data = None
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _summary(store: Store, started: datetime, changes: ChangeSet, indexed: int, seconds: dict[str, float]) -> dict[str, Any]:
+def _summary(
+    store: Store, started: datetime, changes: ChangeSet, indexed: int, seconds: dict[str, float]
+) -> dict[str, Any]:
     return {
         "started": started.isoformat(timespec="seconds"),
         "finished": _now(),

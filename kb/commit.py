@@ -20,6 +20,7 @@ from typing import Any
 from kb.model import Document, SourceRef
 from kb.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
 from kb.store import SourceRecord, Store
+from kb.testhooks import pause_point
 
 
 @dataclass
@@ -115,6 +116,7 @@ def commit_outcomes(
                 _remove(store, db, record, changes)
                 counts["removed"] += 1
         _journal_for_index(db, changes.changed_docs, changes.removed_docs)
+        pause_point("store")  # crash tests: every write done, the transaction not committed
     changes.sources = counts
     return changes
 
@@ -126,8 +128,13 @@ def _journal_for_index(db: sqlite3.Connection, changed: list[str], removed: list
     if not changed and not removed:
         return
     old_changed, old_removed = _read_pending(db)
-    pending = {"changed": sorted(old_changed | set(changed)), "removed": sorted(old_removed | set(removed))}
-    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_PENDING_KEY, json.dumps(pending)))
+    pending = {
+        "changed": sorted(old_changed | set(changed)),
+        "removed": sorted(old_removed | set(removed)),
+    }
+    db.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_PENDING_KEY, json.dumps(pending))
+    )
 
 
 def _read_pending(db: sqlite3.Connection) -> tuple[set[str], set[str]]:
@@ -204,7 +211,7 @@ def _save_structure(store: Store, db: Any, doc: Document) -> None:
 
     try:
         tree = parse_structure(doc)
-    except Exception as exc:  # noqa: BLE001 - a law we cannot structure is still searchable
+    except Exception as exc:
         doc.warnings.append(f"legal structure not parsed: {exc}")
         return
     store.save_artifact(doc.id, "structure", structure_to_dict(tree), db)

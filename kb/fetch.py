@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urldefrag, urljoin, urlparse
 
 import httpx
 
@@ -21,8 +22,11 @@ from kb.errors import SourceError
 from kb.model import SourceRef
 
 MAX_BYTES = 100 * 1024 * 1024
+# A listing page is a page of links: anything bigger is not one.
+MAX_LISTING_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+MAX_SECONDS = 120.0  # a whole response, redirects included
 USER_AGENT = "ctkb/0.1 (counter-trafficking knowledge base; nightly re-index)"
 
 
@@ -38,6 +42,7 @@ class Fetched:
     last_modified: str | None = None
     content_type: str = ""
     status: int | None = None
+    url: str = ""  # where the body came from, after redirects
 
 
 def sha256(data: bytes) -> str:
@@ -113,8 +118,13 @@ def check_url_allowed(url: str, allowed_hosts: set[str], *, allow_private: set[s
 
 def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, known_sha: str | None,
               allowed_hosts: set[str] | None = None, allow_private: set[str] | None = None,
-              client: httpx.Client | None = None, max_bytes: int = MAX_BYTES) -> Fetched:  # fmt: skip
+              client: httpx.Client | None = None, max_bytes: int = MAX_BYTES,
+              max_seconds: float = MAX_SECONDS) -> Fetched:  # fmt: skip
     """Conditional GET, following at most MAX_REDIRECTS redirects, each re-checked.
+
+    The whole exchange, redirects included, must finish within `max_seconds`: the
+    client's timeouts only bound each wait, which a server sending a byte every few
+    seconds never exceeds.
 
     Raises SourceError for refusals and client errors; httpx.TransportError and
     RetryableHTTPError for what a retry may fix (5xx, connection errors).
@@ -131,12 +141,14 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
         headers["If-Modified-Since"] = last_modified
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    deadline = time.monotonic() + max_seconds
     try:
         for _ in range(MAX_REDIRECTS + 1):
             check_url_allowed(url, allowed, allow_private=private_ok)
             with client.stream("GET", url, headers=headers) as resp:
-                if resp.is_redirect:
-                    url = urljoin(url, resp.headers.get("location", ""))
+                # 304 is a 3xx too (httpx's is_redirect says so): only a Location header redirects.
+                if resp.status_code != 304 and resp.has_redirect_location:
+                    url = urljoin(url, resp.headers["location"])
                     continue
                 if resp.status_code == 304:
                     return Fetched(ref, "unchanged", sha256=known_sha or "", etag=etag,
@@ -151,6 +163,12 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
                         stage="fetch",
                         source=ref.location,
                     )
+                if resp.status_code >= 300:
+                    raise SourceError(
+                        f"HTTP {resp.status_code} without a redirect location",
+                        stage="fetch",
+                        source=ref.location,
+                    )
                 declared = int(resp.headers.get("content-length") or 0)
                 if declared > max_bytes:
                     raise SourceError(
@@ -159,6 +177,12 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
                 chunks: list[bytes] = []
                 total = 0
                 for chunk in resp.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise SourceError(
+                            f"response too slow: not complete after {max_seconds:g} s (the limit per page)",
+                            stage="fetch",
+                            source=ref.location,
+                        )
                     total += len(chunk)
                     if total > max_bytes:
                         raise SourceError(
@@ -175,7 +199,7 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
                 return Fetched(
                     ref, state, data=data, sha256=digest, size=len(data),
                     etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"),
-                    content_type=resp.headers.get("content-type", ""), status=resp.status_code,
+                    content_type=resp.headers.get("content-type", ""), status=resp.status_code, url=url,
                 )  # fmt: skip
         raise SourceError(
             f"too many redirects (more than {MAX_REDIRECTS})", stage="fetch", source=ref.location
@@ -183,6 +207,57 @@ def fetch_url(ref: SourceRef, *, etag: str | None, last_modified: str | None, kn
     finally:
         if own:
             client.close()
+
+
+@dataclass
+class ListingPage:
+    """A listing page as fetched: the PDFs it links to, or why there are none."""
+
+    url: str
+    state: str  # fetched | unchanged (304: the caller keeps the links it had) | missing (404/410)
+    links: list[str]
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def linked_pdfs(html: bytes, page_url: str) -> list[str]:
+    """Absolute URLs of the PDFs a page links to on its own host, in page order, once each.
+
+    One level only: the linked PDFs are sources, nothing they link to is followed.
+    """
+    from bs4 import BeautifulSoup
+
+    host = (urlparse(page_url).hostname or "").lower()
+    soup = BeautifulSoup(html, "lxml")
+    found: dict[str, None] = {}
+    for anchor in soup.find_all("a", href=True):
+        link = urldefrag(urljoin(page_url, str(anchor["href"]).strip())).url
+        parsed = urlparse(link)
+        if parsed.scheme not in ("http", "https") or (parsed.hostname or "").lower() != host:
+            continue
+        if parsed.path.lower().endswith(".pdf"):
+            found.setdefault(link)
+    return list(found)
+
+
+def fetch_listing(url: str, *, etag: str | None, last_modified: str | None,
+                  allowed_hosts: set[str] | None = None, allow_private: set[str] | None = None,
+                  client: httpx.Client | None = None) -> ListingPage:  # fmt: skip
+    """Fetch a listing page (conditionally) and read the PDF links off it.
+
+    Same refusals and retryable errors as `fetch_url`; links are resolved
+    against the page's final URL, after redirects.
+    """
+    ref = SourceRef(key=url, location=url, kind="url")
+    fetched = fetch_url(ref, etag=etag, last_modified=last_modified, known_sha=None, allowed_hosts=allowed_hosts,
+                        allow_private=allow_private, client=client, max_bytes=MAX_LISTING_BYTES)  # fmt: skip
+    if fetched.state == "missing":
+        return ListingPage(url, "missing", [])
+    if fetched.state == "unchanged":
+        return ListingPage(url, "unchanged", [], etag=etag, last_modified=last_modified)
+    assert fetched.data is not None
+    return ListingPage(url, "fetched", linked_pdfs(fetched.data, fetched.url or url),
+                       etag=fetched.etag, last_modified=fetched.last_modified)  # fmt: skip
 
 
 class RetryableHTTPError(Exception):

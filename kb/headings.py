@@ -63,7 +63,7 @@ def match_heading(line: str) -> HeadingMatch | None:
         if m:
             title = m.group(2).strip()
             # "Article 5 of the Law provides..." is a sentence, not a heading.
-            if len(title) > 120 or (title and title[0].islower()):
+            if len(title) > 120 or len(title.split()) > 14 or (title and title[0].islower()):
                 return None
             return HeadingMatch(kind, level, normalise_number(m.group(1)), title)
     m = _NUMBERED.match(line)

@@ -7,8 +7,10 @@ and `document_from_path` call them directly.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,22 @@ from typing import Any
 from kb.errors import SourceError
 from kb.extract import EXTRACTOR_VERSIONS, extract_bytes
 from kb.extract.boilerplate import remove_repeated, repeated_blocks
+from kb.extract.worker import extract_isolated
 from kb.fetch import Fetched, RetryableHTTPError, fetch_file, fetch_url, sha256
+from kb.limits import Limits, current_limits
 from kb.model import Document, Extracted, SourceRef
 from kb.normalize import slugify
 from kb.segment import segment
 from kb.sources import source_format
 from kb.store import SourceRecord, Store
+from kb.testhooks import pause_point
+
+# The library's extractor, as imported: see `_extract` for why the name is compared.
+_library_extract_bytes = extract_bytes
+# A source whose segmentation or tagging failed comes back from `build_many` (maybe
+# from another process) as a document without sections carrying these two keys.
+BUILD_FAILURE_STAGE = "kb.build_failure.stage"
+BUILD_FAILURE_REASON = "kb.build_failure.reason"
 
 # A web page answering 404/410 is removed only after this many runs in a row,
 # so one flaky night does not wipe it.
@@ -60,8 +72,12 @@ def extractor_version(fmt: str) -> str:
 
 def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = False,
                  allowed_hosts: set[str] | None = None, allow_private: set[str] | None = None) -> Outcome:  # fmt: skip
-    """Fetch with a fingerprint; decide whether the source needs extraction."""
+    """Fetch with a fingerprint; decide whether the source needs extraction.
+
+    Files and responses over the byte limit (`kb.limits`) fail here, before they are read.
+    """
     started = time.perf_counter()
+    max_bytes = current_limits().max_file_bytes
     try:
         if ref.kind == "url":
             fetched = fetch_url(
@@ -71,6 +87,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
                 known_sha=record.sha256 if record else None,
                 allowed_hosts=allowed_hosts,
                 allow_private=allow_private,
+                max_bytes=max_bytes,
             )
         else:
             stale = record is not None and record.extractor not in set(EXTRACTOR_VERSIONS.values())
@@ -80,6 +97,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
                 mtime_ns=record.mtime_ns if record else None,
                 known_sha=record.sha256 if record and record.status == "ok" else None,
                 force=full or stale,
+                max_bytes=max_bytes,
             )
     except SourceError as exc:
         return Outcome(ref, "failed", failure=Failure(ref.location, exc.stage, exc.reason))
@@ -88,7 +106,9 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
     except Exception as exc:
         if _is_transport_error(exc):
             raise
-        return Outcome(ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}"))
+        return Outcome(
+            ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}")
+        )
     outcome = Outcome(ref, fetched.state, fetched=fetched)
     outcome.seconds["fetch"] = time.perf_counter() - started
     return outcome
@@ -100,53 +120,123 @@ def _is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
-def extract_outcome(outcome: Outcome, *, full: bool = False) -> Outcome:
-    """Extract a new or changed source (or every fetched one with `full`)."""
+def extract_outcome(
+    outcome: Outcome, *, full: bool = False, limits: Limits | None = None
+) -> Outcome:
+    """Extract a new or changed source (or every fetched one with `full`), within `limits`.
+
+    Whatever goes wrong with one source becomes its failure, never an exception.
+    """
     fetched = outcome.fetched
     if fetched is None or fetched.data is None or outcome.state in ("missing", "failed"):
         return outcome
     if outcome.state == "unchanged" and not full:
         fetched.data = None
         return outcome
+    limits = limits or current_limits()
+    pause_point("extract")
     started = time.perf_counter()
     try:
-        outcome.extracted = extract_bytes(outcome.ref, fetched.data, fetched.content_type)
+        outcome.extracted = _extract(outcome.ref, fetched.data, fetched.content_type, limits)
     except SourceError as exc:
         outcome.state = "failed"
         outcome.failure = Failure(outcome.ref.location, exc.stage, exc.reason)
     except RecursionError:
         outcome.state = "failed"
-        outcome.failure = Failure(outcome.ref.location, "extract", "unreadable: the markup is nested too deeply")
+        outcome.failure = Failure(
+            outcome.ref.location, "extract", "unreadable: the markup is nested too deeply"
+        )
     except MemoryError:
         outcome.state = "failed"
         outcome.failure = Failure(outcome.ref.location, "extract", "too large to extract in memory")
     except Exception as exc:
         outcome.state = "failed"
-        outcome.failure = Failure(outcome.ref.location, "extract", f"extractor error: {type(exc).__name__}: {exc}")
+        outcome.failure = Failure(
+            outcome.ref.location, "extract", f"extractor error: {type(exc).__name__}: {exc}"
+        )
     outcome.seconds["extract"] = time.perf_counter() - started
     fetched.data = None  # the bytes are not needed past extraction
     return outcome
 
 
-def process_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = False, **fetch_options: Any) -> Outcome:
+def _extract(ref: SourceRef, data: bytes, content_type: str, limits: Limits) -> Extracted:
+    """The library's extractor in a worker process when a time or memory limit is on.
+
+    A substitute put in place of `kb.pipeline.extract_bytes` (a test's spy) is called
+    as it is, in this process: a worker could not see it.
+    """
+    if extract_bytes is not _library_extract_bytes:
+        return extract_bytes(ref, data, content_type)
+    if limits.isolated:
+        return extract_isolated(ref, data, content_type, limits)
+    return extract_bytes(ref, data, content_type, limits=limits)
+
+
+def process_source(
+    ref: SourceRef, record: SourceRecord | None, *, full: bool = False, **fetch_options: Any
+) -> Outcome:
     return extract_outcome(check_source(ref, record, full=full, **fetch_options), full=full)
 
 
-def extract_many(batch: list[Outcome], full: bool = False) -> list[Outcome]:
-    """A batch for one worker process (module-level so a process pool can pickle it)."""
-    return [extract_outcome(o, full=full) for o in batch]
+def extract_many(
+    batch: list[Outcome], full: bool = False, limits: Limits | None = None
+) -> list[Outcome]:
+    """Extract a batch (module-level, so a process pool can pickle it).
+
+    With a time or memory limit on, each source goes to a worker process of
+    `kb.extract.worker`, several at a time; else they are extracted here, in turn.
+    """
+    limits = limits or current_limits()
+    busy = [o for o in batch if o.fetched is not None and o.fetched.data is not None]
+    if limits.isolated and len(busy) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(busy), os.cpu_count() or 1)) as threads:
+            list(threads.map(lambda o: extract_outcome(o, full=full, limits=limits), busy))
+    # Sources extracted above have given up their bytes, so this pass leaves them as they
+    # are; it extracts the batch when it ran one at a time, and tidies what had nothing to do.
+    return [extract_outcome(o, full=full, limits=limits) for o in batch]
 
 
 def build_many(items: list[tuple[Outcome, str]]) -> list[Document]:
-    """Segment and tag a batch of extracted sources, timing each (for a worker process)."""
+    """Segment and tag a batch of extracted sources, timing each (for a worker process).
+
+    A source that fails here comes back as a document without sections whose metadata
+    says why (`BUILD_FAILURE_STAGE`, `BUILD_FAILURE_REASON`): `take_build_failures`
+    turns those into failures, so one bad source does not lose the batch.
+    """
     out = []
     for outcome, doc_id in items:
         assert outcome.extracted is not None
         started = time.perf_counter()
         sha = outcome.fetched.sha256 if outcome.fetched else ""
-        out.append(document_from_extracted(outcome.extracted, doc_id, sha))
+        try:
+            out.append(document_from_extracted(outcome.extracted, doc_id, sha))
+        except SourceError as exc:
+            out.append(_failed_document(outcome.extracted, doc_id, exc))
         outcome.seconds["build"] = time.perf_counter() - started
     return out
+
+
+def _failed_document(extracted: Extracted, doc_id: str, exc: SourceError) -> Document:
+    return Document(id=doc_id, source=extracted.source, format=extracted.format, title=extracted.title,
+                    sections=[], metadata={BUILD_FAILURE_STAGE: exc.stage, BUILD_FAILURE_REASON: exc.reason})  # fmt: skip
+
+
+def take_build_failures(outcomes: list[Outcome], documents: list[Document]) -> list[Document]:
+    """Mark the sources `build_many` could not segment or tag as failed; return the good documents."""
+    by_key = {o.ref.key: o for o in outcomes}
+    good = []
+    for doc in documents:
+        reason = doc.metadata.get(BUILD_FAILURE_REASON)
+        if reason is None:
+            good.append(doc)
+            continue
+        outcome = by_key.get(doc.source.key)
+        if outcome is not None:
+            outcome.state, outcome.extracted = "failed", None
+            outcome.failure = Failure(
+                outcome.ref.location, doc.metadata.get(BUILD_FAILURE_STAGE, "tag"), reason
+            )
+    return good
 
 
 def wanted_doc_id(ref: SourceRef) -> str:
@@ -168,19 +258,39 @@ def clean_site_boilerplate(outcomes: list[Outcome], store: Store | None) -> None
     for site, pages in by_site.items():
         keys = {o.ref.key for o in pages}
         earlier = store.site_block_hashes(site, exclude=keys) if store is not None else []
-        repeated = repeated_blocks([o.extracted.block_hashes for o in pages if o.extracted] + earlier)
+        repeated = repeated_blocks(
+            [o.extracted.block_hashes for o in pages if o.extracted] + earlier
+        )
         for o in pages:
             assert o.extracted is not None
             remove_repeated(o.extracted, repeated)
 
 
 def document_from_extracted(extracted: Extracted, doc_id: str, content_hash: str = "") -> Document:
-    """Segment and tag one extracted source."""
+    """Segment and tag one extracted source.
+
+    An unexpected error in either stage is a bug, but it is one source's: it is raised
+    as a SourceError naming the stage, and the run goes on without that source.
+    """
     from kb.tagging.tagger import tag_document
 
-    doc = segment(extracted, doc_id)
+    try:
+        doc = segment(extracted, doc_id)
+    except Exception as exc:
+        raise SourceError(
+            _bug_reason("segmentation", exc), stage="segment", source=extracted.source.location
+        ) from exc
     doc.content_hash = content_hash
-    return tag_document(doc)
+    try:
+        return tag_document(doc)
+    except Exception as exc:
+        raise SourceError(
+            _bug_reason("tagging", exc), stage="tag", source=extracted.source.location
+        ) from exc
+
+
+def _bug_reason(stage: str, exc: BaseException) -> str:
+    return f"{stage} failed (a bug; please report it): {type(exc).__name__}: {exc}"[:300]
 
 
 def build_documents(outcomes: list[Outcome], store: Store | None) -> list[Document]:
@@ -191,8 +301,18 @@ def build_documents(outcomes: list[Outcome], store: Store | None) -> list[Docume
         if o.extracted is None:
             continue
         started = time.perf_counter()
-        doc_id = store.doc_id_for(o.ref.key, wanted_doc_id(o.ref)) if store is not None else wanted_doc_id(o.ref)
-        documents.append(document_from_extracted(o.extracted, doc_id, o.fetched.sha256 if o.fetched else ""))
+        doc_id = (
+            store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))
+            if store is not None
+            else wanted_doc_id(o.ref)
+        )
+        try:
+            documents.append(
+                document_from_extracted(o.extracted, doc_id, o.fetched.sha256 if o.fetched else "")
+            )
+        except SourceError as exc:
+            o.state, o.extracted = "failed", None
+            o.failure = Failure(o.ref.location, exc.stage, exc.reason)
         o.seconds["build"] = time.perf_counter() - started
     return documents
 

@@ -10,28 +10,54 @@ from pathlib import Path
 
 from kb.commit import ChangeSet, commit_outcomes
 from kb.home import paths as home_paths
+from kb.listings import save_listing_states
 from kb.lock import ingest_lock
+from kb.nightly import (
+    listing_failures,
+    read_listings,
+    record_for_fetch,
+    relabel_refetched,
+    sync_index,
+    with_listed,
+)
 from kb.pipeline import build_documents, process_source
-from kb.sources import discover, folder_manifest, read_manifest
+from kb.sources import discover, folder_manifest, listing_entries, manifest_hosts, read_manifest
 from kb.store import Store
-from search.indexer import build_index, update_index
 
 
-def run_ingest(home: Path | str, *, sources: Path | str | None = None, corpus: Path | str | None = None,
-               full: bool = False) -> ChangeSet:  # fmt: skip
+def run_ingest(
+    home: Path | str,
+    *,
+    sources: Path | str | None = None,
+    corpus: Path | str | None = None,
+    full: bool = False,
+) -> ChangeSet:
     paths = home_paths(home).ensure()
     if corpus is not None:
         root = Path(corpus).resolve()
-        refs = discover(folder_manifest(root), root=root)
+        entries = folder_manifest(root)
     else:
         manifest = Path(sources or "corpus/sources.toml").resolve()
-        refs = discover(read_manifest(manifest), root=manifest.parent)
+        root = manifest.parent
+        entries = read_manifest(manifest)
+    hosts = manifest_hosts(entries)
     with ingest_lock(paths.lock), Store(paths.store) as store:
-        outcomes = [process_source(ref, store.source(ref.key), full=full) for ref in refs]
+        listings = read_listings(store, listing_entries(entries), hosts, full=full)
+        refs = with_listed(discover(entries, root=root), listings)
+        outcomes = []
+        for ref in refs:
+            record = store.source(ref.key)
+            outcome = process_source(
+                ref,
+                record_for_fetch(ref, record),
+                full=full,
+                allowed_hosts=hosts,
+                allow_private=hosts,
+            )
+            outcomes.append(relabel_refetched(outcome, record))
         documents = build_documents(outcomes, store)
         changes = commit_outcomes(store, refs, outcomes, documents)
-        if full:
-            build_index(paths, store)
-        else:
-            update_index(paths, store, changes.changed_docs, changes.removed_docs)
+        save_listing_states(store, listings)
+        changes.failures.extend(listing_failures(listings))
+        sync_index(paths, store, full=full)
     return changes

@@ -52,6 +52,8 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
         url = raw.get("url", "")
         if url and urlparse(url).scheme not in ("http", "https"):
             raise ManifestError(f"{where}: only http(s) URLs can be sources, not {url!r}")
+        if raw.get("listing") and not url:
+            raise ManifestError(f"{where}: listing = true needs a url (a page linking to PDFs)")
         entries.append(
             ManifestEntry(
                 path=(base / raw["path"]).resolve() if "path" in raw else None,
@@ -87,6 +89,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
     """
     found: dict[str, SourceRef] = {}
     for entry in entries:
+        if entry.listing:
+            continue  # its PDFs are known only once the page is fetched: see kb.listings
         if entry.url:
             host = urlparse(entry.url).hostname or ""
             found.setdefault(
@@ -132,6 +136,43 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
             if key not in found or entry.path is not None:
                 found[key] = ref
     return list(found.values())
+
+
+def listing_entries(entries: list[ManifestEntry]) -> list[ManifestEntry]:
+    """The manifest's listing pages, whose linked PDFs become sources at fetch time."""
+    return [e for e in entries if e.url and e.listing]
+
+
+def listing_sources(entry: ManifestEntry, links: list[str]) -> list[SourceRef]:
+    """One source per PDF a listing page links to, carrying the listing's hints.
+
+    The listing's title names the listing, not each PDF, so it is not passed on;
+    the PDF's own title comes from extraction.
+    """
+    host = urlparse(entry.url).hostname or ""
+    return [
+        SourceRef(
+            key=link,
+            location=link,
+            kind="url",
+            collection=entry.collection,
+            doctype_hint=entry.doctype,
+            lang_hint=entry.lang,
+            site=entry.site or host,
+        )
+        for link in links
+    ]
+
+
+def manifest_hosts(entries: list[ManifestEntry]) -> set[str]:
+    """Hosts the manifest names: those of its URLs and its `allow_hosts`.
+
+    Only these are fetched from (redirects included), and only these may be
+    private or loopback addresses (a test server, an intranet site).
+    """
+    hosts = {(urlparse(e.url).hostname or "").lower() for e in entries if e.url}
+    hosts |= {h.lower() for e in entries for h in e.allow_hosts}
+    return hosts - {""}
 
 
 def _relative(file: Path, root: Path | None) -> str:

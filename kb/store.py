@@ -68,6 +68,10 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 CREATE INDEX IF NOT EXISTS tags_by_value ON tags(kind, value);
 CREATE INDEX IF NOT EXISTS tags_by_doc ON tags(doc_id, section_id);
+-- Duplicate detection and new-id checks look sources up by these, once a source per run:
+-- without the indexes that is a table scan each (10,000 sources: ~18 s a run, measured).
+CREATE INDEX IF NOT EXISTS sources_by_sha ON sources(sha256);
+CREATE INDEX IF NOT EXISTS sources_by_doc ON sources(doc_id);
 CREATE TABLE IF NOT EXISTS artifacts (
     doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     name TEXT NOT NULL, data TEXT NOT NULL,

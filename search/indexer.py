@@ -23,11 +23,16 @@ from whoosh.writing import IndexWriter
 from kb.home import HomePaths
 from kb.model import Document, Section
 from kb.store import Store
+from kb.testhooks import pause_point
+from search.citation import LegalIndex, citation_title, legal_index, section_label
 from search.schema import SCHEMA_VERSION, TEXT_LANGS, build_schema
+from search.vocabulary import save_vocabulary
 
 INDEX_NAME = "sections"
 WRITER_LIMIT_MB = 256
-_REF = re.compile(r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b")
+_REF = re.compile(
+    r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
+)
 _SUP = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 
 
@@ -49,8 +54,15 @@ def section_refs(doc: Document, section: Section) -> list[str]:
     return sorted(refs)
 
 
-def section_fields(doc: Document, section: Section) -> dict[str, Any]:
-    lang = section.lang if section.lang in TEXT_LANGS else (doc.lang if doc.lang in TEXT_LANGS else "en")
+def section_fields(
+    doc: Document, section: Section, legal: LegalIndex | None = None
+) -> dict[str, Any]:
+    """The index document for one section (`legal`: the law's structure, for citations)."""
+    lang = (
+        section.lang
+        if section.lang in TEXT_LANGS
+        else (doc.lang if doc.lang in TEXT_LANGS else "en")
+    )
     heading = " / ".join(section.heading_path)
     entity_ids = sorted({t.value for t in section.tags if t.kind == "entity"})
     fields: dict[str, Any] = {
@@ -62,8 +74,10 @@ def section_fields(doc: Document, section: Section) -> dict[str, Any]:
         "title_exact": doc.title,
         "heading_exact": heading,
         "refs": ",".join(section_refs(doc, section)),
+        "spell": "\n".join((doc.title, heading, section.text)),
         "doctype": doc.doctype,
         "lang": section.lang,
+        "body_lang": lang,
         "year": doc.date[:4] if doc.date else "",
         "date": doc.date or "",
         "tags": ",".join(entity_ids),
@@ -74,15 +88,20 @@ def section_fields(doc: Document, section: Section) -> dict[str, Any]:
             "pages": section.pages,
             "source": doc.source.location,
             "source_kind": doc.source.kind,
+            "format": doc.format,
             "doc_lang": doc.lang,
             "number": section.number,
             "kind": section.kind,
             "text": section.text,
+            "cite_title": citation_title(doc),
+            "cite_label": section_label(doc, section, legal),
+            "units": legal.units_for(section) if legal is not None else [],
         },
     }
-    for text_lang in TEXT_LANGS:
-        fields[f"title_{text_lang}"] = doc.title
-        fields[f"heading_{text_lang}"] = heading
+    # Title and heading go with the body, in the section's language: each language's
+    # fields form one collection with its own statistics (see search.scoring).
+    fields[f"title_{lang}"] = doc.title
+    fields[f"heading_{lang}"] = heading
     return fields
 
 
@@ -118,10 +137,12 @@ def _new_dir(paths: HomePaths) -> Path:
 
 def _swap(paths: HomePaths, new_dir: Path) -> None:
     (new_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+    save_vocabulary(new_dir)
     tmp_link = paths.root / f".index-{os.getpid()}.tmp"
     if tmp_link.is_symlink() or tmp_link.exists():
         tmp_link.unlink()
     os.symlink(new_dir.relative_to(paths.root), tmp_link)
+    pause_point("swap")  # crash tests: the new index is complete, the live link not yet moved
     os.replace(tmp_link, paths.index_link)
     _prune(paths, keep={new_dir})
 
@@ -132,18 +153,22 @@ def _prune(paths: HomePaths, keep: set[Path]) -> None:
     One previous folder stays for searchers that still have it open; open files
     keep working on Linux even after deletion.
     """
-    folders = sorted((p for p in paths.indexes.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    folders = sorted(
+        (p for p in paths.indexes.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
     old = [p for p in folders if p not in keep]
     for folder in old[:-1]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _add_documents(writer: IndexWriter, docs: Iterable[Document]) -> int:
+def _add_documents(writer: IndexWriter, docs: Iterable[Document], store: Store) -> int:
     count = 0
     for doc in docs:
+        legal = legal_index(doc, store.load_artifact(doc.id, "structure"))
         for section in doc.sections:
-            writer.add_document(**section_fields(doc, section))
+            writer.add_document(**section_fields(doc, section, legal))
             count += 1
+    pause_point("index")  # crash tests: sections written, the writer not committed yet
     return count
 
 
@@ -153,7 +178,7 @@ def build_index(paths: HomePaths, store: Store, *, procs: int = 1) -> int:
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
         with _writer(ix, procs=procs) as writer:
-            count = _add_documents(writer, store.iter_documents())
+            count = _add_documents(writer, store.iter_documents(), store)
         ix.close()
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
@@ -162,7 +187,9 @@ def build_index(paths: HomePaths, store: Store, *, procs: int = 1) -> int:
     return count
 
 
-def update_index(paths: HomePaths, store: Store, changed: Iterable[str], removed: Iterable[str]) -> int:
+def update_index(
+    paths: HomePaths, store: Store, changed: Iterable[str], removed: Iterable[str]
+) -> int:
     """Apply changed and removed documents to a copy of the live index, then swap.
 
     Falls back to a full build when there is no live index or its schema is older.
@@ -176,7 +203,7 @@ def update_index(paths: HomePaths, store: Store, changed: Iterable[str], removed
         return 0
     new_dir = _new_dir(paths)
     try:
-        shutil.copytree(live, new_dir, dirs_exist_ok=True)
+        shutil.copytree(live, new_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
         for lock in new_dir.glob("*.lock"):
             lock.unlink()
         ix = windex.open_dir(str(new_dir), indexname=INDEX_NAME)
@@ -184,13 +211,28 @@ def update_index(paths: HomePaths, store: Store, changed: Iterable[str], removed
             for doc_id in [*changed, *removed]:
                 writer.delete_by_term("doc_id", doc_id)
             docs = (d for d in (store.load_document(i) for i in changed) if d is not None)
-            count = _add_documents(writer, docs)
+            count = _add_documents(writer, docs, store)
         ix.close()
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise
     _swap(paths, new_dir)
     return count
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """Whoosh writes a segment file once and never changes it: link it rather than copy it.
+
+    A copy made an incremental update cost as much as the whole index is large;
+    linked, it costs what changed. Other files (TOC, markers) are small and copied.
+    """
+    if src.endswith(".seg"):
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:  # another file system, or links not supported
+            pass
+    return str(shutil.copy2(src, dst))
 
 
 def _schema_current(folder: Path) -> bool:

@@ -1,4 +1,9 @@
-"""The query API: `search(home, "query", filters…) -> Results`.
+"""The query API: `search("query", home=…, filters…) -> Results`, and `similar(…)`.
+
+A search parses the query (`search.syntax`), compiles it against the index with
+cross-lingual expansion (`search.compile`), ranks sections by BM25F, and returns a
+page of them grouped by document, with snippets, citations, facet counts, the
+expansions it used and a "did you mean" suggestion for words the index lacks.
 
 Reading never starts Prefect and reuses one open searcher per index folder,
 reopening only when the `index` symlink points somewhere new.
@@ -6,27 +11,44 @@ reopening only when the `index` symlink points somewhere new.
 
 from __future__ import annotations
 
+import math
 import os
-import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight
 from whoosh import index as windex
-from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
-from whoosh.query import And, Query, Term
+from whoosh import query as wq
+from whoosh import sorting
 from whoosh.searching import Searcher
 
-from kb.errors import IndexMissingError, QueryError
+from kb.errors import IndexMissingError, NotFoundError, QueryError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
+from search.citation import best_unit, citation_line, format_pages
+from search.compile import Compiled, Compiler, Expansion, filter_term
 from search.indexer import INDEX_NAME
-from search.schema import TEXT_LANGS, body_field
+from search.schema import body_field
+from search.scoring import LanguageBM25F
+from search.snippets import make_snippet, matched_spans
+from search.spelling import suggest
+from search.syntax import MAX_QUERY_CHARS, AndQuery, OrQuery, Word, parse, validate_query
+from search.vocabulary import load_vocabulary_for
 
-MAX_QUERY_CHARS = 1000
+__all__ = ["MAX_QUERY_CHARS", "Hit", "Results", "format_pages", "search", "searchers", "similar"]
+
 MAX_LIMIT = 200
+# Ranked sections looked at for grouping, sorting and paging; a page beyond it is refused.
+MAX_WINDOW = 1000
+DEFAULT_PER_DOCUMENT = 3
+# A document's further sections are grouped with its best one when they score at least
+# this share of it.
+GROUP_SCORE_SHARE = 0.5
+SORTS = ("relevance", "date")
+FACETS = {"doctype": "doctype", "lang": "lang", "year": "year", "tags": "tags"}
+MAX_TAG_FACETS = 20
 
 
 @dataclass
@@ -43,11 +65,37 @@ class Hit:
     score: float
     snippet: str
     source: str
+    citation: str = ""
+    rank: int = 0  # 1-based place in the ranking (before grouping)
+    number: str = ""
+    kind: str = ""
+    tags: list[str] = field(default_factory=list)
+    partial: bool = False  # matches only some of the words (shown after full matches)
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.section_id}"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["score"] = round(self.score, 4)
+        data["pages_label"] = format_pages(self.pages)
         return data
+
+
+@dataclass
+class Group:
+    """A document's sections on this page, in rank order; `more`: its other matching sections."""
+
+    doc_id: str
+    title: str
+    doctype: str
+    date: str
+    sections: list[str]
+    more: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -55,77 +103,97 @@ class Results:
     query: str
     total: int
     hits: list[Hit] = field(default_factory=list)
+    page: int = 1
+    pages: int = 0
+    page_size: int = 10
+    sort: str = "relevance"
+    grouped: bool = True
+    groups: list[Group] = field(default_factory=list)
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    expansions: list[Expansion] = field(default_factory=list)
+    suggestion: str | None = None
+    corrected: bool = False  # the hits are for `suggestion`: the query as typed found nothing
+    searched: str = ""  # the query that was run
+    relaxed: bool = False  # some hits match only some of the words
+    filters: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "total": self.total, "hits": [h.as_dict() for h in self.hits]}
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.as_dict() for h in self.hits],
+            "page": self.page,
+            "pages": self.pages,
+            "page_size": self.page_size,
+            "sort": self.sort,
+            "grouped": self.grouped,
+            "groups": [g.as_dict() for g in self.groups],
+            "facets": self.facets,
+            "expansions": [e.as_dict() for e in self.expansions],
+            "suggestion": self.suggestion,
+            "corrected": self.corrected,
+            "searched": self.searched,
+            "relaxed": self.relaxed,
+            "filters": self.filters,
+            "seconds": round(self.seconds, 4),
+        }
 
 
 class _SearcherCache:
-    """One open searcher per home; reopened when the live index folder changes."""
+    """One open searcher per home and thread; a new one when the live index folder changes.
+
+    Whoosh searchers share file handles and are not safe to use from two threads at once
+    (stored fields come back garbled), so each thread has its own. A replaced searcher is
+    forgotten, not closed: a request may still be using it; its files are released when
+    it is garbage-collected.
+    """
 
     def __init__(self) -> None:
+        self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: dict[Path, tuple[Path, windex.Index, Searcher]] = {}
+        self._all: list[Searcher] = []
 
     def get(self, paths: HomePaths) -> Searcher:
+        return self.get_with_folder(paths)[0]
+
+    def get_with_folder(self, paths: HomePaths) -> tuple[Searcher, Path]:
         link = paths.index_link
         if not link.exists():
             raise IndexMissingError(f"no index in {paths.root}: run `kb build` first")
         target = Path(os.path.realpath(link))
+        mine: dict[Path, tuple[Path, Searcher]] = self._local.__dict__.setdefault("open", {})
+        cached = mine.get(paths.root)
+        if cached and cached[0] == target:
+            return cached[1], target
+        try:
+            ix = windex.open_dir(str(target), indexname=INDEX_NAME)
+        except Exception as exc:
+            raise IndexMissingError(
+                f"the index in {target} cannot be opened ({exc}); run `kb build --full`"
+            ) from None
+        if "spell" not in ix.schema:
+            raise IndexMissingError(
+                f"the index in {target} was built by an older version; run `kb build --full`"
+            )
+        searcher = ix.searcher(weighting=LanguageBM25F())
+        mine[paths.root] = (target, searcher)
         with self._lock:
-            cached = self._open.get(paths.root)
-            if cached and cached[0] == target:
-                return cached[2]
-            if cached:
-                cached[2].close()
-            try:
-                ix = windex.open_dir(str(target), indexname=INDEX_NAME)
-            except Exception as exc:
-                raise IndexMissingError(f"the index in {target} cannot be opened ({exc}); run `kb build --full`") from None
-            searcher = ix.searcher()
-            self._open[paths.root] = (target, ix, searcher)
-            return searcher
+            if cached is not None and cached[1] in self._all:
+                self._all.remove(cached[1])
+            self._all.append(searcher)
+        return searcher, target
 
     def close(self) -> None:
+        """Close every searcher (tests, shutdown); the next search opens new ones."""
         with self._lock:
-            for _, _, searcher in self._open.values():
+            for searcher in self._all:
                 searcher.close()
-            self._open.clear()
+            self._all.clear()
+            self._local = threading.local()
 
 
 searchers = _SearcherCache()
-
-FIELD_BOOSTS: dict[str, float] = {"exact": 1.0, "title_exact": 3.0, "heading_exact": 2.5, "refs": 2.0}
-for _lang in TEXT_LANGS:
-    FIELD_BOOSTS[f"body_{_lang}"] = 1.0
-    FIELD_BOOSTS[f"title_{_lang}"] = 3.0
-    FIELD_BOOSTS[f"heading_{_lang}"] = 2.5
-
-
-def parse_query(searcher: Searcher, text: str, *, any_word: bool = False) -> Query:
-    fields = list(FIELD_BOOSTS)
-    parser = MultifieldParser(fields, searcher.schema, fieldboosts=FIELD_BOOSTS,
-                              group=OrGroup if any_word else AndGroup)  # fmt: skip
-    return parser.parse(text)
-
-
-def _filters(doctype: str | None, lang: str | None, year: str | None, tag: str | None) -> Query | None:
-    terms = [Term(name, value) for name, value in
-             (("doctype", doctype), ("lang", lang), ("year", year), ("tags", tag)) if value]  # fmt: skip
-    if not terms:
-        return None
-    return terms[0] if len(terms) == 1 else And(terms)
-
-
-def validate_query(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise QueryError("empty query: type some words, e.g. kb search \"victim identification\"")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"query too long: {len(text)} characters (the limit is {MAX_QUERY_CHARS})")
-    if not re.search(r"\w", text):
-        raise QueryError(f"query {text!r} has no words to search for")
-    return text
 
 
 def search(
@@ -136,61 +204,351 @@ def search(
     lang: str | None = None,
     year: str | None = None,
     tag: str | None = None,
+    doc: str | None = None,
     limit: int = 10,
+    page: int = 1,
+    sort: str = "relevance",
+    flat: bool = False,
+    expand: bool = True,
+    per_document: int = DEFAULT_PER_DOCUMENT,
 ) -> Results:
+    """Sections matching `query`, best first, grouped by document unless `flat`.
+
+    limit: sections per page; page: 1-based; sort: "relevance" or "date" (newest first);
+    expand: add the vocabulary's terms in other languages for entity names in the query;
+    per_document: at most this many sections of one document on a grouped page (the
+    others are counted in the group's `more`; `doc=ID` lists them all).
+    Raises QueryError for a query that cannot be run, IndexMissingError without an index.
+    """
+    started = time.perf_counter()
     text = validate_query(query)
-    limit = max(1, min(limit, MAX_LIMIT))
-    paths = home_paths(home)
-    searcher = searchers.get(paths)
-    parsed = parse_query(searcher, text)
-    hits = searcher.search(parsed, limit=limit, filter=_filters(doctype, lang, year, tag), terms=True)
-    hits.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-    hits.formatter = _MarkFormatter()
-    out = [_hit(h) for h in hits]
-    return Results(query=text, total=len(hits), hits=out)
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use {' or '.join(SORTS)}")
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    page = max(1, int(page))
+    if page * limit > MAX_WINDOW:
+        raise QueryError(
+            f"page {page} is beyond the first {MAX_WINDOW} results: narrow the search with a filter"
+        )
+    tree = parse(text)
+    searcher, folder = searchers.get_with_folder(home_paths(home))
+    vocabulary = load_vocabulary_for(folder)
+    options = {"type": doctype, "lang": lang, "year": year, "tag": tag, "doc": doc}
+    filters = [filter_term(name, value, vocabulary) for name, value in options.items() if value]
+    found = _find(
+        searcher, tree, text, vocabulary if expand else None, filters, wanted=page * limit
+    )
+
+    order = _order(searcher, found.ranked, sort)
+    results = Results(query=text, total=len(found.ranked), page=page, page_size=limit, sort=sort,
+                      grouped=not flat, expansions=found.compiled.expansions,
+                      suggestion=found.suggestion, corrected=found.corrected, searched=found.searched,
+                      relaxed=found.relaxed, filters={k: v for k, v in options.items() if v})  # fmt: skip
+    results.facets = _facet_lists(found.facets, vocabulary)
+    more: dict[str, int] = {}
+    shown = order if flat else _grouped(searcher, order, max(1, per_document), more)
+    results.pages = math.ceil(len(shown) / limit) if shown else 0
+    rank_of = {docnum: i + 1 for i, (docnum, _, _) in enumerate(order)}
+    results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0)
+                    for docnum, score, missing in shown[(page - 1) * limit : page * limit]]  # fmt: skip
+    if not flat:
+        results.groups = _groups_of(results.hits, more)
+    results.seconds = time.perf_counter() - started
+    return results
 
 
-class _MarkFormatter(highlight.Formatter):
-    """Highlights as **word** (readable in a terminal, in JSON, and as Markdown)."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"**{highlight.get_text(text, token, replace)}**"
+# (docnum, score, partial): partial is 0 for a section matching the whole query, 1 for a
+# relaxed match (those come after, ranked by score times the share of words matched).
+Ranked = list[tuple[int, float, int]]
 
 
-def _hit(hit: Any) -> Hit:
-    data = hit["data"]
-    lang = hit.get("lang", "")
-    snippet = ""
-    for fieldname in (body_field(lang), "exact"):
-        snippet = hit.highlights(fieldname, text=data["text"], top=2)
-        if snippet:
-            break
-    if not snippet:
-        snippet = _first_words(data["text"], 240)
+@dataclass
+class _Found:
+    compiled: Compiled
+    ranked: Ranked
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    searched: str
+    corrected: bool = False
+    relaxed: bool = False
+
+
+def _find(searcher: Searcher, tree: Any, text: str, vocabulary: Any, filters: list[wq.Query], *,
+          wanted: int) -> _Found:  # fmt: skip
+    """The query as typed; if it finds nothing, its spelling correction; and if that leaves
+    fewer sections than the page needs, sections matching only some of the words after them."""
+    compiled = Compiler(searcher, vocabulary).compile(tree)
+    suggestion = suggest(searcher, text, compiled.words)
+    ranked, facets = _run(searcher, compiled, filters)
+    found = _Found(compiled, ranked, facets, suggestion, text)
+    if not ranked and suggestion:
+        retry = Compiler(searcher, vocabulary).compile(parse(suggestion))
+        ranked, facets = _run(searcher, retry, filters)
+        if ranked:
+            found = _Found(retry, ranked, facets, suggestion, suggestion, corrected=True)
+    if len(found.ranked) >= wanted or not _can_relax(tree):
+        return found
+    loose = Compiler(searcher, vocabulary, relaxed=True).compile(parse(found.searched))
+    ranked_loose, facets_loose = _run(searcher, loose, filters)
+    seen = {docnum for docnum, _, _ in found.ranked}
+    extra_docs = [d for d, _, _ in ranked_loose if d not in seen]
+    if not extra_docs:
+        return found
+    missing = _missing_groups(searcher, loose.groups, extra_docs)
+    groups = max(1, len(loose.groups))
+    # A partial match counts in proportion to the share of the words it matches.
+    found.ranked = found.ranked + [
+        (d, s * (groups - missing[d]) / groups, 1) for d, s, _ in ranked_loose if d not in seen
+    ]
+    found.facets = facets_loose  # the loose query matches the full matches too
+    found.relaxed = True
+    found.compiled.highlight = _merge_highlight(found.compiled.highlight, loose.highlight)
+    return found
+
+
+def _groups_of(hits: list[Hit], more: dict[str, int]) -> list[Group]:
+    groups: list[Group] = []
+    for hit in hits:
+        if groups and groups[-1].doc_id == hit.doc_id:
+            groups[-1].sections.append(hit.section_id)
+        else:
+            groups.append(Group(hit.doc_id, hit.title, hit.doctype, hit.date, [hit.section_id],
+                                more.get(hit.doc_id, 0)))  # fmt: skip
+    return groups
+
+
+def _run(
+    searcher: Searcher, compiled: Compiled, option_filters: list[wq.Query]
+) -> tuple[Ranked, dict[str, dict[str, int]]]:
+    filters = [q for q in (compiled.filter, *option_filters) if q is not None]
+    filter_q = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
+    facets = sorting.Facets()
+    for name, fieldname in FACETS.items():
+        facets.add_field(fieldname, allow_overlap=(name == "tags"))
+    results = searcher.search(compiled.query, limit=MAX_WINDOW, filter=filter_q, mask=compiled.mask,
+                              groupedby=facets, maptype=sorting.Count)  # fmt: skip
+    ranked = [(docnum, float(score), 0) for score, docnum in results.top_n]
+    counts: dict[str, dict[str, int]] = {}
+    for name, fieldname in FACETS.items():
+        groups = results.groups(fieldname)
+        counts[name] = {_text(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
+    return ranked, counts
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _can_relax(tree: Any) -> bool:
+    """Are there two plain words side by side (else a relaxed query is the same)?"""
+    if isinstance(tree, AndQuery):
+        words = [c for c in tree.children if isinstance(c, Word) and not c.prefix]
+        return len(words) > 1 or any(_can_relax(c) for c in tree.children)
+    if isinstance(tree, OrQuery):
+        return any(_can_relax(c) for c in tree.children)
+    return False
+
+
+def _merge_highlight(
+    a: dict[str, set[tuple[str, ...]]], b: dict[str, set[tuple[str, ...]]]
+) -> dict[str, set[tuple[str, ...]]]:
+    out = {k: set(v) for k, v in a.items()}
+    for k, v in b.items():
+        out.setdefault(k, set()).update(v)
+    return out
+
+
+def _column(searcher: Searcher, name: str) -> Any:
+    reader = searcher.reader()
+    return reader.column_reader(name) if reader.has_column(name) else None
+
+
+def _missing_groups(
+    searcher: Searcher, groups: list[wq.Query], docnums: list[int]
+) -> dict[int, int]:
+    """For each section, how many of the query's word groups it does not match."""
+    wanted = set(docnums)
+    missing = dict.fromkeys(docnums, 0)
+    for group in groups:
+        matched = wanted.intersection(searcher.docs_for_query(group))
+        for docnum in wanted - matched:
+            missing[docnum] += 1
+    return missing
+
+
+def _order(searcher: Searcher, ranked: Ranked, sort: str) -> Ranked:
+    """Full matches before partial ones (fuller ones first); then by score or by date."""
+    if sort == "date":
+        dates = _column(searcher, "date")
+        assert dates is not None
+
+        def key(item: tuple[int, float, int]) -> tuple[int, str, float]:
+            return (item[2], _invert(_text(dates[item[0]])), -item[1])
+
+        return sorted(ranked, key=key)
+    return sorted(ranked, key=lambda item: (item[2], -item[1]))
+
+
+def _invert(date: str) -> str:
+    """A sort key that puts later dates first and undated sections last; a partial date
+    ("2024", "2024-06") counts as the start of its period, after the dated days in it."""
+    if not date:
+        return "\uffff"
+    full = {4: date + "-00-00", 7: date + "-00"}.get(len(date), date)
+    return "".join(chr(0xFFFF - ord(ch)) for ch in full)
+
+
+def _grouped(searcher: Searcher, order: Ranked, per_document: int, more: dict[str, int]) -> Ranked:
+    """Each document's best sections together, documents in the order of their best section.
+
+    A document's further sections join its best one only if they are nearly as good
+    (and as complete a match): a weak tenth section must not push other documents'
+    strong ones off the page. The others are counted in `more`."""
+    doc_ids = _column(searcher, "doc_id")
+    assert doc_ids is not None
+    groups: dict[str, Ranked] = {}
+    for item in order:
+        groups.setdefault(_text(doc_ids[item[0]]), []).append(item)
+    shown: Ranked = []
+    for doc_id, items in groups.items():
+        best = items[0]
+        close = [i for i in items[1:] if i[2] == best[2] and i[1] >= GROUP_SCORE_SHARE * best[1]]
+        kept = [best, *close[: per_document - 1]]
+        shown.extend(kept)
+        if len(items) > len(kept):
+            more[doc_id] = len(items) - len(kept)
+    return shown
+
+
+def _hit(
+    searcher: Searcher, docnum: int, score: float, compiled: Compiled, rank: int, partial: bool
+) -> Hit:
+    fields = searcher.stored_fields(docnum)
+    data = fields["data"]
+    lang = fields.get("lang", "")
+    text = str(data.get("text") or "")
+    spans = matched_spans(
+        text, lang or data.get("doc_lang", "en"), compiled.highlight, searcher.schema
+    )
+    snip = make_snippet(text, spans)
+    unit = best_unit(data.get("units") or [], snip.words) if data.get("units") else ""
     return Hit(
-        doc_id=hit["doc_id"],
-        section_id=hit["section_id"],
+        doc_id=fields["doc_id"],
+        section_id=fields["section_id"],
         title=data["title"],
         heading=" / ".join(data["heading_path"]),
         heading_path=list(data["heading_path"]),
         pages=list(data["pages"]),
         lang=lang,
-        doctype=hit.get("doctype", ""),
-        date=hit.get("date", ""),
-        score=float(hit.score or 0.0),
-        snippet=" ".join(snippet.split()),
+        doctype=fields.get("doctype", ""),
+        date=fields.get("date", ""),
+        score=score,
+        snippet=snip.text,
         source=data["source"],
+        citation=citation_line(data, unit),
+        rank=rank,
+        number=data.get("number", ""),
+        kind=data.get("kind", ""),
+        tags=[t for t in (fields.get("tags") or "").split(",") if t],
+        partial=partial,
     )
 
 
-def _first_words(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+def _facet_lists(
+    counts: dict[str, dict[str, int]], vocabulary: Any
+) -> dict[str, list[dict[str, Any]]]:
+    from kb.model import DOCTYPE_LABELS
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, values in counts.items():
+        items = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+        if name == "year":
+            items = sorted(values.items(), key=lambda kv: kv[0], reverse=True)
+        if name == "tags":
+            items = items[:MAX_TAG_FACETS]
+        rows = []
+        for value, count in items:
+            label = value
+            if name == "doctype":
+                label = DOCTYPE_LABELS.get(value, value)
+            elif name == "tags" and vocabulary is not None:
+                try:
+                    label = vocabulary.entry(value).label
+                except Exception:
+                    label = value
+            rows.append({"value": value, "label": label, "count": count})
+        out[name] = rows
+    return out
 
 
-def format_pages(pages: list[int]) -> str:
-    if not pages:
-        return ""
-    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+# --- similar sections ------------------------------------------------------------------------
+
+SIMILAR_KEY_TERMS = 12
+SIMILAR_TAG_WEIGHT = 0.5
+
+
+def similar(
+    doc_id: str,
+    section_id: str | None = None,
+    *,
+    home: Path | str | None = None,
+    limit: int = 10,
+    same_document: bool = False,
+    doctype: str | None = None,
+    lang: str | None = None,
+) -> Results:
+    """Sections most like a given section ("DOC#SECTION", or DOC and SECTION), or like a
+    whole document: its key terms (Whoosh's Bo1 model) plus its entity tags, which carry
+    the likeness across languages. Other documents only, unless `same_document`."""
+    started = time.perf_counter()
+    if section_id is None and "#" in doc_id:
+        doc_id, section_id = doc_id.split("#", 1)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    searcher, folder = searchers.get_with_folder(home_paths(home))
+    if section_id:
+        docnums = list(searcher.document_numbers(key=f"{doc_id}#{section_id}"))
+        if not docnums:
+            raise NotFoundError(
+                f"no section {doc_id}#{section_id} in the index; `kb show {doc_id}` lists its sections"
+            )
+    else:
+        docnums = list(searcher.document_numbers(doc_id=doc_id))
+        if not docnums:
+            raise NotFoundError(f"no document {doc_id!r} in the index; `kb docs` lists them")
+        same_document = False
+    stored = [searcher.stored_fields(d) for d in docnums]
+    source_lang = stored[0].get("lang") or stored[0]["data"].get("doc_lang", "en")
+    text = "\n\n".join(str(s["data"].get("text") or "") for s in stored)[:50_000]
+    fieldname = body_field(source_lang)
+    candidates = searcher.key_terms_from_text(
+        fieldname, text, numterms=SIMILAR_KEY_TERMS * 2, normalize=True
+    )
+    # Numbers and two-letter stems say little about what a section is about.
+    key_terms = [(t, w) for t, w in candidates if len(t) > 2 and not t.isdigit()]
+    key_terms = key_terms[:SIMILAR_KEY_TERMS]
+    tags = sorted({t for s in stored for t in (s.get("tags") or "").split(",") if t})
+    subqueries: list[wq.Query] = [
+        wq.Term(fieldname, term, boost=float(weight)) for term, weight in key_terms
+    ]
+    # Entity tags are the same in every language: they carry the likeness across.
+    subqueries += [wq.Term("tags", t, boost=SIMILAR_TAG_WEIGHT) for t in tags]
+    if not subqueries:
+        return Results(query=f"similar:{doc_id}#{section_id or ''}", total=0)
+    masks = (
+        [wq.Term("doc_id", doc_id)]
+        if not same_document
+        else [wq.Term("key", f"{doc_id}#{section_id}")]
+    )
+    filters = [filter_term(n, v) for n, v in (("type", doctype), ("lang", lang)) if v]
+    compiled = Compiled(wq.Or(subqueries), wq.And(filters) if len(filters) > 1 else (filters[0] if filters else None),
+                        wq.Or(masks), [], [], {fieldname: {(t,) for t, _ in key_terms}})  # fmt: skip
+    ranked, facets = _run(searcher, compiled, [])
+    page_items = ranked[:limit]
+    hits = [_hit(searcher, d, s, compiled, i + 1, False) for i, (d, s, _) in enumerate(page_items)]
+    label = f"{doc_id}#{section_id}" if section_id else doc_id
+    results = Results(query=f"similar:{label}", total=len(ranked), hits=hits, page_size=limit,
+                      pages=math.ceil(len(ranked) / limit) if ranked else 0, grouped=False,
+                      searched=" ".join(t for t, _ in key_terms))  # fmt: skip
+    results.facets = _facet_lists(facets, load_vocabulary_for(folder))
+    results.seconds = time.perf_counter() - started
+    return results

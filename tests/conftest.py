@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-
-
-def make_pdf(path: Path, pages: list[list[str]], *, outline: list[tuple[str, int, int]] = (),
-             header: str = "", footer_numbers: bool = True) -> Path:  # fmt: skip
-    """Write a small real PDF with fpdf2: `pages` of lines, optional bookmarks (title, level, page)."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_auto_page_break(False)
-    pdf.add_font("dejavu", "", str(DEJAVU))
-    pdf.set_font("dejavu", size=11)
-    marks = {p: [(t, lvl) for t, lvl, pg in outline if pg == p] for p in range(1, len(pages) + 1)}
-    for number, lines in enumerate(pages, start=1):
-        pdf.add_page()
-        if header:
-            pdf.set_xy(10, 8)
-            pdf.cell(0, 5, header)
-        pdf.set_xy(10, 20)
-        for line in lines:
-            for title, level in marks[number]:
-                if line == title:
-                    pdf.start_section(title, level=level - 1)
-            pdf.set_x(10)
-            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-        if footer_numbers:
-            pdf.set_xy(10, 285)
-            pdf.cell(0, 5, f"Page {number}")
-    pdf.output(str(path))
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +24,52 @@ def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     changes = run_ingest(home, sources=CORPUS / "sources.toml")
     assert not changes.failures, changes.failures
     return home
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Prefect server for the whole session; flows run against it. Yields its API URL.
+
+    `prefect server start` on a free 127.0.0.1 port with its own PREFECT_HOME in
+    tmp (a real server, unlike a temporary one, can also schedule). Set for this
+    process (Prefect settings) and for subprocesses (environment), so a `kb`
+    started by a test connects here instead of starting a server of its own.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_LOCAL_STORAGE_PATH,
+        PREFECT_LOGGING_TO_API_ENABLED,
+        temporary_settings,
+    )
+
+    from flows.schedule import api_url_for, free_port, start_server, stop_server
+
+    prefect_home = tmp_path_factory.mktemp("prefect-server")
+    # KB_TEST_PREFECT_API_URL: a server you keep running, to skip the ~20-60 s start-up.
+    api_url = os.environ.get("KB_TEST_PREFECT_API_URL", "")
+    server = None
+    if not api_url:
+        port = free_port()
+        server = start_server(prefect_home, port, log_path=prefect_home / "server.log")
+        api_url = api_url_for(port)
+    storage = prefect_home / "results"
+    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_LOCAL_STORAGE_PATH")}
+    os.environ["PREFECT_API_URL"] = api_url
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(storage)
+    try:
+        with temporary_settings(
+            updates={
+                PREFECT_API_URL: api_url,
+                PREFECT_LOCAL_STORAGE_PATH: storage,
+                PREFECT_LOGGING_TO_API_ENABLED: False,
+            }
+        ):
+            yield api_url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if server is not None:
+            stop_server(server)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_pdf
+from pdf_fixtures import make_pdf
 
 from kb.errors import SourceError
 from kb.extract.pdf import extract_pdf

@@ -1,4 +1,4 @@
-"""`kb build`, `kb search`, `kb show`, `kb status`, `kb docs`."""
+"""`kb build`, `kb show`, `kb status`, `kb docs` (`kb search` is in kb/cli/searching.py)."""
 
 from __future__ import annotations
 
@@ -58,13 +58,50 @@ def build(
         float,
         typer.Option("--wait", help="If another ingest is running, wait this many seconds for it."),
     ] = 0.0,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Run the flow's tasks on this Dask scheduler, e.g. tcp://scheduler:8786 "
+            "(needs the dask extra; workers must see the same paths).",
+        ),
+    ] = None,
+    max_pages: Annotated[
+        int | None,
+        typer.Option("--max-pages", help="Fail PDFs with more pages than this (default 1500)."),
+    ] = None,
+    max_mb: Annotated[
+        float | None,
+        typer.Option("--max-mb", help="Fail files larger than this many MB (default 100)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Fail a source whose extraction takes longer (s, default 300)."
+        ),
+    ] = None,
+    no_ocr: Annotated[
+        bool, typer.Option("--no-ocr", help="Never run OCR on scanned PDFs, even when installed.")
+    ] = False,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Run the ingest flow (Prefect): fetch what changed, extract, tag, store and index it.
 
     Ends with a summary: sources seen, documents and sections indexed, failures with reasons.
+    Limits also come from KB_MAX_PDF_PAGES, KB_MAX_FILE_MB, KB_MAX_TEXT_MB,
+    KB_EXTRACT_TIMEOUT_S, KB_EXTRACT_MEMORY_MB and KB_OCR=off.
     """
+    from kb.limits import limits_with, set_limits
+
+    set_limits(
+        limits_with(
+            max_pdf_pages=max_pages,
+            max_file_mb=max_mb,
+            extract_timeout_s=timeout,
+            ocr=False if no_ocr else None,
+        )
+    )
     root = home_path(home)
     from flows.settings import configure_prefect
 
@@ -83,9 +120,20 @@ def build(
     with Progress(*columns, console=console, transient=False, disable=json_out) as progress:
         flow_progress.set_reporter(_RichReporter(progress))
         try:
-            summary = ingest(home=str(root), sources=str(sources) if sources else None,
-                             corpus=str(corpus) if corpus else None, full=full, workers=workers,
-                             wait_seconds=wait)  # fmt: skip
+            params = dict(
+                home=str(root),
+                sources=str(sources) if sources else None,
+                corpus=str(corpus) if corpus else None,
+                full=full,
+                workers=workers,
+                wait_seconds=wait,
+            )
+            if dask:
+                from flows.dask_runner import ingest_on_dask
+
+                summary = ingest_on_dask(dask, **params)
+            else:
+                summary = ingest(**params)
         finally:
             flow_progress.set_reporter(None)
     total_s = time.perf_counter() - t0
@@ -117,56 +165,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     for f in summary["failures"]:
         console.print(f"[red]failed[/] {escape(f['source'])} ({f['stage']}): {escape(f['reason'])}")
-
-
-@app.command("search")
-@user_errors
-def search_command(
-    query: Annotated[str, typer.Argument(help='Words, "exact phrases", field:value …')],
-    doctype: Annotated[
-        str | None, typer.Option("--type", help="Only this document type, e.g. training_manual.")
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Only sections in this language: en, ru, tk.")
-    ] = None,
-    year: Annotated[str | None, typer.Option("--year", help="Only documents of this year.")] = None,
-    tag: Annotated[
-        str | None,
-        typer.Option("--tag", help="Only sections tagged with this entity id, e.g. place.mary."),
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many sections to show.")] = 10,
-    json_out: JsonOption = False,
-    home: HomeOption = None,
-) -> None:
-    """Search the knowledge base by section: title, heading, pages and a highlighted snippet."""
-    from search.query import format_pages, search
-
-    results = search(
-        query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, limit=limit
-    )
-    if json_out:
-        print_json(results.as_dict())
-        return
-    if not results.hits:
-        console.print(
-            f"No sections match [bold]{escape(query)}[/]. Try fewer words or another language."
-        )
-        return
-    console.print(f"{results.total} sections match [bold]{escape(query)}[/]")
-    for n, hit in enumerate(results.hits, start=1):
-        where = ", ".join(x for x in (hit.heading, format_pages(hit.pages)) if x)
-        console.print(
-            f"\n[bold cyan]{n}. {escape(hit.title)}[/]  [dim]{hit.doctype} · {hit.lang} · {hit.date or 'no date'}[/]"
-        )
-        if where:
-            console.print(f"   {escape(where)}")
-        console.print(f"   [dim]{hit.doc_id}#{hit.section_id} · {escape(hit.source)}[/]")
-        console.print("   " + _bold_marks(hit.snippet))
-
-
-def _bold_marks(snippet: str) -> str:
-    parts = escape(snippet).split("**")
-    return "".join(f"[bold yellow]{p}[/]" if i % 2 else p for i, p in enumerate(parts))
 
 
 def open_store(home: Path | None) -> Store:
@@ -229,7 +227,12 @@ def show(
 
 
 def _print_structure(doc: Any, saved: dict[str, Any] | None, json_out: bool) -> None:
-    from kb.legal.structure import parse_structure, render_structure, structure_from_dict, structure_to_dict
+    from kb.legal.structure import (
+        parse_structure,
+        render_structure,
+        structure_from_dict,
+        structure_to_dict,
+    )
 
     tree = structure_from_dict(saved) if saved else parse_structure(doc)
     if json_out:

@@ -1,15 +1,15 @@
 """Extraction: bytes of one source -> `Extracted` (blocks with pages, outline, title).
 
 One module per format; `extract_bytes` dispatches on what the bytes are, not on
-the file name, so a '.pdf' that is really HTML is read as HTML.
+the file name, so a '.pdf' that is really HTML is read as HTML, and a Word file
+named '.pdf' is refused as what it is. Limits (`kb.limits`) are applied here:
+pages per PDF, bytes per HTML or text source.
 """
 
 from __future__ import annotations
 
 from kb.errors import SourceError
-from kb.extract.html import extract_html
-from kb.extract.pdf import extract_pdf
-from kb.extract.text import extract_text
+from kb.limits import Limits, current_limits
 from kb.model import Extracted, SourceRef
 from kb.sources import source_format
 
@@ -17,16 +17,62 @@ from kb.sources import source_format
 # so a change of extractor code re-extracts what it affects and nothing else.
 EXTRACTOR_VERSIONS = {"pdf": "pdf-3", "html": "html-3", "text": "text-2"}
 
+# Leading bytes of formats we do not read, and how to name them to a person.
+_FOREIGN_FORMATS: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (a Word, Excel or OpenDocument file?)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office file (.doc or .xls?)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+)
 
-def extract_bytes(ref: SourceRef, data: bytes, content_type: str = "") -> Extracted:
+
+def describe_foreign(head: bytes) -> str | None:
+    """What a file is when it is a known format we do not read ("a JPEG image"), else None."""
+    for magic, name in _FOREIGN_FORMATS:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def extract_bytes(
+    ref: SourceRef, data: bytes, content_type: str = "", *, limits: Limits | None = None
+) -> Extracted:
+    """Extract one source; every problem with the bytes raises SourceError with a readable reason."""
+    limits = limits or current_limits()
     if not data:
         raise SourceError("empty file: 0 bytes", stage="extract", source=ref.location)
+    foreign = describe_foreign(data[:16])
+    if foreign is not None:
+        raise SourceError(
+            f"unsupported format: the file is {foreign}, not a PDF, web page or text",
+            stage="extract", source=ref.location,
+        )  # fmt: skip
+    # Imported here, not at the top: a worker process (kb.extract.worker) imports this
+    # package first, and only the real extraction job needs the parsers.
+    from kb.extract.html import extract_html
+    from kb.extract.pdf import extract_pdf
+    from kb.extract.text import extract_text
+
     fmt = source_format(ref, content_type, data[:1024])
     if fmt == "pdf":
-        return extract_pdf(ref, data)
+        return extract_pdf(ref, data, max_pages=limits.max_pdf_pages, ocr=limits.ocr,
+                           ocr_timeout_s=0.9 * limits.extract_timeout_s or None)  # fmt: skip
+    if len(data) > limits.max_text_bytes:
+        kind = "web pages" if fmt == "html" else "text files"
+        raise SourceError(
+            f"file too large: {len(data) / 1e6:.1f} MB (the limit is {limits.max_text_mb:g} MB for {kind})",
+            stage="extract", source=ref.location,
+        )  # fmt: skip
     if fmt == "html":
         return extract_html(ref, data, content_type=content_type)
     return extract_text(ref, data)
 
 
-__all__ = ["EXTRACTOR_VERSIONS", "extract_bytes"]
+__all__ = ["EXTRACTOR_VERSIONS", "describe_foreign", "extract_bytes"]

@@ -10,9 +10,10 @@ import io
 import logging
 import re
 from collections import Counter
+from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
 from kb.errors import SourceError
 from kb.headings import match_heading
@@ -33,15 +34,23 @@ _BULLET = re.compile(r"^(?:[•●▪◦–—-]\s|\(?[a-zа-я]\)\s|\d{1,2}[.)]
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES) -> Extracted:
+def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, ocr: bool = True,
+                ocr_timeout_s: float | None = None) -> Extracted:  # fmt: skip
+    """Pages, outline and metadata of a PDF; a scanned PDF is read by OCR when `ocr` and installed."""
     where = ref.location
+    if b"%PDF-" not in data[:1024]:
+        raise SourceError(
+            "not a PDF: there is no PDF header at the start of the file", source=where
+        )
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
             except (NotImplementedError, PyPdfError) as exc:
-                raise SourceError(f"encrypted PDF: cannot decrypt ({exc})", source=where) from None
+                raise SourceError(
+                    f"encrypted PDF: cannot decrypt ({_short(exc)})", source=where
+                ) from None
             if not ok:
                 raise SourceError("encrypted PDF: a password is required", source=where)
         page_count = len(reader.pages)
@@ -49,8 +58,9 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES) 
         raise
     except FileNotDecryptedError:
         raise SourceError("encrypted PDF: a password is required", source=where) from None
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise SourceError(f"damaged PDF: {_short(exc)}", source=where) from None
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError,
+            IndexError, RecursionError) as exc:  # fmt: skip
+        raise SourceError(_damaged(data, exc), source=where) from None
     if page_count == 0:
         raise SourceError("damaged PDF: no pages could be read", source=where)
     if page_count > max_pages:
@@ -71,7 +81,10 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES) 
 
     letters = sum(sum(ch.isalpha() for ch in line) for lines in page_lines for line in lines)
     if letters < MIN_CHARS_PER_PAGE * page_count:
-        raise SourceError("no text layer: the PDF looks scanned; OCR is not enabled", source=where)
+        unreadable = _unreadable_content(reader)
+        if unreadable:
+            raise SourceError(unreadable, source=where)
+        return _read_scanned(ref, data, max_pages=max_pages, ocr=ocr, ocr_timeout_s=ocr_timeout_s)
 
     outline = _read_outline(reader, page_count, warnings)
     _drop_running_lines(page_lines)
@@ -89,6 +102,80 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES) 
         metadata=meta,
         warnings=warnings,
     )
+
+
+def _damaged(data: bytes, exc: BaseException) -> str:
+    """A reason for a PDF pypdf cannot open: a cut-short file is the common case, and says so."""
+    if b"%%EOF" not in data[-2048:]:
+        return f"damaged PDF: the file is cut short (an interrupted download?): {_short(exc)}"
+    return f"damaged PDF: {_short(exc)}"
+
+
+def _unreadable_content(reader: PdfReader, pages: int = 5) -> str:
+    """Why the first pages give no text when it is not a scan, else ''.
+
+    pypdf's text extraction logs and swallows errors in page content (a content
+    stream that inflates past its safety limit, a corrupt stream), which would
+    otherwise look like a page without a text layer; and a page with neither text
+    nor a picture is no scan either.
+    """
+    pictures = False
+    for number, page in enumerate(reader.pages[:pages], start=1):
+        try:
+            page.get_contents()
+        except LimitReachedError:
+            return f"damaged PDF: the content of page {number} inflates past the safety limit (a decompression bomb?)"
+        except Exception as exc:
+            return f"damaged PDF: the content of page {number} cannot be read ({_short(exc)})"
+        pictures = pictures or _has_picture(page)
+    if not pictures:
+        return "no text: the pages hold neither text nor scanned images (blank, or damaged?)"
+    return ""
+
+
+def _has_picture(page: Any, depth: int = 0) -> bool:
+    """An image on the page, directly or inside a form (where scanners often put it)."""
+    try:
+        objects = page["/Resources"].get_object().get("/XObject")
+        if objects is None:
+            return False
+        for ref in objects.get_object().values():
+            obj = ref.get_object()
+            kind = obj.get("/Subtype")
+            if kind == "/Image" or (kind == "/Form" and depth < 3 and _has_picture(obj, depth + 1)):
+                return True
+    except Exception:
+        return False
+    return False
+
+
+def _read_scanned(ref: SourceRef, data: bytes, *, max_pages: int, ocr: bool,
+                  ocr_timeout_s: float | None) -> Extracted:  # fmt: skip
+    """A PDF without a text layer: read it by OCR, or say why it was not."""
+    from kb.extract.ocr import INSTALL_HINT, ocr_available, ocr_pdf
+
+    where = ref.location
+    if not ocr_available():
+        raise SourceError(
+            f"no text layer: the PDF looks scanned; OCR is not enabled ({INSTALL_HINT})",
+            source=where,
+        )
+    if not ocr:
+        raise SourceError(
+            "no text layer: the PDF looks scanned; OCR is turned off (KB_OCR=off)", source=where
+        )
+    readable = ocr_pdf(data, source=where, timeout_s=ocr_timeout_s)
+    try:
+        extracted = extract_pdf(ref, readable, max_pages=max_pages, ocr=False)
+    except SourceError as exc:
+        if exc.reason.startswith("no text layer"):
+            raise SourceError(
+                "no text layer: OCR found no readable text in the scanned pages", source=where
+            ) from None
+        raise
+    extracted.metadata["ocr"] = "ocrmypdf"
+    extracted.warnings.append("text read by OCR from scanned pages: expect misread letters")
+    return extracted
 
 
 def _short(exc: BaseException) -> str:
@@ -174,6 +261,9 @@ def _blocks_from_pages(page_lines: list[list[str]], outline: list[OutlineEntry])
         if entry.page is not None:
             titles_by_page.setdefault(entry.page, []).append((_key(entry.title), entry.level))
     blocks: list[Block] = []
+    # The last line of the previous page when its paragraph ran on: a heading-like
+    # first line of the next page is then the paragraph's continuation.
+    carried: list[str] = []
     for page, lines in enumerate(page_lines, start=1):
         wanted = list(titles_by_page.get(page, []))
         longest = max((len(line) for line in lines), default=0)
@@ -189,11 +279,17 @@ def _blocks_from_pages(page_lines: list[list[str]], outline: list[OutlineEntry])
         while i < len(lines):
             line = lines[i]
             key = _key(line)
-            hit = next((w for w in wanted if key and (key == w[0] or w[0].startswith(key + " "))), None)
+            hit = next(
+                (w for w in wanted if key and (key == w[0] or w[0].startswith(key + " "))), None
+            )
             if hit is not None:
                 # A long bookmark title may wrap onto the next line.
                 text = line
-                while _key(text) != hit[0] and i + 1 < len(lines) and hit[0].startswith(_key(text + " " + lines[i + 1])):
+                while (
+                    _key(text) != hit[0]
+                    and i + 1 < len(lines)
+                    and hit[0].startswith(_key(text + " " + lines[i + 1]))
+                ):
                     i += 1
                     text = f"{text} {lines[i]}"
                 flush()
@@ -202,17 +298,22 @@ def _blocks_from_pages(page_lines: list[list[str]], outline: list[OutlineEntry])
                 i += 1
                 continue
             heading = match_heading(line)
-            if heading is not None and not paragraph_continues(paragraph):
+            if heading is not None and not paragraph_continues(paragraph or carried):
                 flush()
                 blocks.append(Block(text=line, kind="heading", level=heading.level, page=page))
                 i += 1
                 continue
+            carried = []
             if paragraph and _BULLET.match(line):
                 flush()
             paragraph.append(line)
-            if line.rstrip().endswith((".", "!", "?", ":", ";", "»", "”")) and len(line) < 0.8 * longest:
+            if (
+                line.rstrip().endswith((".", "!", "?", ":", ";", "»", "”"))
+                and len(line) < 0.8 * longest
+            ):
                 flush()
             i += 1
+        carried = paragraph[-1:] if paragraph_continues(paragraph) else []
         flush()
     return blocks
 

@@ -12,7 +12,9 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 
 
 def decode_text(data: bytes, source: str) -> str:
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+    for encoding in (
+        ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    ):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

@@ -1,0 +1,195 @@
+"""bench/results.json -> bench/results.md: the tables a reader compares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGETS = (
+    ("full build of 10,000 documents", "under 10 min on 2 cores"),
+    ("nightly run, nothing changed", "under 5 % of a full build"),
+    ("query p95 at ~100,000 sections", "under 50 ms and within 3x of FTS5"),
+    ("peak memory", "under 2 GB"),
+)
+
+
+def _f(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _row(cells: list[Any]) -> str:
+    return "| " + " | ".join(_f(c) if not isinstance(c, str) else c for c in cells) + " |"
+
+
+def results_markdown(data: dict[str, Any]) -> str:
+    machine = data.get("machine", {})
+    sizes = sorted(data.get("sizes", {}).items(), key=lambda kv: int(kv[0]))
+    runs = data.get("runs", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`bench/run.py`); the same figures are in `bench/results.json`.",
+        "Every figure of one size comes from one run, measured side by side, because these machines are",
+        "shared and noisy: compare the ratios within a size, not a figure against another day's.",
+        "",
+        f"Machine: {machine.get('cores')} cores ({machine.get('cpu', '?')}), {machine.get('memory_gb')} GB,"
+        f" Python {machine.get('python')}; "
+        + ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items() if v),
+        "",
+    ]
+    if not sizes:
+        return "\n".join([*lines, "No results yet: run `make bench`.", ""])
+    header = ["", *[f"{int(k):,} docs" for k, _ in sizes]]
+    lines += ["## Summary", "", _row(header), _row(["---"] * len(header))]
+    rows: list[tuple[str, str, int]] = [
+        ("sections", "sections", 0),
+        ("PDF pages", "pdf_pages", 0),
+        ("text (MB)", "text_mb", 1),
+        ("load average at start (1 min)", "load_average", 1),
+        ("**full build, flow** (s)", "build_s", 1),
+        ("full build, library, no Prefect (s)", "build_direct_s", 1),
+        ("Prefect start-up and overhead (s)", "build_prefect_overhead_s", 1),
+        ("documents/s (library)", "build_docs_per_s", 2),
+        ("MB of text/s (library)", "build_text_mb_per_s", 3),
+        ("**nightly, nothing changed, flow** (s), running Prefect server", "nightly_nochange_s", 2),
+        (
+            "nightly, nothing changed, flow with a temporary server (s)",
+            "nightly_nochange_ephemeral_s",
+            2,
+        ),
+        ("nightly, nothing changed, library (s)", "nightly_nochange_direct_s", 2),
+        ("nothing-changed / full build (flow)", "ratio_nochange_vs_build", 3),
+        ("nothing-changed / full build (library)", "ratio_nochange_vs_build_direct", 3),
+        ("**nightly, 1 % changed, flow** (s), running Prefect server", "nightly_1pct_s", 2),
+        ("`prefect server start` until it answers (s)", "prefect_server_start_s", 1),
+        ("nightly, 1 % changed, library (s)", "nightly_1pct_direct_s", 2),
+        ("**query p50** (ms)", "query_p50_ms", 1),
+        ("**query p95** (ms)", "query_p95_ms", 1),
+        ("FTS5 query p50 (ms)", "fts5_query_p50_ms", 2),
+        ("FTS5 query p95 (ms)", "fts5_query_p95_ms", 2),
+        ("query p95 ours / FTS5", "ratio_query_p95_vs_fts5", 1),
+        ("FTS5 build (s)", "fts5_build_s", 2),
+        ("our index stage / FTS5 build", "ratio_index_vs_fts5_build", 1),
+        ("pypdf pages/s (1 core)", "pypdf_pages_per_s", 1),
+        ("our PDF extractor pages/s (1 core)", "ours_pdf_pages_per_s", 1),
+        ("pdftotext pages/s (1 core)", "pdftotext_pages_per_s", 1),
+        ("HTML pages/s (1 core)", "html_pages_per_s", 1),
+        ("peak memory, whole process tree (MB)", "peak_mb", 0),
+        ("peak memory, largest process (MB)", "peak_single_process_mb", 0),
+        ("index on disk (MB)", "index_mb", 1),
+    ]
+    for label, key, digits in rows:
+        values = []
+        for _, fig in sizes:
+            v = fig.get(key)
+            if key == "load_average" and isinstance(v, list):
+                v = v[0]
+            values.append(_f(round(v, digits) if isinstance(v, float) else v, digits))
+        lines.append("| " + " | ".join([label, *values]) + " |")
+    lines += ["", "## Build stages (library run, seconds)", ""]
+    stages = sorted({s for _, fig in sizes for s in fig.get("build_stage_s", {})},
+                    key=lambda s: ["discover", "check", "extract", "boilerplate_ids", "segment_tag", "store", "index"].index(s)
+                    if s in ["discover", "check", "extract", "boilerplate_ids", "segment_tag", "store", "index"] else 99)  # fmt: skip
+    lines += [_row(["stage", *header[1:], *[f"1 % changed, {int(k):,}" for k, _ in sizes]]),
+              _row(["---"] * (1 + 2 * len(sizes)))]  # fmt: skip
+    for stage in stages:
+        full = [_f(fig.get("build_stage_s", {}).get(stage), 2) for _, fig in sizes]
+        nightly = [_f(fig.get("nightly_1pct_stage_s", {}).get(stage), 2) for _, fig in sizes]
+        lines.append("| " + " | ".join([stage, *full, *nightly]) + " |")
+    for size, run in sorted(runs.items(), key=lambda kv: int(kv[0])):
+        lines += _run_details(int(size), run)
+    lines += ["", "## Targets", "", "| target | wanted | measured |", "| --- | --- | --- |"]
+    lines += _targets(dict(sizes))
+    return "\n".join(lines) + "\n"
+
+
+def _run_details(size: int, run: dict[str, Any]) -> list[str]:
+    lines = ["", f"## {size:,} documents: details", ""]
+    corpus = run.get("corpus", {})
+    lines.append(f"Corpus: {corpus.get('formats')} ({corpus.get('mb')} MB of files); started {run.get('started')};"
+                 f" load average {run.get('load_average_before')} before, {run.get('load_average_after')} after;"
+                 f" the whole bench took {run.get('bench_s')} s.")  # fmt: skip
+    flow = run.get("build_flow")
+    if flow:
+        lines += ["", "Flow build (`kb build --json`): stages " +
+                  ", ".join(f"{k} {v:.1f} s" for k, v in flow.get("seconds", {}).items()) +
+                  f"; total {flow.get('wall_s')} s, of which Prefect start-up and overhead {flow.get('seconds_prefect')} s"
+                  f" and imports {flow.get('seconds_import')} s."]  # fmt: skip
+    q, f = run.get("queries", {}), run.get("fts5_queries", {})
+    lines += ["", f"Queries ({q.get('queries')} queries, {q.get('rounds')} rounds after a warm-up; median of the rounds' percentiles):", "",
+              "| query | filters | our hits | our ms | FTS5 top-10 hits | FTS5 ms | our first snippet |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for i, sample in enumerate(q.get("samples", [])):
+        fts = f.get("samples", [{}] * (i + 1))[i]
+        ours_ms = q.get("by_query_ms", [None] * (i + 1))[i]
+        fts_ms = f.get("by_query_ms", [None] * (i + 1))[i]
+        snippet = sample.get("snippet", "").replace("|", "/").replace("\n", " ")[:110]
+        filters = ", ".join(f"{k}={v}" for k, v in sample.get("filters", {}).items())
+        lines.append(f"| `{sample['query']}` | {filters} | {sample.get('hits')} | {_f(ours_ms, 1)} | {fts.get('hits_top')} |"
+                     f" {_f(fts_ms, 2)} | {snippet} |")  # fmt: skip
+    exp = run.get("experiments")
+    if exp:
+        lines += ["", "Experiments:", ""]
+        w1, w2 = (
+            exp.get("workers_1"),
+            next(
+                (v for k, v in exp.items() if k.startswith("workers_") and k != "workers_1"), None
+            ),
+        )
+        if w1 and w2:
+            lines.append(f"- Extraction and tagging of {w1['documents_built']} documents, library: 1 worker"
+                         f" extract {w1['seconds']['extract']:.1f} s + tag {w1['seconds']['segment_tag']:.1f} s;"
+                         f" {w2['workers']} workers extract {w2['seconds']['extract']:.1f} s + tag {w2['seconds']['segment_tag']:.1f} s"
+                         f" (peak {w1['tree_peak_mb']:.0f} MB against {w2['tree_peak_mb']:.0f} MB).")  # fmt: skip
+        p1, p2 = exp.get("index_procs_1"), exp.get("index_procs_2")
+        if p1 and p2:
+            lines.append(f"- Whoosh full index of {p1['indexed_sections']:,} sections: procs=1 {p1['seconds']:.1f} s"
+                         f" (peak {p1['tree_peak_mb']:.0f} MB); procs=2 multisegment {p2['seconds']:.1f} s (peak {p2['tree_peak_mb']:.0f} MB).")  # fmt: skip
+        sc = exp.get("stemming_cache")
+        if sc:
+            lines.append(f"- Stemming cache: analysing {sc['mb']} MB of section text ({sc['tokens']:,} tokens) took"
+                         f" {sc['cached_s']:.2f} s with the cache and {sc['uncached_s']:.2f} s without ({sc['speedup']}x).")  # fmt: skip
+        pr = exp.get("prefect_runners")
+        if pr:
+            parts = []
+            for name in (
+                "thread_runner",
+                "process_pool_task_runner",
+                "thread_runner_with_process_pool",
+            ):
+                if name in pr:
+                    parts.append(f"{name.replace('_', ' ')} {pr[name]['seconds']:.1f} s"
+                                 f" ({pr[name]['prefect_servers_seen']} Prefect server processes seen)")  # fmt: skip
+            lines.append(f"- Prefect task runners, {pr['tasks']} extraction tasks over {pr['files']} PDFs (after a first"
+                         f" flow run that started the temporary server in {pr['first_flow_start_s']} s): " + "; ".join(parts) + ".")  # fmt: skip
+    return lines
+
+
+def _targets(sizes: dict[str, dict[str, Any]]) -> list[str]:
+    def at(size: str, key: str) -> Any:
+        return sizes.get(size, {}).get(key)
+
+    largest = max(sizes, key=int)
+    out = []
+    build = at("10000", "build_s")
+    out.append(f"| {TARGETS[0][0]} | {TARGETS[0][1]} | "
+               + (f"{build / 60:.1f} min through the flow ({'met' if build < 600 else 'not met'})" if build else "not measured (run `make bench SIZE=10000`)") + " |")  # fmt: skip
+    ratio, ratio_direct = (
+        at(largest, "ratio_nochange_vs_build"),
+        at(largest, "ratio_nochange_vs_build_direct"),
+    )
+    out.append(f"| {TARGETS[1][0]} | {TARGETS[1][1]} | at {int(largest):,} docs: flow {ratio:.1%}"
+               f" ({'met' if ratio < 0.05 else 'not met'}), library {ratio_direct:.1%} ({'met' if ratio_direct < 0.05 else 'not met'}) |")  # fmt: skip
+    p95, ratio_q = at(largest, "query_p95_ms"), at(largest, "ratio_query_p95_vs_fts5")
+    out.append(f"| {TARGETS[2][0]} | {TARGETS[2][1]} | at {at(largest, 'sections'):,} sections: {p95:.1f} ms"
+               f" ({'met' if p95 < 50 else 'not met'}), {ratio_q}x FTS5 ({'met' if ratio_q <= 3 else 'not met'}) |")  # fmt: skip
+    peak = max(fig.get("peak_mb", 0) for fig in sizes.values())
+    out.append(
+        f"| {TARGETS[3][0]} | {TARGETS[3][1]} | {peak:,.0f} MB, whole process tree ({'met' if peak < 2048 else 'not met'}) |"
+    )
+    return out

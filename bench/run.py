@@ -1,0 +1,474 @@
+"""`make bench`: measure the knowledge base at one corpus size, beside its baselines, in one run.
+
+    .venv/bin/python -m bench.run --size 1000
+
+Writes bench/results.md (tables) and bench/results.json (the same figures; other
+sizes already there are kept). Everything is measured in the same run, one after
+the other, because these machines are shared and noisy: compare ratios, not a
+figure against another run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import WORK_DIR, change_documents, ensure_corpus, link_copy, load_info
+from bench.measure import Measured, machine_info, median, percentile, run_measured
+from bench.queries import QUERIES, BenchQuery
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_JSON = BENCH_DIR / "results.json"
+RESULTS_MD = BENCH_DIR / "results.md"
+CHANGED_FRACTION = 0.01
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench {datetime.now().strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def _json_from(output: str) -> dict[str, Any]:
+    """The last JSON object printed (anything logged before it is skipped)."""
+    start = output.find("{")
+    while start != -1:
+        try:
+            return dict(json.loads(output[start:]))
+        except json.JSONDecodeError:
+            start = output.find("\n{", start + 1)
+            start = start + 1 if start != -1 else -1
+    raise RuntimeError(f"no JSON in the output: {output[-500:]!r}")
+
+
+def _check(measured: Measured, what: str) -> dict[str, Any]:
+    if measured.returncode != 0:
+        raise RuntimeError(f"{what} failed ({measured.returncode}): {measured.stderr[-2000:]}")
+    data = _json_from(measured.stdout)
+    data["wall_s"] = round(measured.seconds, 2)
+    data["max_rss_mb"] = round(measured.max_rss_mb, 1)
+    data["tree_peak_mb"] = round(measured.tree_peak_mb, 1)
+    return data
+
+
+def direct_build(
+    sources: Path, home: Path, *, full: bool, workers: int = 2, extra: list[str] = ()
+) -> dict[str, Any]:  # type: ignore[assignment]
+    cmd = [
+        _python(),
+        "-m",
+        "bench.direct",
+        "--sources",
+        str(sources),
+        "--home",
+        str(home),
+        "--workers",
+        str(workers),
+    ]
+    cmd += ["--full"] if full else []
+    cmd += list(extra)
+    return _check(run_measured(cmd), "library build")
+
+
+def flow_build(sources: Path, home: Path, api_url: str | None = None) -> dict[str, Any]:
+    """`kb build --json` in its own process: with a temporary Prefect server, or against `api_url`."""
+    kb = Path(_python()).with_name("kb")
+    env = dict(os.environ)
+    env.pop("PREFECT_HOME", None)  # each home gets its own Prefect database, as for a user
+    env.pop("PREFECT_API_URL", None)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    cmd = [str(kb), "build", "--sources", str(sources), "--home", str(home), "--json"]
+    return _check(run_measured(cmd, env=env), "kb build")
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+
+def _search_kwargs(q: BenchQuery) -> dict[str, Any]:
+    return {k: v for k, v in q.filters.items() if k in ("doctype", "lang", "year", "tag")}
+
+
+def time_our_queries(home: Path, rounds: int) -> dict[str, Any]:
+    """p50/p95 per round over the query set (warm searcher), then the median over rounds."""
+    from search.query import search
+
+    samples: list[dict[str, Any]] = []
+    for q in QUERIES:  # warm-up: opens the searcher, fills caches
+        res = search(q.text, home=home, limit=10, **_search_kwargs(q))
+        samples.append({"query": q.text, "filters": q.filters, "kind": q.kind, "hits": res.total,
+                        "snippet": res.hits[0].snippet[:160] if res.hits else ""})  # fmt: skip
+    per_round: list[list[float]] = []
+    for _ in range(rounds):
+        times = []
+        for q in QUERIES:
+            started = time.perf_counter()
+            search(q.text, home=home, limit=10, **_search_kwargs(q))
+            times.append((time.perf_counter() - started) * 1000)
+        per_round.append(times)
+    return _latency(per_round) | {"samples": samples}
+
+
+def time_fts5_queries(db: Path, rounds: int) -> dict[str, Any]:
+    from bench.fts5 import FtsSearcher
+
+    searcher = FtsSearcher(db)
+    samples = []
+    for q in QUERIES:
+        hits = searcher.search(q)
+        samples.append(
+            {
+                "query": q.text,
+                "hits_top": len(hits),
+                "snippet": hits[0].snippet[:160] if hits else "",
+            }
+        )
+    per_round: list[list[float]] = []
+    for _ in range(rounds):
+        times = []
+        for q in QUERIES:
+            started = time.perf_counter()
+            searcher.search(q)
+            times.append((time.perf_counter() - started) * 1000)
+        per_round.append(times)
+    searcher.close()
+    return _latency(per_round) | {"samples": samples}
+
+
+def _latency(per_round: list[list[float]]) -> dict[str, Any]:
+    return {
+        "p50_ms": round(median([percentile(t, 50) for t in per_round]), 2),
+        "p95_ms": round(median([percentile(t, 95) for t in per_round]), 2),
+        "max_ms": round(median([max(t) for t in per_round]), 2),
+        "rounds": len(per_round),
+        "queries": len(per_round[0]) if per_round else 0,
+        "by_query_ms": [
+            round(median([r[i] for r in per_round]), 2) for i in range(len(per_round[0]))
+        ]
+        if per_round
+        else [],
+    }
+
+
+# --- experiments ----------------------------------------------------------------------------------
+
+
+def subset_corpus(root: Path, dst: Path, count: int) -> Path:
+    """The first `count` documents of a corpus, linked into `dst` with the same manifest."""
+    info = load_info(root)
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    for spec in info.docs[:count]:
+        target = dst / spec.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(root / spec.path, target)
+    shutil.copy(root / "sources.toml", dst / "sources.toml")
+    shutil.copy(root / "corpus.json", dst / "corpus.json")
+    return dst
+
+
+def stemming_cache_experiment(store_path: Path, max_chars: int = 2_000_000) -> dict[str, Any]:
+    """Analyzer throughput on stored section text, with the stem cache and without it."""
+    import sqlite3
+
+    import search.analysis as analysis
+    from search.schema import ANALYZERS
+
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    texts: dict[str, list[str]] = {"en": [], "ru": [], "tk": []}
+    total = 0
+    for text, lang in db.execute("SELECT text, lang FROM sections ORDER BY doc_id, ord"):
+        if lang in texts and total < max_chars:
+            texts[lang].append(text)
+            total += len(text)
+    db.close()
+
+    def run() -> tuple[float, int]:
+        tokens = 0
+        started = time.perf_counter()
+        for lang, items in texts.items():
+            analyzer = ANALYZERS[lang]()
+            for text in items:
+                tokens += sum(1 for _ in analyzer(text))
+        return time.perf_counter() - started, tokens
+
+    cached = analysis.stem
+    results = {}
+    try:
+        cached.cache_clear()
+        run()  # fill the cache, as an index build does after its first sections
+        results["cached_s"], tokens = median_run(run)
+        analysis.stem = cached.__wrapped__  # type: ignore[assignment]
+        results["uncached_s"], _ = median_run(run)
+    finally:
+        analysis.stem = cached
+    results["tokens"] = tokens
+    results["mb"] = round(total / 1e6, 2)
+    results["speedup"] = round(results["uncached_s"] / results["cached_s"], 2)
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}
+
+
+def median_run(func: Any, repeats: int = 3) -> tuple[float, int]:
+    runs = [func() for _ in range(repeats)]
+    return median([r[0] for r in runs]), runs[0][1]
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def run_bench(size: int, *, seed: int = 0, flow: bool = True, experiments: bool = True, query_rounds: int = 5,
+              nightly_runs: int = 3, workers: int = 2, prefect_runners: bool = False) -> dict[str, Any]:  # fmt: skip
+    began = time.perf_counter()
+    out: dict[str, Any] = {
+        "size": size,
+        "seed": seed,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    load_before = os.getloadavg()
+    log(f"corpus of {size} documents (generated once, cached under {WORK_DIR})")
+    info = ensure_corpus(size, seed)
+    out["corpus"] = {"documents": size, "formats": info.counts(), "mb": round(info.bytes / 1e6, 1),
+                     "generate_s": round(info.seconds, 1)}  # fmt: skip
+
+    run_dir = WORK_DIR / f"run-{size}-s{seed}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    corpus = run_dir / "corpus"
+    link_copy(info.root, corpus)
+    sources = corpus / "sources.toml"
+
+    log("extraction: pypdf, our extractor and pdftotext on the same PDFs; HTML")
+    from bench.extraction import measure_extraction
+
+    pdfs = [info.root / d.path for d in info.docs if d.fmt == "pdf"][:12]
+    htmls = [info.root / d.path for d in info.docs if d.fmt == "html"][:60]
+    out["extraction"] = measure_extraction(pdfs, htmls)
+
+    home_direct = run_dir / "home-direct"
+    log(f"full build through the library (no Prefect), {workers} workers")
+    out["build_direct"] = direct_build(sources, home_direct, full=True, workers=workers)
+
+    if flow:
+        home_flow = run_dir / "home-flow"
+        log("full build through the flow: kb build --json")
+        out["build_flow"] = flow_build(sources, home_flow)
+
+    log(f"nightly with nothing changed, library x{nightly_runs}")
+    out["nightly_nochange_direct"] = [direct_build(sources, home_direct, full=False, workers=workers)
+                                      for _ in range(nightly_runs)]  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        api_url = None
+        if flow:
+            log(
+                "nightly with nothing changed, flow with a temporary Prefect server (as `kb build`)"
+            )
+            out["nightly_nochange_flow_ephemeral"] = flow_build(sources, home_flow)
+            from bench.prefect_server import running_prefect_server
+
+            log("starting `prefect server start`, as a scheduled deployment runs against")
+            api_url, server_s = stack.enter_context(
+                running_prefect_server(run_dir / "prefect-server")
+            )
+            out["prefect_server_start_s"] = round(server_s, 1)
+            log("nightly with nothing changed, flow against the running server")
+            out["nightly_nochange_flow"] = flow_build(sources, home_flow, api_url=api_url)
+
+        changed = change_documents(corpus, CHANGED_FRACTION, seed)
+        out["changed_documents"] = len(changed)
+        log(f"nightly with {len(changed)} documents changed ({CHANGED_FRACTION:.0%}), library")
+        out["nightly_1pct_direct"] = direct_build(sources, home_direct, full=False, workers=workers)
+        if flow:
+            log("nightly with the same documents changed, flow against the running server")
+            out["nightly_1pct_flow"] = flow_build(sources, home_flow, api_url=api_url)
+
+    log(f"queries: {len(QUERIES)} queries x {query_rounds} rounds, warm searcher")
+    out["queries"] = time_our_queries(home_direct, query_rounds)
+
+    log("baseline: SQLite FTS5 over the same sections")
+    from bench.fts5 import build_fts5
+
+    fts_db = run_dir / "fts5.sqlite"
+    store_path = home_direct / "kb.sqlite"
+    fts_builds = [build_fts5(store_path, fts_db) for _ in range(3 if size <= 1000 else 1)]
+    out["fts5_build"] = {"seconds": round(median([b["seconds"] for b in fts_builds]), 2), "rows": fts_builds[0]["rows"],
+                         "mb": round(fts_builds[0]["mb"], 1)}  # fmt: skip
+    out["fts5_queries"] = time_fts5_queries(fts_db, query_rounds)
+    out["index_mb"] = round(_folder_mb((home_direct / "index").resolve()), 1)
+
+    if experiments:
+        try:
+            out["experiments"] = run_experiments(info.root, run_dir, store_path, size, workers,
+                                                 prefect_runners=prefect_runners)  # fmt: skip
+        except Exception as exc:  # the core figures are still worth writing
+            log(f"experiments failed: {type(exc).__name__}: {exc}")
+            out["experiments"] = {"error": f"{type(exc).__name__}: {exc}"}
+
+    out["load_average_before"] = [round(x, 2) for x in load_before]
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    out["bench_s"] = round(time.perf_counter() - began, 1)
+    return out
+
+
+def run_experiments(root: Path, run_dir: Path, store_path: Path, size: int, workers: int, *,
+                    prefect_runners: bool) -> dict[str, Any]:  # fmt: skip
+    """Worker count, Whoosh writer, stemming cache (and Prefect's task runners) on a subset."""
+    results: dict[str, Any] = {}
+    subset_size = min(size, 200)
+    subset = subset_corpus(root, run_dir / f"subset-{subset_size}", subset_size)
+    log(
+        f"experiment: extraction and tagging with 1 and {workers} worker processes ({subset_size} documents)"
+    )
+    for n in (1, workers):
+        home = run_dir / f"home-workers-{n}"
+        shutil.rmtree(home, ignore_errors=True)
+        results[f"workers_{n}"] = direct_build(
+            subset / "sources.toml", home, full=True, workers=n, extra=["--skip-index"]
+        )
+
+    log("experiment: Whoosh writer, procs=1 against procs=2 with multisegment, same sections")
+    for procs in (1, 2):
+        cmd = [_python(), "-m", "bench.direct", "--sources", str(subset / "sources.toml"),
+               "--home", str(run_dir / "home-workers-1"), "--index-only", "--index-procs", str(procs)]  # fmt: skip
+        results[f"index_procs_{procs}"] = _check(run_measured(cmd), f"index build procs={procs}")
+
+    log("experiment: stemming cache")
+    results["stemming_cache"] = stemming_cache_experiment(store_path)
+
+    if prefect_runners:
+        log(
+            "experiment: Prefect ProcessPoolTaskRunner against a thread runner and our process pool"
+        )
+        env = dict(os.environ)
+        env["KB_BENCH_PREFECT_HOME"] = str(run_dir / "prefect-runners")
+        env.pop("PREFECT_HOME", None)
+        cmd = [_python(), "-m", "bench.prefect_runners", "--corpus", str(subset), "--files", "24"]
+        results["prefect_runners"] = _check(run_measured(cmd, env=env), "Prefect runner experiment")
+    return results
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
+    """The figures results.json keeps for one size (see the README of bench/)."""
+    direct = run["build_direct"]
+    flow = run.get("build_flow")
+    nochange_direct = median([r["wall_s"] for r in run["nightly_nochange_direct"]])
+    figures: dict[str, Any] = {
+        "documents": run["size"],
+        "sections": direct["totals"]["sections"],
+        "pdf_pages": direct["pdf_pages"],
+        "text_mb": direct["text_mb"],
+        "build_s": flow["wall_s"] if flow else direct["wall_s"],
+        "build_direct_s": direct["wall_s"],
+        "build_prefect_overhead_s": flow.get("seconds_prefect") if flow else None,
+        "build_stage_s": direct["seconds"],
+        "build_docs_per_s": round(run["size"] / direct["wall_s"], 2),
+        "build_text_mb_per_s": round(direct["text_mb"] / direct["wall_s"], 3),
+        "nightly_nochange_s": run["nightly_nochange_flow"]["wall_s"] if flow else nochange_direct,
+        "nightly_nochange_ephemeral_s": run["nightly_nochange_flow_ephemeral"]["wall_s"]
+        if flow
+        else None,
+        "prefect_server_start_s": run.get("prefect_server_start_s"),
+        "nightly_nochange_direct_s": nochange_direct,
+        "nightly_1pct_s": run["nightly_1pct_flow"]["wall_s"]
+        if flow
+        else run["nightly_1pct_direct"]["wall_s"],
+        "nightly_1pct_direct_s": run["nightly_1pct_direct"]["wall_s"],
+        "nightly_1pct_stage_s": run["nightly_1pct_direct"]["seconds"],
+        "query_p50_ms": run["queries"]["p50_ms"],
+        "query_p95_ms": run["queries"]["p95_ms"],
+        "fts5_build_s": run["fts5_build"]["seconds"],
+        "fts5_query_p50_ms": run["fts5_queries"]["p50_ms"],
+        "fts5_query_p95_ms": run["fts5_queries"]["p95_ms"],
+        "pypdf_pages_per_s": run["extraction"]["pypdf_pages_per_s"],
+        "ours_pdf_pages_per_s": run["extraction"]["ours_pdf_pages_per_s"],
+        "pdftotext_pages_per_s": run["extraction"]["pdftotext_pages_per_s"],
+        "html_pages_per_s": run["extraction"]["html_pages_per_s"],
+        "peak_mb": max(direct["tree_peak_mb"], flow["tree_peak_mb"] if flow else 0),
+        "peak_single_process_mb": max(direct["max_rss_mb"], flow["max_rss_mb"] if flow else 0),
+        "index_mb": run["index_mb"],
+        "load_average": run["load_average_before"],
+    }
+    figures["ratio_query_p95_vs_fts5"] = round(
+        figures["query_p95_ms"] / figures["fts5_query_p95_ms"], 1
+    )
+    figures["ratio_index_vs_fts5_build"] = round(
+        direct["seconds"]["index"] / figures["fts5_build_s"], 1
+    )
+    figures["ratio_nochange_vs_build"] = round(
+        figures["nightly_nochange_s"] / figures["build_s"], 3
+    )
+    figures["ratio_nochange_vs_build_direct"] = round(nochange_direct / direct["wall_s"], 3)
+    return figures
+
+
+def write_results(run: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"machine": {}, "sizes": {}}
+    if RESULTS_JSON.exists():
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(RESULTS_JSON.read_text())
+    data["machine"] = machine_info()
+    previous = (
+        data.get("runs", {}).get(str(run["size"]), {}).get("experiments", {}).get("prefect_runners")
+    )
+    experiments = run.get("experiments")
+    if previous and experiments is not None and "prefect_runners" not in experiments:
+        # That experiment is opt-in (slow): keep the last measured one, marked as such.
+        experiments["prefect_runners"] = {**previous, "from_earlier_run": True}
+    data.setdefault("sizes", {})[str(run["size"])] = summary_figures(run)
+    data.setdefault("runs", {})[str(run["size"])] = _trim(run)
+    RESULTS_JSON.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    from bench.report import results_markdown
+
+    RESULTS_MD.write_text(results_markdown(data))
+    return data
+
+
+def _trim(run: dict[str, Any]) -> dict[str, Any]:
+    """The run's details without the per-query samples (they go to the Markdown)."""
+    return json.loads(json.dumps(run, default=str))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-flow", action="store_true", help="skip the runs through Prefect")
+    parser.add_argument(
+        "--no-experiments", action="store_true", help="skip workers/procs/cache/runner experiments"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="query rounds (at least 3)")
+    parser.add_argument(
+        "--prefect-runners",
+        action="store_true",
+        help="also compare Prefect's ProcessPoolTaskRunner (slow: starts several servers)",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    run = run_bench(args.size, seed=args.seed, flow=not args.no_flow, experiments=not args.no_experiments,
+                    query_rounds=max(3, args.rounds), workers=args.workers,
+                    prefect_runners=args.prefect_runners)  # fmt: skip
+    write_results(run)
+    log(
+        f"done in {run['bench_s']:.0f} s: {RESULTS_MD.relative_to(Path.cwd()) if RESULTS_MD.is_relative_to(Path.cwd()) else RESULTS_MD}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""The HTML pages: search, document, compare, status, documents, and originals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from kb.errors import QueryError
+from kb.web import highlight, service, views
+from kb.web.app import ORIGINAL_HTML_CSP
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Query()]
+OptionalText = Annotated[str | None, Query()]
+
+
+def home_of(request: Request) -> Path:
+    return request.app.state.home
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    return request.app.state.pages.render(request, template, context, status_code)
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    """An "any" choice in a form arrives as an empty parameter."""
+    value = (value or "").strip()
+    return value or None
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: Text = "",
+    doctype: Annotated[str | None, Query(alias="type")] = None,
+    lang: OptionalText = None,
+    year: OptionalText = None,
+    tag: OptionalText = None,
+    doc: OptionalText = None,
+    page: Annotated[int, Query()] = 1,
+    limit: Annotated[int, Query()] = views.PAGE_SIZE,
+    sort: OptionalText = None,
+) -> Response:
+    params = service.SearchParams(
+        q.strip(),
+        _blank_to_none(doctype),
+        _blank_to_none(lang),
+        _blank_to_none(year),
+        _blank_to_none(tag),
+        _blank_to_none(doc),
+        page=page,
+        limit=limit,
+        sort=_blank_to_none(sort),
+    )
+    context: dict[str, Any] = {
+        "params": params,
+        "results": None,
+        "error": None,
+        "examples": views.EXAMPLE_QUERIES,
+    }
+    status_code = 200
+    if params.q:
+        try:
+            results = service.run_search(home_of(request), params)
+        except QueryError as exc:
+            context["error"] = str(exc)
+            status_code = 400
+        else:
+            pages = views.page_count(results)
+            context.update(
+                results=results,
+                groups=views.group_hits(results),
+                facets=views.facet_lists(results, params),
+                expansions=views.expansions(results),
+                pages=pages,
+                page_links=views.page_links(min(params.page, pages), pages),
+            )
+    return render(request, "search.html", context, status_code)
+
+
+@router.get("/documents")
+def documents_page(request: Request) -> Response:
+    return render(
+        request, "documents.html", {"documents": service.list_documents(home_of(request))}
+    )
+
+
+@router.get("/doc/{doc_id}")
+def document_page(request: Request, doc_id: str, q: Text = "", s: OptionalText = None) -> Response:
+    home = home_of(request)
+    view = service.load_document(home, doc_id)
+    focused = view.document.section(s) if s else None
+    similar = service.similar(home, doc_id, focused.id)["hits"] if focused else []
+    spans = service.query_highlighter(home, q)
+
+    def marked(text: str, lang: str) -> Markup:
+        return highlight.spans_to_html(text, spans(text, lang))
+
+    return render(
+        request,
+        "document.html",
+        {
+            "view": view,
+            "doc": view.document,
+            "q": q.strip(),
+            "focused": focused,
+            "similar": similar,
+            "marked": marked,
+        },
+    )
+
+
+@router.get("/compare")
+def compare_page(
+    request: Request,
+    a: OptionalText = None,
+    b: OptionalText = None,
+    show_all: Annotated[bool, Query(alias="all")] = False,
+    method: Text = "tfidf",
+) -> Response:
+    home = home_of(request)
+    choices = service.legal_documents(home)
+    a, b = _blank_to_none(a), _blank_to_none(b)
+    context: dict[str, Any] = {
+        "choices": choices,
+        "a": a,
+        "b": b,
+        "show_all": show_all,
+        "result": None,
+        "notice": None,
+    }
+    if a and b and a == b:
+        context["notice"] = "compare.same_document"
+    elif a and b:
+        result = service.compare_documents(home, a, b, method)
+        rows, hidden = views.comparison_rows(result.comparison, show_matched=show_all)
+        context.update(
+            result=result,
+            rows=rows,
+            hidden=hidden,
+            elements=views.elements_rows(
+                result.side_elements,
+                {"a": result.comparison.a_root, "b": result.comparison.b_root},
+            ),
+            a_doc=_choice(choices, a),
+            b_doc=_choice(choices, b),
+        )
+    if not (a and b) and len(choices) >= 2:
+        # Preselect something to compare in one click: the given text (or the first) and another.
+        given = a or b or choices[0]["id"]
+        other = next(d["id"] for d in choices if d["id"] != given)
+        context["a"], context["b"] = (other, given) if b else (given, other)
+    return render(request, "compare.html", context)
+
+
+def _choice(choices: list[dict[str, Any]], doc_id: str) -> dict[str, Any]:
+    return next(
+        (d for d in choices if d["id"] == doc_id), {"id": doc_id, "title": doc_id, "date": ""}
+    )
+
+
+@router.get("/status")
+def status_page(request: Request) -> Response:
+    return render(request, "status.html", {"status": service.status(home_of(request))})
+
+
+@router.get("/file/{doc_id}")
+def original_file(request: Request, doc_id: str) -> Response:
+    """The document's original: only a source the store holds for this id, never a path from the URL."""
+    original = service.original_of(home_of(request), doc_id)
+    if original.url is not None:
+        return RedirectResponse(original.url, status_code=307)
+    assert original.path is not None
+    headers = (
+        {"Content-Security-Policy": ORIGINAL_HTML_CSP} if original.media_type == "text/html" else {}
+    )
+    return FileResponse(
+        original.path,
+        media_type=original.media_type,
+        filename=original.path.name,
+        content_disposition_type="inline",
+        headers=headers,
+    )

@@ -1,0 +1,138 @@
+"""Citation lines a trainer can paste: "Training Manual on …, section 3.2 “…”, pp. 15–16",
+and for legislation the provision: "Law of Turkmenistan on … (2016), Article 5(2)(b)".
+
+What can be worked out once (the document's citation title, the section's label, the
+provisions of a law's article with their citations) is computed when indexing and stored
+with the section; the provision that holds the matched words is chosen at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kb.model import Document, Section
+
+LEGAL_DOCTYPES = ("legislation", "international_instrument")
+_ARTICLE_WORDS = re.compile(r"^(article|art\.|статья|ст\.|madda|section|§)\s*\S", re.IGNORECASE)
+
+
+def format_pages(pages: list[int]) -> str:
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+
+
+def citation_title(doc: Document) -> str:
+    """The title with its year when the title does not already carry it (two editions of
+    a law share a title; the year tells them apart)."""
+    year = doc.date[:4] if doc.date else ""
+    if year and year not in doc.title:
+        return f"{doc.title} ({year})"
+    return doc.title
+
+
+def section_label(doc: Document, section: Section, legal: LegalIndex | None = None) -> str:
+    """How the section is named in a citation: "Article 5", "section 3.2 “Indicators …”"."""
+    leaf = " ".join(section.heading.split())
+    if doc.doctype in LEGAL_DOCTYPES and (section.kind == "article" or _ARTICLE_WORDS.match(leaf)):
+        if legal is not None:
+            article = legal.article_citation(section)
+            if article:
+                return article
+        # "Статья 2. Законодательство …" -> "Статья 2"; "Article 5" from the number.
+        head = leaf.split(". ", 1)[0].rstrip(".") if leaf else ""
+        if _ARTICLE_WORDS.match(head):
+            return head
+        return f"Article {section.number}" if section.number else head
+    if not leaf:
+        return ""
+    number = section.number
+    if number and leaf.startswith(number) and not leaf[len(number) : len(number) + 1].isalnum():
+        rest = leaf[len(number) :].strip(" .:–-")
+        return f"section {number} “{rest}”" if rest else f"section {number}"
+    return f"“{leaf}”"
+
+
+@dataclass
+class LegalIndex:
+    """A law's provisions by article number, from its structure tree."""
+
+    # article number -> [(citation, depth, lowercased text)], the article first
+    articles: dict[str, list[tuple[str, int, str]]]
+
+    def article_citation(self, section: Section) -> str:
+        units = self.articles.get(_number_key(section.number))
+        return units[0][0] if units else ""
+
+    def units_for(self, section: Section) -> list[list[Any]]:
+        if section.kind != "article" and not section.number:
+            return []
+        return [list(u) for u in self.articles.get(_number_key(section.number), [])]
+
+
+def _number_key(number: str) -> str:
+    return number.strip().rstrip(".").replace("¹", "-1").replace("–", "-").casefold()
+
+
+def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | None:
+    """The provisions of a law from its stored structure, or parsed here when the store
+    has none; None for other documents or when the structure cannot be read."""
+    if doc.doctype not in LEGAL_DOCTYPES:
+        return None
+    from kb.legal import structure
+
+    try:
+        root = (
+            structure.structure_from_dict(artifact) if artifact else structure.parse_structure(doc)
+        )
+    except Exception:
+        # A citation is a convenience: a law the parser cannot read is still indexed,
+        # cited by its article number.
+        return None
+    articles: dict[str, list[tuple[str, int, str]]] = {}
+    for unit in root.walk():
+        if unit.kind != "article" or not unit.number:
+            continue
+        units: list[tuple[str, int, str]] = []
+
+        def visit(node: Any, depth: int, units: list[tuple[str, int, str]] = units) -> None:
+            text = " ".join(f"{node.heading}\n{node.full_text()}".split()).casefold()
+            units.append((structure.citation(root, node), depth, text))
+            for child in node.children:
+                visit(child, depth + 1)
+
+        visit(unit, 0)
+        articles.setdefault(_number_key(unit.number), units)
+    return LegalIndex(articles)
+
+
+def best_unit(units: list[list[Any]], matched_words: list[str]) -> str:
+    """The citation of the deepest provision that holds every matched word the article
+    holds ("Article 5(2)(b)"), or the article's own citation."""
+    if not units:
+        return ""
+    words = [w.casefold() for w in dict.fromkeys(matched_words) if w.strip()]
+    if not words:
+        return str(units[0][0])
+    counts = [sum(1 for w in words if w in str(text)) for _, _, text in units]
+    best = max(counts)
+    if best == 0:
+        return str(units[0][0])
+    chosen = max((i for i, c in enumerate(counts) if c == best), key=lambda i: (units[i][1], -i))
+    return str(units[chosen][0])
+
+
+def citation_line(data: dict[str, Any], unit: str = "") -> str:
+    """The whole citation: title, section or provision, pages (PDF) or address (web)."""
+    parts = [str(data.get("cite_title") or data.get("title") or "")]
+    label = unit or str(data.get("cite_label") or "")
+    if label:
+        parts.append(label)
+    pages = format_pages(list(data.get("pages") or []))
+    if pages:
+        parts.append(pages)
+    elif data.get("format") == "html" and data.get("source"):
+        parts.append(str(data["source"]))
+    return ", ".join(p for p in parts if p)

@@ -1,0 +1,166 @@
+"""Snippets: the passage of a section where the query matches, with matches in **bold**.
+
+The section text is analysed with the same analyzers as the query (its language's
+stemmer and the unstemmed copy), so "victims" highlights "victim", "жертв" highlights
+"жертвам", and "129-1" highlights "129-1" whole — never the "1" of another number.
+A phrase is highlighted only where all its words follow one another; a Turkmen word,
+searched as a prefix, wherever a word starts with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.fields import Schema
+
+from search.schema import TEXT_LANGS
+
+SNIPPET_CHARS = 240
+SECOND_FRAGMENT_CHARS = 120
+CONTEXT_BEFORE = 60
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    key: tuple[str, ...]  # the term or phrase it matched
+
+
+@dataclass
+class Snippet:
+    text: str
+    words: list[str]  # the matched words as written in the section (for citations)
+
+
+def matched_spans(
+    text: str, lang: str, highlight: dict[str, set[tuple[str, ...]]], schema: Schema
+) -> list[Span]:
+    """Where the query's terms and phrases occur in `text`, longest first where they overlap."""
+    lang = lang if lang in TEXT_LANGS else "en"
+    groups = {
+        f"body_{lang}": (f"body_{lang}", f"title_{lang}", f"heading_{lang}"),
+        "exact": ("exact", "title_exact", "heading_exact", "refs"),
+    }
+    spans: list[Span] = []
+    for analyzer_field, fields in groups.items():
+        wanted: set[tuple[str, ...]] = set()
+        for name in fields:
+            wanted |= highlight.get(name, set())
+        if not wanted:
+            continue
+        tokens = [
+            (t.text, t.startchar, t.endchar)
+            for t in schema[analyzer_field].analyzer(text, chars=True, mode="index")
+        ]
+        spans.extend(_find(tokens, wanted))
+    return _non_overlapping(spans)
+
+
+def _find(tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]) -> Iterable[Span]:
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    prefixes = sorted({seq[0][:-1] for seq in wanted if len(seq) == 1 and seq[0].endswith("*")})
+    for seq in wanted:
+        if seq and not (len(seq) == 1 and seq[0].endswith("*")):
+            by_first.setdefault(seq[0], []).append(seq)
+    for i, (term, start, end) in enumerate(tokens):
+        for prefix in prefixes:
+            if term.startswith(prefix):
+                yield Span(start, end, (prefix + "*",))
+        for seq in by_first.get(term, ()):
+            n = len(seq)
+            if tuple(t for t, _, _ in tokens[i : i + n]) == seq:
+                yield Span(start, tokens[i + n - 1][2], seq)
+
+
+def _non_overlapping(spans: list[Span]) -> list[Span]:
+    chosen: list[Span] = []
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def make_snippet(text: str, spans: list[Span], *, maxchars: int = SNIPPET_CHARS) -> Snippet:
+    """The window of `text` holding the most different matches (and a second, shorter one
+    for matches the first leaves out), whitespace collapsed, matches as **word**."""
+    words = [text[s.start : s.end] for s in spans]
+    if not spans:
+        return Snippet(_clip(text, 0, maxchars), [])
+    start, end = _best_window(text, spans, maxchars)
+    inside = [s for s in spans if s.start >= start and s.end <= end]
+    fragments = [(start, end)]
+    missing = [s for s in spans if s.key not in {x.key for x in inside}]
+    if missing:
+        s2, e2 = _window_around(text, missing[0], SECOND_FRAGMENT_CHARS)
+        if e2 <= start or s2 >= end:
+            fragments.append((s2, e2))
+    fragments.sort()
+    parts = [_render(text, spans, s, e) for s, e in fragments]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.removesuffix(" …") + " … " + part.removeprefix("… ")
+    return Snippet(joined, words)
+
+
+def _best_window(text: str, spans: list[Span], maxchars: int) -> tuple[int, int]:
+    best: tuple[tuple[int, int, int], int] | None = None
+    for i, first in enumerate(spans):
+        start = max(0, first.start - CONTEXT_BEFORE)
+        end = start + maxchars
+        inside = [s for s in spans[i:] if s.end <= end]
+        score = (len({s.key for s in inside}), len(inside), -first.start)
+        if best is None or score > best[0]:
+            best = (score, first.start)
+    assert best is not None
+    anchor = next(s for s in spans if s.start == best[1])
+    return _window_around(text, anchor, maxchars)
+
+
+def _window_around(text: str, span: Span, maxchars: int) -> tuple[int, int]:
+    """A window starting a little before `span`, at a sentence or word boundary."""
+    start = max(0, span.start - CONTEXT_BEFORE)
+    sentence = max(text.rfind(". ", start, span.start), text.rfind("\n", start, span.start))
+    if sentence >= 0:
+        start = sentence + 1
+    elif start > 0:
+        space = text.find(" ", start, span.start)
+        start = space + 1 if space >= 0 else start
+    while start < span.start and text[start].isspace():
+        start += 1
+    end = min(len(text), start + maxchars)
+    if end < len(text):
+        space = text.rfind(" ", max(span.end, start + maxchars // 2), end)
+        end = space if space > span.end else end
+    return start, end
+
+
+def _render(text: str, spans: list[Span], start: int, end: int) -> str:
+    out: list[str] = []
+    pos = start
+    for s in spans:
+        if s.start < start or s.end > end:
+            continue
+        out.append(text[pos : s.start])
+        out.append(f"**{text[s.start : s.end]}**")
+        pos = s.end
+    out.append(text[pos:end])
+    body = " ".join("".join(out).split())
+    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
+
+
+def _clip(text: str, start: int, maxchars: int) -> str:
+    flat = " ".join(text[start:].split())
+    if len(flat) <= maxchars:
+        return flat
+    cut = flat[:maxchars].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def snippet_for(
+    data: dict[str, Any], lang: str, highlight: dict[str, set[tuple[str, ...]]], schema: Schema
+) -> Snippet:
+    text = str(data.get("text") or "")
+    return make_snippet(text, matched_spans(text, lang, highlight, schema))

@@ -1,0 +1,1 @@
+"""The hostile corpus generator and helpers for the hostile-input, crash and fuzz tests."""
