@@ -6,16 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.store import Store
-
-FACT_ORDER = (
-    "project_title",
-    "period",
-    "donor",
-    "budget",
-    "project_id",
-    "partner",
-    "trained_count",
-)
+from kb.tagging.facts import FACT_NAMES
 
 
 @dataclass
@@ -70,7 +61,7 @@ def collect_facts(store: Store, *, doc_id: str | None = None) -> list[ProjectFac
         )
         project.facts.append({"name": row["value"], "value": row["label"], "sentence": row["text"],
                               "data": json.loads(row["data"])})  # fmt: skip
-    rank = {name: i for i, name in enumerate(FACT_ORDER)}
+    rank = {name: i for i, name in enumerate(FACT_NAMES)}
     for project in projects.values():
         project.facts.sort(key=lambda f: rank.get(f["name"], len(rank)))
     return list(projects.values())

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import kb.pipeline
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 
@@ -73,3 +75,17 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.environ[key] = value
         if server is not None:
             stop_server(server)
+
+
+@pytest.fixture
+def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Locations of the sources extracted, in order (a spy on the extractor entry point)."""
+    seen: list[str] = []
+    real = kb.pipeline.extract_bytes
+
+    def spy(ref, data, content_type=""):  # type: ignore[no-untyped-def]
+        seen.append(ref.location)
+        return real(ref, data, content_type)
+
+    monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
+    return seen

@@ -17,7 +17,6 @@ from nightly_helpers import Page, Site, html_page, serve_site, write_manifest
 from pdf_fixtures import REPO, make_pdf
 from typer.testing import CliRunner
 
-import kb.pipeline
 from kb.cli import app
 from kb.extract import EXTRACTOR_VERSIONS
 from kb.lock import ingest_lock
@@ -27,19 +26,6 @@ from search.query import search, searchers
 pytestmark = pytest.mark.flow
 runner = CliRunner()
 STAGES = ["discover", "check", "extract", "build", "store", "index"]
-
-
-@pytest.fixture
-def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = kb.pipeline.extract_bytes
-
-    def spy(ref, data, content_type=""):  # type: ignore[no-untyped-def]
-        seen.append(ref.location)
-        return real(ref, data, content_type)
-
-    monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
-    return seen
 
 
 @pytest.fixture

@@ -22,20 +22,6 @@ from search.query import search, searchers
 
 
 @pytest.fixture
-def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Locations of the sources extracted, in order (a spy on the extractor entry point)."""
-    seen: list[str] = []
-    real = kb.pipeline.extract_bytes
-
-    def spy(ref, data, content_type=""):  # type: ignore[no-untyped-def]
-        seen.append(ref.location)
-        return real(ref, data, content_type)
-
-    monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
-    return seen
-
-
-@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """Two PDFs, a web page saved as HTML and a Markdown note, listed by folder."""
     docs = tmp_path / "docs"
