@@ -10,7 +10,6 @@ from rich.table import Table
 
 from kb.cli.app import HomeOption, JsonOption, app, console, print_json, user_errors
 from kb.cli.core import open_store
-from kb.facts import collect_facts, timeline
 
 
 @app.command()
@@ -24,6 +23,8 @@ def facts(
     home: HomeOption = None,
 ) -> None:
     """Project facts found in the documents, each with the sentence it came from."""
+    from kb.facts import collect_facts, timeline  # the tagging modules load slowly
+
     with open_store(home) as store:
         projects = collect_facts(store, doc_id=doc_id)
     if by_time:
