@@ -167,3 +167,40 @@ def test_kb_facts_lists_project_facts_with_their_sentences(corpus_home: Path) ->
     timeline = runner.invoke(app, ["facts", "--timeline", "--json", "--home", str(corpus_home)])
     starts = [p["start"] for p in json.loads(timeline.output)["projects"] if p["start"]]
     assert starts == sorted(starts) and starts[0] == "2008-12"
+
+
+# Read off the documents: what a person would call each one.
+EXPECTED_TYPES = {
+    "law-ctip-2007-en": "legislation",
+    "law-ctip-2016-en": "legislation",
+    "law-ctip-2016-ru": "legislation",
+    "national-action-plan-2025-2029": "action_plan",
+    "news-tot-mary-2018": "event_report",
+    "newsletter-2011-12-en": "newsletter",
+    "newsletter-2011-12-ru": "newsletter",
+    "project-ctip-2008-2009": "project_page",
+    "project-legal-framework": "project_page",
+    "ru-hotline-campaign": "event_report",
+    "tk-habarlar-2024": "event_report",
+    "training-manual-victim-identification": "training_manual",
+    "training-workshop-2025": "event_report",
+}
+
+
+def test_document_types_are_detected_without_the_manifest_hints(corpus_home: Path) -> None:
+    import dataclasses
+
+    from kb.tagging.doctype import detect_doctype
+
+    with Store(corpus_home / "kb.sqlite") as store:
+        docs = {d.id: d for d in store.iter_documents()}
+    detected = {}
+    for doc_id, expected in EXPECTED_TYPES.items():
+        doc = docs[doc_id]
+        doc.source = dataclasses.replace(doc.source, doctype_hint="")
+        detected[doc_id], reason = detect_doctype(doc)
+        assert reason, doc_id
+    right = sum(detected[d] == t for d, t in EXPECTED_TYPES.items())
+    assert right == len(EXPECTED_TYPES), {
+        d: t for d, t in detected.items() if t != EXPECTED_TYPES[d]
+    }
