@@ -195,7 +195,7 @@ def test_document_types_are_detected_without_the_manifest_hints(corpus_home: Pat
     with Store(corpus_home / "kb.sqlite") as store:
         docs = {d.id: d for d in store.iter_documents()}
     detected = {}
-    for doc_id, expected in EXPECTED_TYPES.items():
+    for doc_id in EXPECTED_TYPES:
         doc = docs[doc_id]
         doc.source = dataclasses.replace(doc.source, doctype_hint="")
         detected[doc_id], reason = detect_doctype(doc)
