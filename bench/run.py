@@ -367,7 +367,12 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
     """The figures results.json keeps for one size (see the README of bench/)."""
     direct = run["build_direct"]
     flow = run.get("build_flow")
+
+    def flow_wall(key: str) -> float | None:
+        return run.get(key, {}).get("wall_s")
+
     nochange_direct = median([r["wall_s"] for r in run["nightly_nochange_direct"]])
+    nochange_flow, pct_flow = flow_wall("nightly_nochange_flow"), flow_wall("nightly_1pct_flow")
     figures: dict[str, Any] = {
         "documents": run["size"],
         "sections": direct["totals"]["sections"],
@@ -380,19 +385,18 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
         "build_direct_s": direct["wall_s"],
         "build_prefect_overhead_s": flow.get("seconds_prefect") if flow else None,
         "build_stage_s": direct["seconds"],
+        "build_flow_stage_s": flow.get("seconds") if flow else None,
         "build_docs_per_s": round(run["size"] / direct["wall_s"], 2),
         "build_text_mb_per_s": round(direct["text_mb"] / direct["wall_s"], 3),
-        "nightly_nochange_s": run["nightly_nochange_flow"]["wall_s"] if flow else nochange_direct,
-        "nightly_nochange_flow_s": run["nightly_nochange_flow"]["wall_s"] if flow else None,
-        "nightly_nochange_ephemeral_s": run.get("nightly_nochange_flow_ephemeral", {}).get(
-            "wall_s"
-        ),
+        "nightly_nochange_s": nochange_flow if nochange_flow is not None else nochange_direct,
+        "nightly_nochange_flow_s": nochange_flow,
+        "nightly_nochange_ephemeral_s": flow_wall("nightly_nochange_flow_ephemeral"),
         "prefect_server_start_s": run.get("prefect_server_start_s"),
         "nightly_nochange_direct_s": nochange_direct,
-        "nightly_1pct_s": run["nightly_1pct_flow"]["wall_s"]
-        if flow
+        "nightly_1pct_s": pct_flow
+        if pct_flow is not None
         else run["nightly_1pct_direct"]["wall_s"],
-        "nightly_1pct_flow_s": run["nightly_1pct_flow"]["wall_s"] if flow else None,
+        "nightly_1pct_flow_s": pct_flow,
         "nightly_1pct_direct_s": run["nightly_1pct_direct"]["wall_s"],
         "nightly_1pct_stage_s": run["nightly_1pct_direct"]["seconds"],
         "query_p50_ms": run["queries"]["p50_ms"],
@@ -405,6 +409,8 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
         "pdftotext_pages_per_s": run["extraction"]["pdftotext_pages_per_s"],
         "html_pages_per_s": run["extraction"]["html_pages_per_s"],
         "peak_mb": max(direct["tree_peak_mb"], flow["tree_peak_mb"] if flow else 0),
+        "peak_direct_mb": direct["tree_peak_mb"],
+        "peak_flow_mb": flow["tree_peak_mb"] if flow else None,
         "peak_single_process_mb": max(direct["max_rss_mb"], flow["max_rss_mb"] if flow else 0),
         "index_mb": run["index_mb"],
         "load_average": run["load_average_before"],
@@ -416,7 +422,7 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
         direct["seconds"]["index"] / figures["fts5_build_s"], 1
     )
     figures["ratio_nochange_vs_build"] = (
-        round(figures["nightly_nochange_flow_s"] / figures["build_flow_s"], 3) if flow else None
+        round(nochange_flow / flow["wall_s"], 3) if flow and nochange_flow is not None else None
     )
     figures["ratio_nochange_vs_build_direct"] = round(nochange_direct / direct["wall_s"], 3)
     return figures
@@ -442,6 +448,24 @@ def write_results(run: dict[str, Any]) -> dict[str, Any]:
 
     RESULTS_MD.write_text(results_markdown(data))
     return data
+
+
+def add_flow_build(size: int, seed: int = 0) -> None:
+    """A full `kb build` of the size's corpus, recorded into its run (when the bench ran --no-flow)."""
+    info = ensure_corpus(size, seed)
+    run_dir = WORK_DIR / f"run-{size}-s{seed}"
+    corpus = run_dir / "corpus-flow"
+    link_copy(info.root, corpus)
+    home = run_dir / "home-flow"
+    shutil.rmtree(home, ignore_errors=True)
+    log(f"full build of {size} documents through the flow: kb build --json")
+    load = [round(x, 2) for x in os.getloadavg()]
+    result = flow_build(corpus / "sources.toml", home)
+    result["load_average_before"] = load
+    data = json.loads(RESULTS_JSON.read_text())
+    data["runs"][str(size)]["build_flow"] = result
+    RESULTS_JSON.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    rewrite_results()
 
 
 def rewrite_results() -> None:
@@ -475,6 +499,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
+        "--add-flow-build",
+        action="store_true",
+        help="only a full build through the flow, added to the size's recorded run",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="recompute results.json figures and results.md from the runs already recorded",
@@ -482,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report_only:
         rewrite_results()
+        return 0
+    if args.add_flow_build:
+        add_flow_build(args.size, args.seed)
         return 0
     run = run_bench(args.size, seed=args.seed, flow=not args.no_flow, experiments=not args.no_experiments,
                     query_rounds=max(3, args.rounds), workers=args.workers,

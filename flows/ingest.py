@@ -311,8 +311,8 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             items = _unique_ids(items)
             progress.reporter.stage("segment and tag", len(items))
             documents: list[Document] = []
-            # quote(): Prefect would otherwise walk every object passed to a task looking for
-            # futures (measured in bench/: 11 s for 1,000 documents' worth of sections).
+            # Batch: opaque to Prefect, which would otherwise walk every object passed to a
+            # task looking for futures (measured in bench/: 11 s for 1,000 documents).
             for future in [build_batch.submit(Batch(b)) for b in _batches(items, workers)]:
                 batch_docs = future.result()
                 documents.extend(take_build_failures(outcomes, batch_docs))

@@ -45,14 +45,15 @@ def test_address_that_is_not_a_scheduler_fails_fast_with_one_line() -> None:
 
 @pytest.mark.flow
 @pytest.mark.slow
-def test_ingest_runs_its_tasks_on_a_local_dask_cluster(tmp_path: Path) -> None:
-    from flows.settings import configure_prefect
-
-    home = tmp_path / "home"
-    configure_prefect(home)
-    from flows.dask_runner import ingest_on_dask
+def test_ingest_runs_its_tasks_on_a_local_dask_cluster(prefect_api: str, tmp_path: Path) -> None:
+    # The session's Prefect server is in the environment before the cluster starts, so
+    # the workers report to it (as workers of a real cluster report to `prefect server`).
+    from flows.dask_runner import ingest_on_dask, prefect_api_for_workers
     from search.query import search
 
+    home = tmp_path / "home"
+    with prefect_api_for_workers() as url:
+        assert url == prefect_api  # a configured API is used, no temporary server started
     corpus = _small_corpus(tmp_path / "corpus")
     with (
         distributed.LocalCluster(
