@@ -89,7 +89,7 @@ def test_results_markdown_states_every_target(tmp_path: Path) -> None:
     from bench.report import results_markdown
 
     figures = {
-        "documents": 1000, "sections": 10000, "pdf_pages": 2300, "text_mb": 10.0, "build_s": 300.0,
+        "documents": 1000, "sections": 10000, "pdf_pages": 2300, "text_mb": 10.0, "build_s": 300.0, "build_flow_s": 300.0, "nightly_nochange_flow_s": 20.0,
         "build_direct_s": 250.0, "build_prefect_overhead_s": 40.0, "build_stage_s": {"extract": 100.0, "index": 90.0},
         "nightly_nochange_s": 20.0, "nightly_nochange_direct_s": 4.0, "nightly_1pct_s": 30.0,
         "nightly_1pct_direct_s": 8.0, "nightly_1pct_stage_s": {"extract": 1.0, "index": 5.0},
@@ -100,7 +100,7 @@ def test_results_markdown_states_every_target(tmp_path: Path) -> None:
     }  # fmt: skip
     text = results_markdown({"machine": {"cores": 2, "memory_gb": 24}, "sizes": {"1000": figures}})
     assert "| **query p95** (ms) | 120.0 |" in text
-    assert "flow 6.7% (not met), library 1.6% (met)" in text
-    assert "120.0 ms (not met), 12.0x FTS5 (not met)" in text
+    assert "1,000 docs: library 1.6% (met), flow 6.7% (**not met**)" in text
+    assert "at 10,000 sections: 120.0 ms (**not met**), 12.0x FTS5 (**not met**)" in text
     assert "900 MB, whole process tree (met)" in text
     assert "not measured (run `make bench SIZE=10000`)" in text

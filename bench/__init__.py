@@ -1,0 +1,1 @@
+"""Benchmarks at scale beside the baselines: `make bench` (see bench/README.md)."""
