@@ -77,6 +77,8 @@ def results_markdown(data: dict[str, Any]) -> str:
         ("FTS5 query p50 (ms)", "fts5_query_p50_ms", 2),
         ("FTS5 query p95 (ms)", "fts5_query_p95_ms", 2),
         ("query p95 ours / FTS5", "ratio_query_p95_vs_fts5", 1),
+        ("first searches after opening the index (cold caches): p50 (ms)", "query_cold_p50_ms", 1),
+        ("first searches after opening the index (cold caches): p95 (ms)", "query_cold_p95_ms", 1),
         ("FTS5 build (s)", "fts5_build_s", 2),
         ("our index stage / FTS5 build", "ratio_index_vs_fts5_build", 1),
         ("pypdf pages/s (1 core)", "pypdf_pages_per_s", 1),

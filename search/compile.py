@@ -23,6 +23,7 @@ from kb.errors import QueryError
 from kb.model import DOCTYPE_LABELS, DOCTYPES
 from search.analysis import REF_WORD, STOP_ANY, TK_MIN_STEM, exact_analyzer, fold, turkmen_stem
 from search.dismax import BestOf
+from search.engine import index_arrays
 from search.indexer import normalise_ref
 from search.schema import EXACT_BOOST, TEXT_LANGS, field_boosts
 from search.syntax import (
@@ -303,9 +304,7 @@ class Compiler:
             if len(stem) >= TK_MIN_STEM:
                 parts.append(wq.Prefix(name, stem, boost=boost, constantscore=False))
                 self.state.highlight.setdefault(name, set()).add((stem + "*",))
-                present = (
-                    present and next(iter(self.reader.expand_prefix(name, stem)), None) is not None
-                )
+                present = present and bool(index_arrays(self.searcher).prefix_terms(name, stem))
             else:
                 parts.append(wq.Term(name, token, boost=boost))
                 self.state.highlight.setdefault(name, set()).add((token,))
@@ -340,7 +339,7 @@ class Compiler:
         subqueries: list[wq.Query] = []
         for name in fields or EXACT_FIELDS:
             terms = []
-            for term in self.reader.expand_prefix(name, stem):
+            for term in index_arrays(self.searcher).prefix_terms(name, stem):
                 terms.append(term.decode("utf-8") if isinstance(term, bytes) else term)
                 if len(terms) > MAX_PREFIX_TERMS:
                     raise QueryError(f"{word.text}* stands for more than {MAX_PREFIX_TERMS} different words: "

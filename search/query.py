@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.searching import Searcher
 
 from kb.errors import IndexMissingError, NotFoundError, QueryError
@@ -29,6 +29,7 @@ from kb.home import HomePaths
 from kb.home import paths as home_paths
 from search.citation import best_unit, citation_line, format_pages
 from search.compile import Compiled, Compiler, Expansion, filter_term
+from search.engine import IndexArrays, Matches, index_arrays, top
 from search.indexer import INDEX_NAME
 from search.schema import body_field
 from search.scoring import LanguageBM25F
@@ -236,17 +237,23 @@ def search(
     options = {"type": doctype, "lang": lang, "year": year, "tag": tag, "doc": doc}
     filters = [filter_term(name, value, vocabulary) for name, value in options.items() if value]
     found = _find(
-        searcher, tree, text, vocabulary if expand else None, filters, wanted=page * limit
+        searcher,
+        tree,
+        text,
+        vocabulary if expand else None,
+        filters,
+        wanted=page * limit,
+        sort=sort,
     )
 
     order = _order(searcher, found.ranked, sort)
-    results = Results(query=text, total=len(found.ranked), page=page, page_size=limit, sort=sort,
+    results = Results(query=text, total=found.total, page=page, page_size=limit, sort=sort,
                       grouped=not flat, expansions=found.compiled.expansions,
                       suggestion=found.suggestion, corrected=found.corrected, searched=found.searched,
                       relaxed=found.relaxed, filters={k: v for k, v in options.items() if v})  # fmt: skip
     results.facets = _facet_lists(found.facets, vocabulary)
     more: dict[str, int] = {}
-    shown = order if flat else _grouped(searcher, order, max(1, per_document), more)
+    shown = order if flat else _grouped(searcher, order, max(1, per_document), more, found.matches)
     results.pages = math.ceil(len(shown) / limit) if shown else 0
     rank_of = {docnum: i + 1 for i, (docnum, _, _) in enumerate(order)}
     results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0)
@@ -263,44 +270,63 @@ Ranked = list[tuple[int, float, int]]
 
 
 @dataclass
+class _Run:
+    """One query run: its best sections (at most MAX_WINDOW), every match, facet counts."""
+
+    ranked: Ranked
+    matches: Matches
+    facets: dict[str, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return self.matches.count
+
+
+@dataclass
 class _Found:
     compiled: Compiled
-    ranked: Ranked
-    facets: dict[str, dict[str, int]]
+    run: _Run
     suggestion: str | None
     searched: str
     corrected: bool = False
     relaxed: bool = False
 
+    def __post_init__(self) -> None:
+        self.ranked: Ranked = list(self.run.ranked)
+        self.facets = self.run.facets
+        self.matches = self.run.matches
+        self.total = self.run.total
+
 
 def _find(searcher: Searcher, tree: Any, text: str, vocabulary: Any, filters: list[wq.Query], *,
-          wanted: int) -> _Found:  # fmt: skip
+          wanted: int, sort: str = "relevance") -> _Found:  # fmt: skip
     """The query as typed; if it finds nothing, its spelling correction; and if that leaves
     fewer sections than the page needs, sections matching only some of the words after them."""
     compiled = Compiler(searcher, vocabulary).compile(tree)
     suggestion = suggest(searcher, text, compiled.words)
-    ranked, facets = _run(searcher, compiled, filters)
-    found = _Found(compiled, ranked, facets, suggestion, text)
-    if not ranked and suggestion:
+    run = _run(searcher, compiled, filters, sort=sort)
+    found = _Found(compiled, run, suggestion, text)
+    if not run.ranked and suggestion:
         retry = Compiler(searcher, vocabulary).compile(parse(suggestion))
-        ranked, facets = _run(searcher, retry, filters)
-        if ranked:
-            found = _Found(retry, ranked, facets, suggestion, suggestion, corrected=True)
-    if len(found.ranked) >= wanted or not _can_relax(tree):
+        run = _run(searcher, retry, filters, sort=sort)
+        if run.ranked:
+            found = _Found(retry, run, suggestion, suggestion, corrected=True)
+    if found.total >= wanted or not _can_relax(tree):
         return found
     loose = Compiler(searcher, vocabulary, relaxed=True).compile(parse(found.searched))
-    ranked_loose, facets_loose = _run(searcher, loose, filters)
+    loose_run = _run(searcher, loose, filters, sort=sort)
     seen = {docnum for docnum, _, _ in found.ranked}
-    extra_docs = [d for d, _, _ in ranked_loose if d not in seen]
+    extra_docs = [d for d, _, _ in loose_run.ranked if d not in seen]
     if not extra_docs:
         return found
     missing = _missing_groups(searcher, loose.groups, extra_docs)
     groups = max(1, len(loose.groups))
     # A partial match counts in proportion to the share of the words it matches.
     found.ranked = found.ranked + [
-        (d, s * (groups - missing[d]) / groups, 1) for d, s, _ in ranked_loose if d not in seen
+        (d, s * (groups - missing[d]) / groups, 1) for d, s, _ in loose_run.ranked if d not in seen
     ]
-    found.facets = facets_loose  # the loose query matches the full matches too
+    # The loose query matches the full matches too.
+    found.facets, found.matches, found.total = loose_run.facets, loose_run.matches, loose_run.total
     found.relaxed = True
     found.compiled.highlight = _merge_highlight(found.compiled.highlight, loose.highlight)
     return found
@@ -317,22 +343,38 @@ def _groups_of(hits: list[Hit], more: dict[str, int]) -> list[Group]:
     return groups
 
 
-def _run(
-    searcher: Searcher, compiled: Compiled, option_filters: list[wq.Query]
-) -> tuple[Ranked, dict[str, dict[str, int]]]:
-    filters = [q for q in (compiled.filter, *option_filters) if q is not None]
-    filter_q = None if not filters else (filters[0] if len(filters) == 1 else wq.And(filters))
-    facets = sorting.Facets()
-    for name, fieldname in FACETS.items():
-        facets.add_field(fieldname, allow_overlap=(name == "tags"))
-    results = searcher.search(compiled.query, limit=MAX_WINDOW, filter=filter_q, mask=compiled.mask,
-                              groupedby=facets, maptype=sorting.Count)  # fmt: skip
-    ranked = [(docnum, float(score), 0) for score, docnum in results.top_n]
+def _run(searcher: Searcher, compiled: Compiled, option_filters: list[wq.Query], *,
+         sort: str = "relevance") -> _Run:  # fmt: skip
+    """Every section the query matches within the filters, its best MAX_WINDOW in `sort`
+    order, and the facet counts over all of them."""
+    arrays = index_arrays(searcher)
+    matches = arrays.evaluate(compiled.query)
+    for filter_q in (compiled.filter, *option_filters):
+        if filter_q is not None:
+            matches.mask &= arrays.docs(filter_q)
+    if compiled.mask is not None:
+        matches.mask &= ~arrays.docs(compiled.mask)
+    order_key = _date_ranks(arrays) if sort == "date" else None
+    ranked = [(docnum, score, 0) for docnum, score in top(matches, MAX_WINDOW, order_key)]
     counts: dict[str, dict[str, int]] = {}
     for name, fieldname in FACETS.items():
-        groups = results.groups(fieldname)
-        counts[name] = {_text(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
-    return ranked, counts
+        found = (arrays.term_counts if name == "tags" else arrays.counts)(fieldname, matches)
+        counts[name] = {k: v for k, v in found.items() if k}
+    return _Run(ranked, matches, counts)
+
+
+def _date_ranks(arrays: IndexArrays) -> np.ndarray:
+    """Each section's place in newest-first date order (undated sections last)."""
+    ranks = arrays.memo.get("date_ranks")
+    if ranks is None:
+        codes, labels = arrays.column("date")
+        order = sorted(range(len(labels)), key=lambda i: _invert(labels[i]))
+        place = np.empty(len(labels) + 1, dtype=np.int64)
+        place[np.asarray(order, dtype=np.int64)] = np.arange(len(labels))
+        place[len(labels)] = len(labels)  # code -1: no date
+        ranks = place[np.where(codes < 0, len(labels), codes)]
+        arrays.memo["date_ranks"] = ranks
+    return ranks
 
 
 def _text(value: Any) -> str:
@@ -367,11 +409,12 @@ def _missing_groups(
     searcher: Searcher, groups: list[wq.Query], docnums: list[int]
 ) -> dict[int, int]:
     """For each section, how many of the query's word groups it does not match."""
-    wanted = set(docnums)
+    arrays = index_arrays(searcher)
     missing = dict.fromkeys(docnums, 0)
+    ids = np.asarray(docnums, dtype=np.int64)
     for group in groups:
-        matched = wanted.intersection(searcher.docs_for_query(group))
-        for docnum in wanted - matched:
+        matched = arrays.evaluate(group).mask[ids]
+        for docnum in ids[~matched].tolist():
             missing[docnum] += 1
     return missing
 
@@ -379,14 +422,9 @@ def _missing_groups(
 def _order(searcher: Searcher, ranked: Ranked, sort: str) -> Ranked:
     """Full matches before partial ones (fuller ones first); then by score or by date."""
     if sort == "date":
-        dates = _column(searcher, "date")
-        assert dates is not None
-
-        def key(item: tuple[int, float, int]) -> tuple[int, str, float]:
-            return (item[2], _invert(_text(dates[item[0]])), -item[1])
-
-        return sorted(ranked, key=key)
-    return sorted(ranked, key=lambda item: (item[2], -item[1]))
+        ranks = _date_ranks(index_arrays(searcher))
+        return sorted(ranked, key=lambda item: (item[2], int(ranks[item[0]]), -item[1], item[0]))
+    return sorted(ranked, key=lambda item: (item[2], -item[1], item[0]))
 
 
 def _invert(date: str) -> str:
@@ -398,25 +436,30 @@ def _invert(date: str) -> str:
     return "".join(chr(0xFFFF - ord(ch)) for ch in full)
 
 
-def _grouped(searcher: Searcher, order: Ranked, per_document: int, more: dict[str, int]) -> Ranked:
+def _grouped(searcher: Searcher, order: Ranked, per_document: int, more: dict[str, int],
+             matches: Matches) -> Ranked:  # fmt: skip
     """Each document's best sections together, documents in the order of their best section.
 
     A document's further sections join its best one only if they are nearly as good
     (and as complete a match): a weak tenth section must not push other documents'
-    strong ones off the page. The others are counted in `more`."""
-    doc_ids = _column(searcher, "doc_id")
-    assert doc_ids is not None
+    strong ones off the page. The others, ranked or not, are counted in `more`."""
+    arrays = index_arrays(searcher)
+    codes, labels = arrays.column("doc_id")
+    matching = arrays.tally("doc_id", matches)
     groups: dict[str, Ranked] = {}
-    for item in order:
-        groups.setdefault(_text(doc_ids[item[0]]), []).append(item)
+    code_of: dict[str, int] = {}
+    for item, code in zip(order, codes[[i[0] for i in order]].tolist(), strict=True):
+        groups.setdefault(labels[code], []).append(item)
+        code_of[labels[code]] = code
     shown: Ranked = []
     for doc_id, items in groups.items():
         best = items[0]
         close = [i for i in items[1:] if i[2] == best[2] and i[1] >= GROUP_SCORE_SHARE * best[1]]
         kept = [best, *close[: per_document - 1]]
         shown.extend(kept)
-        if len(items) > len(kept):
-            more[doc_id] = len(items) - len(kept)
+        others = max(len(items), int(matching[code_of[doc_id]])) - len(kept)
+        if others > 0:
+            more[doc_id] = others
     return shown
 
 
@@ -542,13 +585,13 @@ def similar(
     filters = [filter_term(n, v) for n, v in (("type", doctype), ("lang", lang)) if v]
     compiled = Compiled(wq.Or(subqueries), wq.And(filters) if len(filters) > 1 else (filters[0] if filters else None),
                         wq.Or(masks), [], [], {fieldname: {(t,) for t, _ in key_terms}})  # fmt: skip
-    ranked, facets = _run(searcher, compiled, [])
-    page_items = ranked[:limit]
+    run = _run(searcher, compiled, [])
+    page_items = run.ranked[:limit]
     hits = [_hit(searcher, d, s, compiled, i + 1, False) for i, (d, s, _) in enumerate(page_items)]
     label = f"{doc_id}#{section_id}" if section_id else doc_id
-    results = Results(query=f"similar:{label}", total=len(ranked), hits=hits, page_size=limit,
-                      pages=math.ceil(len(ranked) / limit) if ranked else 0, grouped=False,
+    results = Results(query=f"similar:{label}", total=run.total, hits=hits, page_size=limit,
+                      pages=math.ceil(run.total / limit) if run.total else 0, grouped=False,
                       searched=" ".join(t for t, _ in key_terms))  # fmt: skip
-    results.facets = _facet_lists(facets, load_vocabulary_for(folder))
+    results.facets = _facet_lists(run.facets, load_vocabulary_for(folder))
     results.seconds = time.perf_counter() - started
     return results

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
 from whoosh.fields import Schema
 
 from search.schema import TEXT_LANGS
@@ -51,12 +52,42 @@ def matched_spans(
             wanted |= highlight.get(name, set())
         if not wanted:
             continue
-        tokens = [
-            (t.text, t.startchar, t.endchar)
-            for t in schema[analyzer_field].analyzer(text, chars=True, mode="index")
-        ]
-        spans.extend(_find(tokens, wanted))
+        spans.extend(_find(_tokens(schema[analyzer_field].analyzer, text), wanted))
     return _non_overlapping(spans)
+
+
+# Per analyzer, what each word it has seen becomes: a snippet analyses ten sections of
+# about a thousand words each, and the words repeat, so analysing each word once is several
+# times faster than running the whole analyzer chain over every section.
+_WORD_CACHES: dict[int, tuple[Any, dict[str, str | None]]] = {}
+_WORD_CACHE_LIMIT = 200_000
+
+
+def _tokens(analyzer: Any, text: str) -> list[tuple[str, int, int]]:
+    """(term, start, end) of each indexed word of `text`, as `analyzer` indexes it."""
+    tokenizer = analyzer.items[0] if isinstance(analyzer, CompositeAnalyzer) else None
+    if not isinstance(tokenizer, RegexTokenizer) or tokenizer.gaps:
+        return [(t.text, t.startchar, t.endchar)
+                for t in analyzer(text, chars=True, mode="index")]  # fmt: skip
+    entry = _WORD_CACHES.get(id(analyzer))
+    if entry is None or entry[0] is not analyzer:
+        entry = (analyzer, {})  # the analyzer is kept so that its id is not reused
+        _WORD_CACHES[id(analyzer)] = entry
+    cache = entry[1]
+    if len(cache) > _WORD_CACHE_LIMIT:
+        cache.clear()
+    out: list[tuple[str, int, int]] = []
+    for match in tokenizer.expression.finditer(text):
+        word = match.group(0)
+        term = cache.get(word, "")
+        if term == "":
+            # Every filter of our analyzers maps one token to at most one token.
+            terms = [t.text for t in analyzer(word, mode="index")]
+            term = terms[0] if len(terms) == 1 else None
+            cache[word] = term
+        if term is not None:
+            out.append((term, match.start(), match.end()))
+    return out
 
 
 def _find(tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]) -> Iterable[Span]:

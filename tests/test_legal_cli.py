@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import kb.cli.legal  # noqa: F401  (registers the commands on the shared app)
-from kb.cli.app import app
+from kb.cli.app import app, console
 from kb.home import paths
 from kb.legal.structure import parse_text, structure_to_dict
 from kb.model import Document, Section, SourceRef
@@ -26,7 +26,14 @@ runner = CliRunner()
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    # The console fixes its width when kb.cli is first imported, which may have happened in
+    # another test with another COLUMNS; these tests read lines as a 200-column terminal shows them.
+    saved = console._width
+    console.width = 200
+    try:
+        result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    finally:
+        console._width = saved
     return result.exit_code, result.output
 
 

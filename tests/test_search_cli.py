@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kb.cli import app
+from kb.cli.app import console
 from tests.relevance.handmade import build_small_home
 
 runner = CliRunner()
@@ -20,7 +21,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    # The console fixes its width when kb.cli is first imported, which may have happened in
+    # another test with another COLUMNS; these tests read lines as a 200-column terminal shows them.
+    saved = console._width
+    console.width = 200
+    try:
+        result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    finally:
+        console._width = saved
     return result.exit_code, result.output
 
 

@@ -1,0 +1,572 @@
+"""Query evaluation over whole posting lists with numpy, instead of one posting at a time.
+
+Whoosh's matchers walk the postings of every term one document at a time through several
+layers of Python calls. With our queries (each word looked for in a dozen fields, names
+expanded into three languages) that cost about 10 µs a matching section: on 100,000
+sections a common word matched half of them and one search took seconds. Here each term's
+posting list is read once per open index, scored by the same BM25F as
+`search.scoring.LanguageBM25F`, kept in a bounded cache of numpy arrays, and a query is
+combined from those arrays. Matches and scores are the same as Whoosh's own
+(tests/test_search_engine.py compares them on the bundled corpus).
+
+Facet values, dates and the document of each section are loaded once per open index as
+arrays, so counting facets over 50,000 matches is a `bincount`, not a Python loop.
+
+Reading the postings relies on the block layout of Whoosh 2.7's W3 codec
+(`W3LeafMatcher`), which is why whoosh-reloaded is pinned to one exact version.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import accumulate, compress
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.mcore import ListMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25FScorer
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from search.dismax import BestOf
+
+# Cached posting lists, in MB of numpy arrays (ids, scores, positions); the least recently
+# used terms are dropped first. Common words of a 100,000-section index take about 0.5 MB.
+CACHE_MB = float(os.environ.get("KB_POSTINGS_CACHE_MB", "256"))
+# Positions are stored per section as small integers; a phrase test packs (section,
+# position) into one integer so that whole posting lists are compared at once.
+_POSITION_STRIDE = 1 << 24
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+@dataclass
+class Matches:
+    """Which sections match (a boolean per section) and their scores (0 where not matched)."""
+
+    mask: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+    def ids(self) -> np.ndarray:
+        return np.flatnonzero(self.mask)
+
+
+@dataclass
+class _Postings:
+    ids: np.ndarray  # global section numbers, ascending
+    weights: np.ndarray  # term frequency
+    values: list[bytes] | None  # encoded positions, one per posting (positional fields)
+    scores: np.ndarray | None = None  # BM25F of each posting, unboosted
+    keys: np.ndarray | None = None  # section * stride + position, for phrases
+
+    @property
+    def nbytes(self) -> int:
+        extra = sum(len(v) + 33 for v in self.values) if self.values is not None else 0
+        arrays = (self.ids, self.weights, self.scores, self.keys)
+        return extra + sum(a.nbytes for a in arrays if a is not None)
+
+
+class IndexArrays:
+    """Per-index arrays and caches that queries are evaluated over.
+
+    One per open searcher (and so per thread, like the searcher); dropped with it when the
+    index is swapped.
+    """
+
+    def __init__(self, searcher: Searcher, *, cache_mb: float = CACHE_MB) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.weighting = searcher.weighting
+        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self.size = searcher.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for reader, offset in self.leaves:
+            for docnum in reader.deleted_docs_set:
+                self.live[offset + docnum] = False
+        self._cache: OrderedDict[tuple[str, str], _Postings] = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_limit = int(cache_mb * 1024 * 1024)
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._filters: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._phrases: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._phrase_bytes = 0
+        self._prefixes: OrderedDict[tuple[str, str], list[bytes]] = OrderedDict()
+        self.memo: dict[str, Any] = {}  # other per-index values callers derive once
+
+    # -- postings
+
+    def postings(self, fieldname: str, text: str | bytes) -> _Postings | None:
+        """The whole posting list of a term (None if the index lacks it), cached."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        key = (fieldname, text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        postings = self._read(fieldname, text)
+        if postings is not None:
+            self._remember(key, postings)
+        return postings
+
+    def _read(self, fieldname: str, text: str) -> _Postings | None:
+        if fieldname not in self.searcher.schema:
+            return None
+        positional = self.searcher.schema[fieldname].format.supports("positions")
+        all_ids: list[np.ndarray] = []
+        all_weights: list[np.ndarray] = []
+        all_values: list[bytes] | None = [] if positional else None
+        for reader, offset in self.leaves:
+            try:
+                matcher = reader.postings(fieldname, text)
+            except TermNotFound:
+                continue
+            deleted = None
+            if isinstance(matcher, FilterMatcher):
+                deleted = matcher._ids
+                matcher = matcher.child
+            ids: list[int] = []
+            weights: list[float] = []
+            values: list[bytes] = []
+            for block_ids, block_weights, block_values in _blocks(matcher):
+                ids.extend(block_ids)
+                weights.extend(block_weights)
+                if all_values is not None and block_values is not None:
+                    values.extend(block_values)
+            leaf_ids = np.asarray(ids, dtype=np.int64)
+            leaf_weights = np.asarray(weights, dtype=np.float64)
+            if deleted:
+                keep = ~np.isin(leaf_ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+                leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
+                values = list(compress(values, keep.tolist())) if values else values
+            all_ids.append(leaf_ids + offset)
+            all_weights.append(leaf_weights)
+            if all_values is not None:
+                all_values.extend(values)
+        if not all_ids:
+            return None
+        return _Postings(np.concatenate(all_ids), np.concatenate(all_weights), all_values)
+
+    def _remember(self, key: tuple[str, str], postings: _Postings) -> None:
+        self._cache[key] = postings
+        self._cache_bytes += postings.nbytes
+        while self._cache_bytes > self._cache_limit and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_bytes -= dropped.nbytes
+
+    def term_scores(
+        self, fieldname: str, text: str | bytes
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Sections holding the term and the term's BM25F score in each (Whoosh's formula,
+        with the statistics of `LanguageBM25F`)."""
+        postings = self.postings(fieldname, text)
+        if postings is None:
+            return None
+        if postings.scores is None:
+            before = postings.nbytes
+            postings.scores = self._score(fieldname, text, postings)
+            self._cache_bytes += postings.nbytes - before
+        return postings.ids, postings.scores
+
+    def _score(self, fieldname: str, text: str | bytes, postings: _Postings) -> np.ndarray:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        scorer = self.weighting.scorer(self.searcher, fieldname, text)
+        if not isinstance(scorer, BM25FScorer):
+            # Unscored fields (ids, filters): Whoosh scores a posting by its weight.
+            return postings.weights.copy()
+        lengths = self.field_lengths(fieldname)[postings.ids]
+        tf = postings.weights
+        k1, b = scorer.K1, scorer.B
+        return scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+
+    def field_lengths(self, fieldname: str) -> np.ndarray:
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            parts = []
+            for reader, _ in self.leaves:
+                count = reader.doc_count_all()
+                column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                raw = b""
+                if column is not None:
+                    raw = column._dbfile.get(column._basepos, min(column._count, count))
+                codes = np.zeros(count, dtype=np.uint8)
+                codes[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+                parts.append(_LENGTH_OF_BYTE[codes])
+            lengths = np.concatenate(parts) if parts else np.zeros(0)
+            self._lengths[fieldname] = lengths
+        return lengths
+
+    def phrase_keys(self, fieldname: str, text: str) -> np.ndarray | None:
+        """Every (section, position) of a term, packed as section * stride + position."""
+        postings = self.postings(fieldname, text)
+        if postings is None or postings.values is None:
+            return None
+        if postings.keys is None:
+            decode = self.searcher.schema[fieldname].format.decode_positions
+            counts = np.empty(len(postings.ids), dtype=np.int64)
+            positions: list[int] = []
+            for i, value in enumerate(postings.values):
+                decoded = decode(value)
+                counts[i] = len(decoded)
+                positions.extend(decoded)
+            sections = np.repeat(postings.ids, counts)
+            postings.keys = sections * _POSITION_STRIDE + np.asarray(positions, dtype=np.int64)
+            self._cache_bytes += postings.keys.nbytes
+        return postings.keys
+
+    def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
+        """The index's terms of a field that start with `prefix` (cached)."""
+        key = (fieldname, prefix)
+        terms = self._prefixes.get(key)
+        if terms is None:
+            terms = [t for t in self.reader.expand_prefix(fieldname, prefix) if t]
+            self._prefixes[key] = terms
+            while len(self._prefixes) > 4096:
+                self._prefixes.popitem(last=False)
+        return terms
+
+    def phrase_sections(self, fieldname: str, words: list[str]) -> np.ndarray | None:
+        """The sections where the words follow one another (cached: a vocabulary term's
+        phrase recurs in every query that names its entity)."""
+        key = (fieldname, "\x00".join(words))
+        found = self._phrases.get(key)
+        if found is not None:
+            self._phrases.move_to_end(key)
+            return found
+        keys = [self.phrase_keys(fieldname, w) for w in words]
+        if any(k is None for k in keys):
+            return None
+        common = keys[0]
+        for shift, later in enumerate(keys[1:], start=1):
+            assert later is not None
+            common = _sorted_intersection(common, later - shift)
+        assert common is not None
+        sections = np.unique(common // _POSITION_STRIDE)
+        self._phrases[key] = sections
+        self._phrase_bytes += sections.nbytes
+        while self._phrase_bytes > self._cache_limit // 8 and len(self._phrases) > 1:
+            _, dropped = self._phrases.popitem(last=False)
+            self._phrase_bytes -= dropped.nbytes
+        return sections
+
+    # -- columns: one value per section
+
+    def column(self, fieldname: str) -> tuple[np.ndarray, list[str]]:
+        """Each section's value of a one-valued field as an index into a list of values
+        (-1: none)."""
+        found = self._columns.get(fieldname)
+        if found is None and self.reader.has_column(fieldname):
+            found = self._sortable_column(fieldname)
+            self._columns[fieldname] = found
+        if found is None:
+            codes = np.full(self.size, -1, dtype=np.int32)
+            labels: list[str] = []
+            for term in self.reader.lexicon(fieldname):
+                postings = self.postings(fieldname, term)
+                if postings is None:
+                    continue
+                codes[postings.ids] = len(labels)
+                labels.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
+            found = (codes, labels)
+            self._columns[fieldname] = found
+        return found
+
+    def _sortable_column(self, fieldname: str) -> tuple[np.ndarray, list[str]]:
+        # A field with a column (doc_id, date) has thousands of values: reading the column
+        # is one pass, where reading each value's postings would be one read per value.
+        index: dict[bytes, int] = {}
+        codes: list[int] = []
+        for reader, _ in self.leaves:
+            column = reader.column_reader(fieldname, translate=False)
+            codes.extend(index.setdefault(value, len(index)) for value in column)
+        labels = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in index]
+        empty = index.get(b"")
+        array = np.asarray(codes, dtype=np.int32)
+        if empty is not None:
+            array[array == empty] = -1
+        return array, labels
+
+    def counts(self, fieldname: str, matches: Matches) -> dict[str, int]:
+        """How many matching sections have each value of a one-valued field."""
+        _, labels = self.column(fieldname)
+        tally = self.tally(fieldname, matches)
+        return {labels[i]: int(tally[i]) for i in np.flatnonzero(tally).tolist()}
+
+    def tally(self, fieldname: str, matches: Matches) -> np.ndarray:
+        """Matching sections per value of a one-valued field, by the value's code."""
+        codes, labels = self.column(fieldname)
+        picked = codes[matches.mask]
+        return np.bincount(picked[picked >= 0], minlength=len(labels))
+
+    def term_counts(self, fieldname: str, matches: Matches) -> dict[str, int]:
+        """How many matching sections hold each term of a many-valued field (tags)."""
+        out: dict[str, int] = {}
+        for term in self.reader.lexicon(fieldname):
+            postings = self.postings(fieldname, term)
+            if postings is None:
+                continue
+            n = int(np.count_nonzero(matches.mask[postings.ids]))
+            if n:
+                out[term.decode("utf-8") if isinstance(term, bytes) else str(term)] = n
+        return out
+
+    # -- evaluation
+
+    def empty(self) -> Matches:
+        return Matches(np.zeros(self.size, dtype=bool), np.zeros(self.size))
+
+    def docs(self, query: wq.Query) -> np.ndarray:
+        """The sections a filter query matches, as a boolean array (cached: filters repeat)."""
+        key = repr(query)
+        with self._lock:
+            found = self._filters.get(key)
+            if found is not None:
+                self._filters.move_to_end(key)
+                return found
+        mask = self.evaluate(query).mask
+        with self._lock:
+            self._filters[key] = mask
+            while len(self._filters) > 64:
+                self._filters.popitem(last=False)
+        return mask
+
+    def evaluate(self, query: wq.Query) -> Matches:
+        """The sections a query matches and their scores, as Whoosh would give them."""
+        method = _EVALUATORS.get(type(query))
+        if method is None:
+            return self._by_matcher(query)
+        return method(self, query)
+
+    def _term(self, query: wq.Term) -> Matches:
+        out = self.empty()
+        found = self.term_scores(query.fieldname, query.text)
+        if found is not None:
+            ids, scores = found
+            out.mask[ids] = True
+            out.scores[ids] = scores * query.boost
+        return out
+
+    def _or(self, query: wq.Or) -> Matches:
+        subs = [q for q in query.subqueries if q is not wq.NullQuery]
+        if len(subs) == 1:
+            return self.evaluate(subs[0])  # Whoosh ignores the boost of a one-child compound
+        out = self.empty()
+        for sub in subs:
+            if type(sub) is wq.Term:
+                found = self.term_scores(sub.fieldname, sub.text)
+                if found is not None:
+                    ids, scores = found
+                    out.mask[ids] = True
+                    out.scores[ids] += scores * sub.boost
+                continue
+            matched = self.evaluate(sub)
+            out.mask |= matched.mask
+            out.scores += matched.scores
+        if query.boost != 1.0 and len(subs) > 1:
+            out.scores *= query.boost
+        return out
+
+    def _and(self, query: wq.And) -> Matches:
+        subs = list(query.subqueries)
+        if not subs:
+            return self.empty()
+        if len(subs) == 1:
+            return self.evaluate(subs[0])
+        out: Matches | None = None
+        for sub in subs:
+            matched = self.evaluate(sub)
+            if out is None:
+                out = matched
+            else:
+                out.mask &= matched.mask
+                out.scores += matched.scores
+            if not out.mask.any():
+                break
+        assert out is not None
+        out.scores[~out.mask] = 0.0
+        if query.boost != 1.0:
+            out.scores *= query.boost
+        return out
+
+    def _and_not(self, query: wq.AndNot) -> Matches:
+        out = self.evaluate(query.a)
+        out.mask &= ~self.evaluate(query.b).mask
+        out.scores[~out.mask] = 0.0
+        return out
+
+    def _best_of(self, query: BestOf) -> Matches:
+        subs = list(query.subqueries)
+        if not subs:
+            return self.empty()
+        if len(subs) == 1:
+            return self.evaluate(subs[0])
+        if query.tiebreak:
+            return self._by_matcher(query)
+        out = self.empty()
+        for sub in subs:
+            matched = self.evaluate(sub)
+            out.mask |= matched.mask
+            np.maximum(out.scores, matched.scores, out=out.scores)
+        if query.boost != 1.0:
+            out.scores *= query.boost
+        return out
+
+    def _prefix(self, query: wq.Prefix) -> Matches:
+        terms = self.prefix_terms(query.fieldname, query.text)
+        if not terms:
+            return self.empty()
+        if len(terms) == 1:
+            return self._term(wq.Term(query.fieldname, terms[0]))  # Whoosh drops the boost here
+        if query.constantscore:
+            return self._by_matcher(query)
+        return self._or(wq.Or([wq.Term(query.fieldname, t) for t in terms], boost=query.boost))
+
+    def _phrase(self, query: wq.Phrase) -> Matches:
+        if query.slop != 1 or not query.words:
+            return self._by_matcher(query)
+        schema = self.searcher.schema
+        field = schema[query.fieldname] if query.fieldname in schema.names() else None
+        if field is None or not field.format or not field.format.supports("positions"):
+            return self._by_matcher(query)  # Whoosh raises a clear error
+        words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in query.words]
+        sections = self.phrase_sections(query.fieldname, words)
+        if sections is None:
+            return self.empty()
+        out = self.empty()
+        out.mask[sections] = True
+        for word in words:
+            found = self.term_scores(query.fieldname, word)
+            assert found is not None
+            ids, scores = found
+            keep = out.mask[ids]
+            out.scores[ids[keep]] += scores[keep]
+        if query.boost != 1.0:
+            out.scores *= query.boost
+        return out
+
+    def _every(self, query: wq.Every) -> Matches:
+        if query.fieldname not in (None, "", "*"):
+            return self._by_matcher(query)
+        return Matches(self.live.copy(), self.live * float(query.boost))
+
+    def _null(self, query: Any) -> Matches:
+        return self.empty()
+
+    def _constant(self, query: wq.ConstantScoreQuery) -> Matches:
+        out = self.evaluate(query.child)
+        out.scores = out.mask * float(query.score)
+        return out
+
+    def _by_matcher(self, query: wq.Query) -> Matches:
+        """Anything else, through Whoosh's own matchers."""
+        out = self.empty()
+        context = self.searcher.context(weighting=self.weighting)
+        for sub, offset in self.searcher.leaf_searchers():
+            matcher = query.matcher(sub, context)
+            while matcher.is_active():
+                docnum = offset + matcher.id()
+                out.mask[docnum] = True
+                out.scores[docnum] = matcher.score()
+                matcher.next()
+        out.mask &= self.live
+        return out
+
+
+def index_arrays(searcher: Searcher) -> IndexArrays:
+    """The query-evaluation arrays of an open searcher (made on first use, kept with it)."""
+    arrays = getattr(searcher, "_kb_arrays", None)
+    if arrays is None:
+        arrays = IndexArrays(searcher)
+        searcher._kb_arrays = arrays  # type: ignore[attr-defined]
+    return arrays
+
+
+_EVALUATORS: dict[type, Any] = {
+    wq.Term: IndexArrays._term,
+    wq.Or: IndexArrays._or,
+    wq.And: IndexArrays._and,
+    wq.AndNot: IndexArrays._and_not,
+    BestOf: IndexArrays._best_of,
+    wq.Prefix: IndexArrays._prefix,
+    wq.Phrase: IndexArrays._phrase,
+    wq.Every: IndexArrays._every,
+    type(wq.NullQuery): IndexArrays._null,
+    wq.ConstantScoreQuery: IndexArrays._constant,
+}
+
+
+def _blocks(matcher: Any) -> Any:
+    """(ids, weights, encoded values) of each block of a term's postings in one segment."""
+    if isinstance(matcher, ListMatcher):
+        count = len(matcher._ids)
+        weights = matcher._weights
+        if weights is None:
+            weights = [matcher._all_weights or 1.0] * count
+        yield list(matcher._ids), list(weights), matcher._values
+        return
+    if not isinstance(matcher, W3LeafMatcher):
+        raise TypeError(f"unexpected postings reader {type(matcher).__name__}")
+    while matcher.is_active():
+        matcher._read_data()
+        minified_ids, weights, values = matcher._data[:3]
+        # W3LeafMatcher._read_ids decodes the id deltas in a Python generator; accumulate
+        # does the same sum in C, which matters when a cold search reads a million postings.
+        ids = minified_ids if matcher._byteids else list(accumulate(minified_ids))
+        count = matcher._blocklength
+        if weights is None:
+            weights = [1.0] * count
+        elif isinstance(weights, float):
+            weights = [weights] * count
+        if matcher._fixedsize is not None and matcher._fixedsize >= 0:
+            values = None  # fixed-size values carry no positions
+        yield ids, weights, values
+        matcher._next_block()
+
+
+def top(
+    matches: Matches, limit: int, order_key: np.ndarray | None = None
+) -> list[tuple[int, float]]:
+    """The best `limit` matches, highest score first (equal scores: lower section number
+    first, as Whoosh orders them); with `order_key`, ordered by it (ascending) then score."""
+    ids = matches.ids()
+    if not len(ids):
+        return []
+    scores = matches.scores[ids]
+    if order_key is not None:
+        order = np.lexsort((ids, -scores, order_key[ids]))[:limit]
+    elif len(ids) > limit:
+        cut = np.argpartition(-scores, limit - 1)[:limit]
+        # Among sections tied with the last kept score, the lowest numbers must win.
+        threshold = scores[cut].min()
+        candidates = np.flatnonzero(scores >= threshold)
+        order = candidates[np.lexsort((ids[candidates], -scores[candidates]))][:limit]
+    else:
+        order = np.lexsort((ids, -scores))
+    return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+__all__ = ["CACHE_MB", "IndexArrays", "Matches", "index_arrays", "top"]
+
+
+def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both of two ascending arrays without repeats (no sorting needed)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return a[b[at] == a]
