@@ -76,11 +76,52 @@ class _Postings:
         return extra + sum(a.nbytes for a in arrays if a is not None)
 
 
+class _Shared:
+    """The caches of one index folder, shared by the searchers of every thread (the web
+    server has one searcher per thread; each would otherwise read and hold every posting
+    list again). Arrays in it are never changed once made; the lock guards the books."""
+
+    def __init__(self, cache_mb: float) -> None:
+        self.lock = threading.RLock()
+        self.postings: OrderedDict[tuple[str, str], _Postings] = OrderedDict()
+        self.postings_bytes = 0
+        self.limit = int(cache_mb * 1024 * 1024)
+        self.lengths: dict[str, np.ndarray] = {}
+        self.columns: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.filters: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.phrases: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self.phrase_bytes = 0
+        self.prefixes: OrderedDict[tuple[str, str], list[bytes]] = OrderedDict()
+        self.memo: dict[str, Any] = {}
+
+
+# Shared caches by index folder and generation; an index swap leaves the old entry to be
+# pushed out by the next ones.
+_SHARED: OrderedDict[tuple[str, int], _Shared] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_SHARED_INDEXES = 2
+
+
+def _shared_for(searcher: Searcher, cache_mb: float) -> _Shared:
+    ix = getattr(searcher, "_ix", None)
+    folder = getattr(getattr(ix, "storage", None), "folder", None)
+    if ix is None or folder is None or cache_mb != CACHE_MB:
+        return _Shared(cache_mb)
+    key = (os.path.realpath(folder), ix.latest_generation())
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = _Shared(cache_mb)
+            while len(_SHARED) > _SHARED_INDEXES:
+                _SHARED.popitem(last=False)
+        return shared
+
+
 class IndexArrays:
     """Per-index arrays and caches that queries are evaluated over.
 
-    One per open searcher (and so per thread, like the searcher); dropped with it when the
-    index is swapped.
+    One per open searcher (and so per thread, like the searcher), reading through that
+    searcher; the caches are shared by all the searchers of one index folder.
     """
 
     def __init__(self, searcher: Searcher, *, cache_mb: float = CACHE_MB) -> None:
@@ -93,17 +134,15 @@ class IndexArrays:
         for reader, offset in self.leaves:
             for docnum in reader.deleted_docs_set:
                 self.live[offset + docnum] = False
-        self._cache: OrderedDict[tuple[str, str], _Postings] = OrderedDict()
-        self._cache_bytes = 0
-        self._cache_limit = int(cache_mb * 1024 * 1024)
-        self._lengths: dict[str, np.ndarray] = {}
-        self._columns: dict[str, tuple[np.ndarray, list[str]]] = {}
-        self._filters: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self._phrases: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._phrase_bytes = 0
-        self._prefixes: OrderedDict[tuple[str, str], list[bytes]] = OrderedDict()
-        self.memo: dict[str, Any] = {}  # other per-index values callers derive once
+        self._shared = _shared_for(searcher, cache_mb)
+        self._cache = self._shared.postings
+        self._lengths = self._shared.lengths
+        self._columns = self._shared.columns
+        self._filters = self._shared.filters
+        self._phrases = self._shared.phrases
+        self._prefixes = self._shared.prefixes
+        self._lock = self._shared.lock
+        self.memo = self._shared.memo  # other per-index values callers derive once
 
     # -- postings
 
@@ -112,10 +151,11 @@ class IndexArrays:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
         key = (fieldname, text)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
         postings = self._read(fieldname, text)
         if postings is not None:
             self._remember(key, postings)
@@ -160,11 +200,19 @@ class IndexArrays:
         return _Postings(np.concatenate(all_ids), np.concatenate(all_weights), all_values)
 
     def _remember(self, key: tuple[str, str], postings: _Postings) -> None:
-        self._cache[key] = postings
-        self._cache_bytes += postings.nbytes
-        while self._cache_bytes > self._cache_limit and len(self._cache) > 1:
-            _, dropped = self._cache.popitem(last=False)
-            self._cache_bytes -= dropped.nbytes
+        with self._lock:
+            if key in self._cache:
+                return
+            self._cache[key] = postings
+            self._grow(postings.nbytes)
+
+    def _grow(self, nbytes: int) -> None:
+        shared = self._shared
+        with self._lock:
+            shared.postings_bytes += nbytes
+            while shared.postings_bytes > shared.limit and len(self._cache) > 1:
+                _, dropped = self._cache.popitem(last=False)
+                shared.postings_bytes -= dropped.nbytes
 
     def term_scores(
         self, fieldname: str, text: str | bytes
@@ -175,9 +223,11 @@ class IndexArrays:
         if postings is None:
             return None
         if postings.scores is None:
-            before = postings.nbytes
-            postings.scores = self._score(fieldname, text, postings)
-            self._cache_bytes += postings.nbytes - before
+            scores = self._score(fieldname, text, postings)
+            with self._lock:
+                if postings.scores is None:
+                    postings.scores = scores
+                    self._grow(scores.nbytes)
         return postings.ids, postings.scores
 
     def _score(self, fieldname: str, text: str | bytes, postings: _Postings) -> np.ndarray:
@@ -223,8 +273,11 @@ class IndexArrays:
                 counts[i] = len(decoded)
                 positions.extend(decoded)
             sections = np.repeat(postings.ids, counts)
-            postings.keys = sections * _POSITION_STRIDE + np.asarray(positions, dtype=np.int64)
-            self._cache_bytes += postings.keys.nbytes
+            keys = sections * _POSITION_STRIDE + np.asarray(positions, dtype=np.int64)
+            with self._lock:
+                if postings.keys is None:
+                    postings.keys = keys
+                    self._grow(keys.nbytes)
         return postings.keys
 
     def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
@@ -233,19 +286,21 @@ class IndexArrays:
         terms = self._prefixes.get(key)
         if terms is None:
             terms = [t for t in self.reader.expand_prefix(fieldname, prefix) if t]
-            self._prefixes[key] = terms
-            while len(self._prefixes) > 4096:
-                self._prefixes.popitem(last=False)
+            with self._lock:
+                self._prefixes[key] = terms
+                while len(self._prefixes) > 4096:
+                    self._prefixes.popitem(last=False)
         return terms
 
     def phrase_sections(self, fieldname: str, words: list[str]) -> np.ndarray | None:
         """The sections where the words follow one another (cached: a vocabulary term's
         phrase recurs in every query that names its entity)."""
         key = (fieldname, "\x00".join(words))
-        found = self._phrases.get(key)
-        if found is not None:
-            self._phrases.move_to_end(key)
-            return found
+        with self._lock:
+            found = self._phrases.get(key)
+            if found is not None:
+                self._phrases.move_to_end(key)
+                return found
         keys = [self.phrase_keys(fieldname, w) for w in words]
         if any(k is None for k in keys):
             return None
@@ -255,11 +310,14 @@ class IndexArrays:
             common = _sorted_intersection(common, later - shift)
         assert common is not None
         sections = np.unique(common // _POSITION_STRIDE)
-        self._phrases[key] = sections
-        self._phrase_bytes += sections.nbytes
-        while self._phrase_bytes > self._cache_limit // 8 and len(self._phrases) > 1:
-            _, dropped = self._phrases.popitem(last=False)
-            self._phrase_bytes -= dropped.nbytes
+        shared = self._shared
+        with self._lock:
+            if key not in self._phrases:
+                self._phrases[key] = sections
+                shared.phrase_bytes += sections.nbytes
+            while shared.phrase_bytes > shared.limit // 8 and len(self._phrases) > 1:
+                _, dropped = self._phrases.popitem(last=False)
+                shared.phrase_bytes -= dropped.nbytes
         return sections
 
     # -- columns: one value per section

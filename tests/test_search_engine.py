@@ -155,3 +155,24 @@ def test_segments_deletions_and_a_tiny_cache(tmp_path: Path, cache_mb: float) ->
             _assert_same(_ours(arrays.evaluate(query)), _whoosh(searcher, query), repr(query))
         deleted = arrays.evaluate(wq.Term("body_en", "hotlin"))
         assert deleted.count == 0
+
+
+def test_searchers_of_different_threads_share_one_cache(corpus_home: Path) -> None:
+    import threading
+
+    from search.query import search
+
+    search("trafficking", home=corpus_home)
+    mine = index_arrays(searchers.get(home_paths(corpus_home)))
+    seen: list[IndexArrays] = []
+
+    def other_thread() -> None:
+        search("trafficking", home=corpus_home)
+        seen.append(index_arrays(searchers.get(home_paths(corpus_home))))
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not mine  # a searcher of its own (Whoosh readers are not shared)
+    assert seen[0].searcher is not mine.searcher
+    assert seen[0]._shared is mine._shared  # but the postings it read are
