@@ -38,7 +38,16 @@ from search.spelling import suggest
 from search.syntax import MAX_QUERY_CHARS, AndQuery, OrQuery, Word, parse, validate_query
 from search.vocabulary import load_vocabulary_for
 
-__all__ = ["MAX_QUERY_CHARS", "Hit", "Results", "format_pages", "search", "searchers", "similar"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "Hit",
+    "Results",
+    "format_pages",
+    "search",
+    "searchers",
+    "similar",
+    "warm",
+]
 
 MAX_LIMIT = 200
 # Ranked sections looked at for grouping, sorting and paging; a page beyond it is refused.
@@ -195,6 +204,23 @@ class _SearcherCache:
 
 
 searchers = _SearcherCache()
+
+
+def warm(home: Path | str | None = None) -> float:
+    """Open the index and load what every search needs (section columns, facet values, field
+    lengths), so that the first search a server answers is as fast as the next ones.
+    Returns the seconds it took; raises IndexMissingError without an index."""
+    started = time.perf_counter()
+    searcher = searchers.get(home_paths(home))
+    arrays = index_arrays(searcher)
+    for fieldname in ("doc_id", "date", *FACETS.values()):
+        if fieldname != "tags":
+            arrays.column(fieldname)
+    arrays.term_counts("tags", arrays.evaluate(wq.Every()))
+    for fieldname in searcher.schema.names():
+        if fieldname.startswith(("body_", "title_", "heading_", "exact")):
+            arrays.field_lengths(fieldname)
+    return time.perf_counter() - started
 
 
 def search(

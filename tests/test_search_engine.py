@@ -176,3 +176,17 @@ def test_searchers_of_different_threads_share_one_cache(corpus_home: Path) -> No
     assert seen and seen[0] is not mine  # a searcher of its own (Whoosh readers are not shared)
     assert seen[0].searcher is not mine.searcher
     assert seen[0]._shared is mine._shared  # but the postings it read are
+
+
+def test_warm_loads_what_every_search_needs(corpus_home: Path) -> None:
+    from search.query import warm
+
+    seconds = warm(corpus_home)
+    assert seconds >= 0
+    arrays = index_arrays(searchers.get(home_paths(corpus_home)))
+    for fieldname in ("doc_id", "date", "doctype", "lang", "year"):
+        assert fieldname in arrays._columns
+    codes, labels = arrays.column("doc_id")
+    assert "training-manual-victim-identification" in labels
+    assert (codes >= 0).sum() == arrays.live.sum()
+    assert "body_en" in arrays._lengths
