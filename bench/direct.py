@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kb.commit import commit_outcomes
+from kb.commit import ChangeSet, commit_outcomes, merge_changes
 from kb.home import paths as home_paths
 from kb.model import Document
 from kb.nightly import needs_extraction, sync_index
@@ -33,6 +33,7 @@ from kb.pipeline import (
     check_source,
     clean_site_boilerplate,
     extract_many,
+    take_build_failures,
     wanted_doc_id,
 )
 from kb.sources import discover, read_manifest
@@ -40,6 +41,8 @@ from kb.store import Store
 
 # As in flows/ingest.py: starting worker processes costs seconds, only worth it for larger runs.
 POOL_MIN_SOURCES = 40
+# As in flows/ingest.py: sources segmented, tagged and committed together.
+COMMIT_BATCH_SOURCES = 500
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,6 +63,18 @@ def _map_batches(
         return [r for chunk in chunks for r in func(chunk, *args)]
     futures = [pool.submit(func, chunk, *args) for chunk in chunks]
     return [r for f in futures for r in f.result()]
+
+
+def _submit_batches(
+    pool: Executor | None, func: Callable[..., list[R]], chunks: list[Any], *args: Any
+) -> list[Callable[[], list[R]]]:
+    """Start `func` on each chunk in the pool; each returned call waits for one result.
+
+    Without a pool, each call runs its chunk then (nothing to overlap with).
+    """
+    if pool is None:
+        return [lambda chunk=chunk: func(chunk, *args) for chunk in chunks]
+    return [pool.submit(func, chunk, *args).result for chunk in chunks]
 
 
 @contextmanager
@@ -101,6 +116,8 @@ def build_direct(sources: Path, home: Path, *, full: bool = False, workers: int 
             }
             outcomes = [extracted.get(o.ref.key, o) for o in outcomes]
             seconds["extract"] = time.perf_counter() - t
+            pdf_pages = sum(o.extracted.page_count for o in outcomes
+                            if o.extracted and o.extracted.format == "pdf")  # fmt: skip
 
             t = time.perf_counter()
             clean_site_boilerplate(outcomes, store)
@@ -113,13 +130,44 @@ def build_direct(sources: Path, home: Path, *, full: bool = False, workers: int 
             )
             seconds["boilerplate_ids"] = time.perf_counter() - t
 
-            t = time.perf_counter()
-            documents: list[Document] = _map_batches(pool, build_many, batches(items, workers))
-            seconds["segment_tag"] = time.perf_counter() - t
+            # As the flow does: segment, tag and commit COMMIT_BATCH_SOURCES at a time, the
+            # next batch built in the pool while this one is committed.
+            seconds["segment_tag"] = seconds["store"] = 0.0
+            changes = ChangeSet()
+            built = {"documents": 0, "sections": 0, "text_chars": 0}
+            chunks = [items[i : i + COMMIT_BATCH_SOURCES]
+                      for i in range(0, len(items), COMMIT_BATCH_SOURCES)]  # fmt: skip
+            pending = (
+                _submit_batches(pool, build_many, batches(chunks[0], workers)) if chunks else []
+            )
+            for n, chunk in enumerate(chunks):
+                t = time.perf_counter()
+                chunk_outcomes = [o for o, _ in chunk]
+                documents: list[Document] = take_build_failures(
+                    chunk_outcomes, [r for result in pending for r in result()]
+                )
+                pending = (
+                    _submit_batches(pool, build_many, batches(chunks[n + 1], workers))
+                    if n + 1 < len(chunks)
+                    else []
+                )
+                seconds["segment_tag"] += time.perf_counter() - t
+                t = time.perf_counter()
+                merge_changes(changes, commit_outcomes(store, refs, chunk_outcomes, documents,
+                                                       remove_unseen=False))  # fmt: skip
+                built["documents"] += len(documents)
+                built["sections"] += sum(len(d.sections) for d in documents)
+                built["text_chars"] += sum(len(s.text) for d in documents for s in d.sections)
+                for o in chunk_outcomes:
+                    o.extracted = None
+                del documents
+                seconds["store"] += time.perf_counter() - t
 
         t = time.perf_counter()
-        changes = commit_outcomes(store, refs, outcomes, documents)
-        seconds["store"] = time.perf_counter() - t
+        in_chunks = {id(o) for chunk in chunks for o, _ in chunk}
+        rest = [o for o in outcomes if id(o) not in in_chunks]
+        merge_changes(changes, commit_outcomes(store, refs, rest, []))
+        seconds["store"] += time.perf_counter() - t
 
         t = time.perf_counter()
         if skip_index:
@@ -132,19 +180,16 @@ def build_direct(sources: Path, home: Path, *, full: bool = False, workers: int 
             indexed = sync_index(paths, store, full=full)
         seconds["index"] = time.perf_counter() - t
         totals = store.counts()
-    text_chars = sum(len(s.text) for d in documents for s in d.sections)
     return {
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "seconds_total": round(sum(seconds.values()), 3),
         "sources": changes.sources,
-        "documents_built": len(documents),
-        "sections_built": sum(len(d.sections) for d in documents),
+        "documents_built": built["documents"],
+        "sections_built": built["sections"],
         "indexed_sections": indexed,
         "input_mb": round(input_bytes / 1e6, 2),
-        "text_mb": round(text_chars / 1e6, 2),
-        "pdf_pages": sum(
-            o.extracted.page_count for o in outcomes if o.extracted and o.extracted.format == "pdf"
-        ),
+        "text_mb": round(built["text_chars"] / 1e6, 2),
+        "pdf_pages": pdf_pages,
         "totals": totals,
         "failures": len(changes.failures),
         "workers": workers,

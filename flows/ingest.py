@@ -28,7 +28,8 @@ from prefect.context import TaskRunContext
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from kb.commit import ChangeSet, commit_outcomes
+from kb.commit import ChangeSet, commit_outcomes, merge_changes
+from kb.extract.worker import shutdown_workers
 from kb.fetch import RetryableHTTPError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
@@ -77,6 +78,9 @@ from search.indexer import INDEX_NAME, build_index, live_index_dir
 _pool: Executor | None = None
 # Starting worker processes costs ~2 s (spawn + imports): only worth it for larger runs.
 POOL_MIN_SOURCES = 40
+# Sources segmented, tagged and committed together (see `ingest`); about 100 MB of
+# documents at a time with the benchmark's corpus.
+COMMIT_BATCH_SOURCES = 500
 
 
 def _batches(items: list[Any], workers: int, *, max_size: int = 40) -> list[list[Any]]:
@@ -191,12 +195,22 @@ def build_batch(batch: Batch) -> list[Document]:
     return build_many(items)
 
 
+def _submit_builds(chunk: list[tuple[Outcome, str]], workers: int) -> list[Any]:
+    # Batch: opaque to Prefect, which would otherwise walk every object passed to a
+    # task looking for futures (measured in bench/: 11 s for 1,000 documents).
+    return [build_batch.submit(Batch(b)) for b in _batches(chunk, workers)]
+
+
 @task(name="commit to store", cache_policy=NONE)
 def commit(
-    home: str, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]
+    home: str,
+    seen: list[SourceRef],
+    outcomes: list[Outcome],
+    documents: list[Document],
+    remove_unseen: bool = True,
 ) -> ChangeSet:
     with Store(home_paths(home).store) as store:
-        return commit_outcomes(store, seen, outcomes, documents)
+        return commit_outcomes(store, seen, outcomes, documents, remove_unseen=remove_unseen)
 
 
 @task(name="update index", cache_policy=NONE)
@@ -299,6 +313,9 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
                     _take_extraction(by_key[done.ref.key], done)
                     progress.reporter.advance()
             extracted = sum(o.extracted is not None for o in outcomes)
+            # Nothing more to extract in this run: the idle extraction workers would
+            # otherwise hold their memory through segmentation, tagging and indexing.
+            shutdown_workers()
             seconds["extract"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -309,26 +326,49 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
                 if o.extracted
             ]
             items = _unique_ids(items)
-            progress.reporter.stage("segment and tag", len(items))
-            documents: list[Document] = []
-            # Batch: opaque to Prefect, which would otherwise walk every object passed to a
-            # task looking for futures (measured in bench/: 11 s for 1,000 documents).
-            for future in [build_batch.submit(Batch(b)) for b in _batches(items, workers)]:
-                batch_docs = future.result()
-                documents.extend(take_build_failures(outcomes, batch_docs))
-                progress.reporter.advance(len(batch_docs))
             seconds["build"] = time.perf_counter() - t
+            seconds["store"] = 0.0
+            progress.reporter.stage("segment and tag", len(items))
+            changes = ChangeSet()
+            # Segment, tag and commit COMMIT_BATCH_SOURCES sources at a time, each batch
+            # in a transaction of its own: the run never holds every document (10,000
+            # documents took 2.9 GB when committed at once), and the next batch is
+            # segmented and tagged in the pool while this one is committed.
+            chunks = [items[i : i + COMMIT_BATCH_SOURCES]
+                      for i in range(0, len(items), COMMIT_BATCH_SOURCES)]  # fmt: skip
+            pending = _submit_builds(chunks[0], workers) if chunks else []
+            for n, chunk in enumerate(chunks):
+                t = time.perf_counter()
+                chunk_outcomes = [o for o, _ in chunk]
+                documents: list[Document] = []
+                for future in pending:
+                    batch_docs = future.result()
+                    documents.extend(take_build_failures(chunk_outcomes, batch_docs))
+                    progress.reporter.advance(len(batch_docs))
+                pending = _submit_builds(chunks[n + 1], workers) if n + 1 < len(chunks) else []
+                seconds["build"] += time.perf_counter() - t
+                t = time.perf_counter()
+                part = commit(home, quote(refs), quote(chunk_outcomes), quote(documents),
+                              remove_unseen=False)  # fmt: skip
+                merge_changes(changes, part)
+                for o in chunk_outcomes:  # committed: the text now lives in the store only
+                    o.extracted = None
+                del documents
+                seconds["store"] += time.perf_counter() - t
             if _pool is not None:
                 _pool.shutdown()
                 _pool = None
 
             t = time.perf_counter()
             progress.reporter.stage("store", 1)
-            changes = commit(home, quote(refs), quote(outcomes), quote(documents))
+            # The rest (unchanged, failed, missing) and the sources no longer seen.
+            in_chunks = {id(o) for chunk in chunks for o, _ in chunk}
+            rest = [o for o in outcomes if id(o) not in in_chunks]
+            merge_changes(changes, commit(home, quote(refs), quote(rest), quote([])))
             save_listing_states(store, listings)
             _add_listing_failures(changes, listings)
             progress.reporter.advance()
-            seconds["store"] = time.perf_counter() - t
+            seconds["store"] += time.perf_counter() - t
 
             t = time.perf_counter()
             progress.reporter.stage("index", 1)

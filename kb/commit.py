@@ -40,9 +40,43 @@ class ChangeSet:
     )
 
 
+def merge_changes(total: ChangeSet, part: ChangeSet) -> ChangeSet:
+    """Add one commit's changes to a run's (a run that commits in batches); returns `total`.
+
+    Every batch is given all the run's sources as `seen`, so "seen" is not a sum.
+    """
+    total.changed_docs.extend(part.changed_docs)
+    total.removed_docs.extend(part.removed_docs)
+    for key, value in part.sources.items():
+        total.sources[key] = (
+            max(total.sources.get(key, 0), value)
+            if key == "seen"
+            else total.sources.get(key, 0) + value
+        )
+    for key, value in part.sections.items():
+        total.sections[key] = total.sections.get(key, 0) + value
+    for key, value in part.documents.items():
+        total.documents[key] = total.documents.get(key, 0) + value
+    total.failures.extend(part.failures)
+    for key, entries in part.digest.items():
+        total.digest.setdefault(key, []).extend(entries)
+    return total
+
+
 def commit_outcomes(
-    store: Store, seen: list[SourceRef], outcomes: list[Outcome], documents: list[Document]
+    store: Store,
+    seen: list[SourceRef],
+    outcomes: list[Outcome],
+    documents: list[Document],
+    *,
+    remove_unseen: bool = True,
 ) -> ChangeSet:
+    """Commit `outcomes` (and their `documents`) in one transaction.
+
+    A run may commit its sources in several batches, each a transaction of its own with
+    its own index journal: only the last (`remove_unseen`) removes the sources the run
+    did not see, since until then `outcomes` is not the whole run.
+    """
     changes = ChangeSet()
     counts = {
         "seen": len(seen),
@@ -111,7 +145,7 @@ def commit_outcomes(
             if outcome.extracted is not None:
                 record.block_hashes = outcome.extracted.block_hashes
             store.put_source(record, db)
-        for record in store.sources():
+        for record in store.sources() if remove_unseen else []:
             if record.key not in seen_keys:
                 _remove(store, db, record, changes)
                 counts["removed"] += 1

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +209,9 @@ class Store:
         """Replace the document, its sections and tags (call inside a transaction)."""
         con = db or self.db
         con.execute("DELETE FROM documents WHERE id = ?", (doc.id,))
-        head = doc.to_dict()
+        # Without its sections: `asdict` deep-copies every section and tag only for them to
+        # be dropped here (three quarters of a commit's time, profiled at 1,000 documents).
+        head = replace(doc, sections=[]).to_dict()
         head.pop("sections")
         con.execute(
             "INSERT INTO documents(id, source_key, title, doctype, lang, date, content_hash, data)"

@@ -8,9 +8,11 @@ An incremental update copies the live index, applies the changes, and swaps.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as windex
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
@@ -29,7 +32,15 @@ from search.schema import SCHEMA_VERSION, TEXT_LANGS, build_schema
 from search.vocabulary import save_vocabulary
 
 INDEX_NAME = "sections"
+# Memory for each writer's in-memory postings before it spills a sorted run to disk
+# (Whoosh's own estimate, close to the resident size measured in bench/).
 WRITER_LIMIT_MB = 256
+# A full build of at least this many sections uses one writer process per core (at most
+# MAX_INDEX_PROCS), each writing its own segment: 10,150 sections took 90 s with one writer
+# and 48 s with two on 2 cores (bench/ corpus of 1,000 documents). Small builds stay in one
+# process: spawning a writer costs about a second of imports.
+MULTIPROCESS_MIN_SECTIONS = 5000
+MAX_INDEX_PROCS = 2
 _REF = re.compile(
     r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
 )
@@ -54,10 +65,23 @@ def section_refs(doc: Document, section: Section) -> list[str]:
     return sorted(refs)
 
 
+def spelling_text(doc: Document) -> str:
+    """Every word of a document, for the `spell` field of its first section.
+
+    "Did you mean" only needs the index's words and how common they are, so the
+    document's words are indexed once rather than on each section (where the title
+    and headings repeat): a quarter of all postings at 1,000 documents, measured.
+    Counts become documents rather than sections, which ranks candidates alike.
+    """
+    headings = dict.fromkeys(" / ".join(s.heading_path) for s in doc.sections)
+    return "\n".join((doc.title, *headings, *(s.text for s in doc.sections)))
+
+
 def section_fields(
-    doc: Document, section: Section, legal: LegalIndex | None = None
+    doc: Document, section: Section, legal: LegalIndex | None = None, *, spell: str = ""
 ) -> dict[str, Any]:
-    """The index document for one section (`legal`: the law's structure, for citations)."""
+    """The index document for one section (`legal`: the law's structure, for citations;
+    `spell`: the document's words, given for its first section only, see `spelling_text`)."""
     lang = (
         section.lang
         if section.lang in TEXT_LANGS
@@ -74,7 +98,6 @@ def section_fields(
         "title_exact": doc.title,
         "heading_exact": heading,
         "refs": ",".join(section_refs(doc, section)),
-        "spell": "\n".join((doc.title, heading, section.text)),
         "doctype": doc.doctype,
         "lang": section.lang,
         "body_lang": lang,
@@ -98,6 +121,8 @@ def section_fields(
             "units": legal.units_for(section) if legal is not None else [],
         },
     }
+    if spell:
+        fields["spell"] = spell
     # Title and heading go with the body, in the section's language: each language's
     # fields form one collection with its own statistics (see search.scoring).
     fields[f"title_{lang}"] = doc.title
@@ -105,16 +130,91 @@ def section_fields(
     return fields
 
 
+class _SubWriter(SubWriterTask):  # type: ignore[misc]
+    """Whoosh's writer process, started fresh (spawn) and made to exit when the build dies.
+
+    Spawned, not forked: a fork of a build that holds a run's documents shares their
+    pages, which count again in every child's resident memory (and a fork of the flow's
+    process would copy Prefect's threads' locks in whatever state they are). A
+    sub-writer waits on a queue for work: if the build is killed (SIGKILL, OOM) it
+    would wait there for ever, holding its memory.
+    """
+
+    _Popen = staticmethod(multiprocessing.get_context("spawn").Process._Popen)
+
+    def run(self) -> None:
+        parent = os.getppid()
+
+        def watch() -> None:
+            while True:
+                time.sleep(1.0)
+                if os.getppid() != parent:
+                    os._exit(3)
+
+        threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+        super().run()
+
+
+class _MultiWriter(MpWriter):  # type: ignore[misc]
+    """Whoosh's multiprocess writer, one segment per process (`multisegment`).
+
+    Sub-writers (`_SubWriter`) are fed batches of documents through files, and each
+    writes its own segment. Cancelling stops them for real: Whoosh's
+    own `cancel` only flags its copy of each process object, so a failed build would
+    leave them waiting and the interpreter waiting for them at exit.
+    """
+
+    def __init__(self, ix: windex.Index, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        # The sub-writers are spawned: their queues must come from the same context.
+        spawn = multiprocessing.get_context("spawn")
+        self.jobqueue = spawn.Queue(self.procs * 4)
+        self.resultqueue = spawn.Queue()
+
+    def _new_task(self) -> SubWriterTask:
+        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                          self.subargs, self.multisegment)  # fmt: skip
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+                    task.join(timeout=10)
+        finally:
+            MpWriter.cancel(self)
+
+
 @contextmanager
 def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def]
     """A writer that is cancelled (lock released, nothing written) when the block fails."""
-    writer: IndexWriter = ix.writer(limitmb=WRITER_LIMIT_MB, procs=procs, multisegment=procs > 1)
+    writer: IndexWriter
+    if procs > 1:
+        # Never without multisegment: merging the sub-writers' runs in one process is
+        # where whoosh 2.7.5's multiprocess writer is known to break (see README).
+        # The writers share WRITER_LIMIT_MB: a large build spills sorted runs to disk
+        # either way, and each posting is spilled once whatever the runs' size, so
+        # smaller runs cost little time and keep the build's memory as with one writer.
+        limit = max(64, WRITER_LIMIT_MB // procs)
+        writer = _MultiWriter(ix, procs=procs, multisegment=True, limitmb=limit)
+    else:
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
     try:
         yield writer
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
+
+
+def full_build_procs(section_count: int) -> int:
+    """Writer processes for a full build of `section_count` sections."""
+    if section_count < MULTIPROCESS_MIN_SECTIONS:
+        return 1
+    return max(1, min(MAX_INDEX_PROCS, os.cpu_count() or 1))
 
 
 def live_index_dir(paths: HomePaths) -> Path | None:
@@ -165,15 +265,22 @@ def _add_documents(writer: IndexWriter, docs: Iterable[Document], store: Store) 
     count = 0
     for doc in docs:
         legal = legal_index(doc, store.load_artifact(doc.id, "structure"))
+        spell = spelling_text(doc)
         for section in doc.sections:
-            writer.add_document(**section_fields(doc, section, legal))
+            writer.add_document(**section_fields(doc, section, legal, spell=spell))
+            spell = ""
             count += 1
     pause_point("index")  # crash tests: sections written, the writer not committed yet
     return count
 
 
-def build_index(paths: HomePaths, store: Store, *, procs: int = 1) -> int:
-    """Full rebuild into a new folder, then swap. Returns the number of sections indexed."""
+def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> int:
+    """Full rebuild into a new folder, then swap. Returns the number of sections indexed.
+
+    `procs`: writer processes; by default one per core for a large store (`full_build_procs`).
+    """
+    if procs is None:
+        procs = full_build_procs(store.db.execute("SELECT count(*) FROM sections").fetchone()[0])
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)

@@ -1,8 +1,12 @@
 """ "Did you mean": words of the query the index does not hold, corrected from its own words.
 
-Candidates come from the `spell` field (every word of every section, lowercased, as
-written) within one or two edits, prefix kept; the closest wins (a swap of two letters
-counts as one edit), then the more frequent.
+Candidates come from the `spell` field (every word of every document, lowercased, as
+written; indexed once per document, on its first section) within one or two edits, prefix
+kept; the closest wins (a swap of two letters counts as one edit), then the one found in
+more documents.
+
+Not the `exact` field's words instead: those are folded (й -> и, ş -> s, ё -> е), so a
+correction drawn from them would be misspelled in Russian and Turkmen.
 """
 
 from __future__ import annotations

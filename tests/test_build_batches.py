@@ -1,0 +1,209 @@
+"""The full build at scale: the multiprocess index writer and the flow's batched commits.
+
+The multiprocess writer is only switched on for large stores (search.indexer
+`full_build_procs`), so these tests force it on the bundled corpus; the batched
+commit is forced with a batch of one source.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pdf_fixtures import make_pdf
+
+from kb.commit import pending_index_changes
+from kb.home import paths as home_paths
+from kb.store import Store
+from search import indexer
+from search.indexer import build_index, full_build_procs, live_index_dir
+from search.query import search, searchers
+
+QUERIES = [
+    "indicators of labour exploitation",
+    "идентификация жертв",
+    '"referral mechanism"',
+    "129-1",
+    "adam söwdasy",
+    "hotline",
+]
+
+
+@pytest.fixture(autouse=True)
+def _close_searchers() -> Iterator[None]:
+    yield
+    searchers.close()
+
+
+def _answers(home: Path) -> dict[str, Any]:
+    searchers.close()
+    out: dict[str, Any] = {}
+    for query in QUERIES:
+        results = search(query, home=home, limit=50, flat=True)
+        out[query] = (results.total, sorted(f"{h.doc_id}#{h.section_id}" for h in results.hits))
+    return out
+
+
+def _copy_home(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def test_large_full_builds_use_a_writer_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexer.os, "cpu_count", lambda: 2)
+    assert full_build_procs(100) == 1  # starting processes costs more than it saves
+    assert full_build_procs(indexer.MULTIPROCESS_MIN_SECTIONS) == 2
+    monkeypatch.setattr(indexer.os, "cpu_count", lambda: 8)
+    assert full_build_procs(1_000_000) == indexer.MAX_INDEX_PROCS
+
+
+def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: Path) -> None:
+    one = _copy_home(corpus_home, tmp_path / "one")
+    two = _copy_home(corpus_home, tmp_path / "two")
+    with Store(home_paths(one).store) as store:
+        count_one = build_index(home_paths(one), store, procs=1)
+    with Store(home_paths(two).store) as store:
+        count_two = build_index(home_paths(two), store, procs=2)
+    assert count_one == count_two > 0
+    live = live_index_dir(home_paths(two))
+    assert live is not None and len(list(live.glob("*.seg"))) >= 2  # one segment per process
+    assert _answers(one) == _answers(two)
+    for home in (one, two):  # "did you mean" reads the per-document spelling field
+        results = search("hotline numbrs", home=home, flat=True)
+        assert results.suggestion == "hotline numbers"
+        assert search("palermo protocl", home=home).suggestion == "palermo protocol"
+
+
+def test_a_failed_multiprocess_build_stops_its_writers_and_keeps_the_index(
+    corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = _copy_home(corpus_home, tmp_path / "home")
+    before = _answers(home)
+    live = live_index_dir(home_paths(home))
+    calls = {"n": 0}
+    real = indexer.section_fields
+
+    def failing(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] > 120:  # the writers have started on the first batch (100 documents)
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "section_fields", failing)
+    with Store(home_paths(home).store) as store, pytest.raises(RuntimeError, match="disk on fire"):
+        build_index(home_paths(home), store, procs=2)
+    assert multiprocessing.active_children() == []  # no writer left waiting for work
+    assert live_index_dir(home_paths(home)) == live
+    assert sorted(p.name for p in home_paths(home).indexes.iterdir()) == [live.name]
+    assert _answers(home) == before
+
+
+# --- the flow commits in batches --------------------------------------------------------------
+
+
+def _write_corpus(docs: Path) -> Path:
+    docs.mkdir(parents=True)
+    make_pdf(docs / "manual.pdf", [["Module 1 Identification", "Indicators: the quokka case."]])
+    make_pdf(docs / "newsletter.pdf", [["Newsletter", "A training on the platypus method."]])
+    for name, word in (("page", "wombat"), ("other", "echidna"), ("third", "numbat")):
+        (docs / f"{name}.html").write_text(
+            f"<!doctype html><html><head><title>{name}</title></head><body><h1>{name}</h1>"
+            f"<p>The hotline answered calls about the {word} scheme in Ashgabat.</p></body></html>",
+            encoding="utf-8",
+        )
+    manifest = docs.parent / "sources.toml"
+    manifest.write_text('[[source]]\nfolder = "docs"\n', encoding="utf-8")
+    return manifest
+
+
+@pytest.fixture
+def one_source_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.ingest
+
+    monkeypatch.setattr(flows.ingest, "COMMIT_BATCH_SOURCES", 1)
+
+
+@pytest.fixture
+def restore_environment() -> Iterator[None]:
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.mark.flow
+def test_flow_commits_in_batches_and_counts_the_run_once(
+    prefect_api: str, tmp_path: Path, one_source_batches: None, restore_environment: None
+) -> None:
+    from flows.ingest import ingest
+
+    manifest = _write_corpus(tmp_path / "docs")
+    home = tmp_path / "home"
+    first = ingest(home=str(home), sources=str(manifest))
+    assert first["sources"]["seen"] == 5 and first["sources"]["new"] == 5
+    assert first["documents"]["added"] == 5 and first["indexed_sections"] >= 5
+    assert {h.doc_id for h in search("hotline", home=home).hits} == {"page", "other", "third"}
+
+    (tmp_path / "docs" / "other.html").unlink()
+    (tmp_path / "docs" / "third.html").write_text(
+        "<!doctype html><html><head><title>third</title></head><body><h1>third</h1>"
+        "<p>The shelter took in a bilby.</p></body></html>",
+        encoding="utf-8",
+    )
+    second = ingest(home=str(home), sources=str(manifest))
+    assert second["sources"] | {"duplicate": 0} == {"seen": 4, "new": 0, "changed": 1,
+        "unchanged": 3, "removed": 1, "failed": 0, "duplicate": 0}  # fmt: skip
+    searchers.close()
+    assert {h.doc_id for h in search("hotline", home=home).hits} == {"page"}
+    assert {h.doc_id for h in search("bilby", home=home).hits} == {"third"}
+
+
+@pytest.mark.flow
+def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_up(
+    prefect_api: str,
+    tmp_path: Path,
+    one_source_batches: None,
+    restore_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import flows.ingest
+    from flows.ingest import ingest
+
+    manifest = _write_corpus(tmp_path / "docs")
+    home = tmp_path / "home"
+    ingest(home=str(home), sources=str(manifest))
+    before = _answers(home)
+    for name in ("page", "other", "third"):
+        (tmp_path / "docs" / f"{name}.html").write_text(
+            f"<!doctype html><html><head><title>{name}</title></head><body><h1>{name}</h1>"
+            f"<p>The {name} office now runs a dingo programme.</p></body></html>",
+            encoding="utf-8",
+        )
+    real = flows.ingest.commit_outcomes
+    commits = {"n": 0}
+
+    def second_commit_fails(*args: Any, **kwargs: Any) -> Any:
+        commits["n"] += 1
+        if commits["n"] == 2:
+            raise RuntimeError("power cut")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flows.ingest, "commit_outcomes", second_commit_fails)
+    with pytest.raises(RuntimeError, match="power cut"):
+        ingest(home=str(home), sources=str(manifest))
+    assert _answers(home) == before  # the live index is untouched
+    with Store(home_paths(home).store) as store:
+        changed, _removed = pending_index_changes(store)
+    assert len(changed) == 1  # the first batch is committed and journalled for the index
+
+    monkeypatch.setattr(flows.ingest, "commit_outcomes", real)
+    ingest(home=str(home), sources=str(manifest))
+    searchers.close()
+    assert {h.doc_id for h in search("dingo", home=home).hits} == {"page", "other", "third"}
+    assert not search("wombat", home=home).hits
