@@ -29,6 +29,7 @@ from kb.store import Store
 from kb.testhooks import pause_point
 from search.citation import LegalIndex, citation_title, legal_index, section_label
 from search.schema import SCHEMA_VERSION, TEXT_LANGS, build_schema
+from search.segment_writer import FastSegmentWriter
 from search.vocabulary import save_vocabulary
 
 INDEX_NAME = "sections"
@@ -36,8 +37,8 @@ INDEX_NAME = "sections"
 # (Whoosh's own estimate, close to the resident size measured in bench/).
 WRITER_LIMIT_MB = 256
 # A full build of at least this many sections uses one writer process per core (at most
-# MAX_INDEX_PROCS), each writing its own segment: 10,150 sections took 90 s with one writer
-# and 48 s with two on 2 cores (bench/ corpus of 1,000 documents). Small builds stay in one
+# MAX_INDEX_PROCS), each writing its own segment: 10,149 sections took 19.8 s with one writer
+# and 10.9 s with two on 2 cores (bench/ corpus of 1,000 documents). Small builds stay in one
 # process: spawning a writer costs about a second of imports.
 MULTIPROCESS_MIN_SECTIONS = 5000
 MAX_INDEX_PROCS = 2
@@ -152,7 +153,19 @@ class _SubWriter(SubWriterTask):  # type: ignore[misc]
                     os._exit(3)
 
         threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-        super().run()
+        # Whoosh's loop, with our segment writer (multisegment only: see _MultiWriter).
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        segment = writer._finalize_segment()
+        self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
 
 
 class _MultiWriter(MpWriter):  # type: ignore[misc]
@@ -165,6 +178,8 @@ class _MultiWriter(MpWriter):  # type: ignore[misc]
     """
 
     def __init__(self, ix: windex.Index, **kwargs: Any) -> None:
+        if not kwargs.get("multisegment"):
+            raise ValueError("only the multisegment mode is supported")
         super().__init__(ix, **kwargs)
         # The sub-writers are spawned: their queues must come from the same context.
         spawn = multiprocessing.get_context("spawn")
@@ -201,7 +216,7 @@ def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def
         limit = max(64, WRITER_LIMIT_MB // procs)
         writer = _MultiWriter(ix, procs=procs, multisegment=True, limitmb=limit)
     else:
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
     try:
         yield writer
     except BaseException:
