@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import threading
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
 from kb.model import Document, Section
+from kb.orphans import exit_with_parent
 from kb.store import Store
 from kb.testhooks import pause_point
 from search.citation import LegalIndex, citation_title, legal_index, section_label
@@ -144,15 +144,7 @@ class _SubWriter(SubWriterTask):  # type: ignore[misc]
     _Popen = staticmethod(multiprocessing.get_context("spawn").Process._Popen)
 
     def run(self) -> None:
-        parent = os.getppid()
-
-        def watch() -> None:
-            while True:
-                time.sleep(1.0)
-                if os.getppid() != parent:
-                    os._exit(3)
-
-        threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+        exit_with_parent()
         # Whoosh's loop, with our segment writer (multisegment only: see _MultiWriter).
         ix = self.storage.open_index(self.indexname)
         writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)

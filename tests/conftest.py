@@ -89,3 +89,12 @@ def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
     return seen
+
+
+@pytest.fixture
+def restore_environment() -> Iterator[None]:
+    """`kb build` in-process sets Prefect variables in os.environ; put them back."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -127,16 +127,6 @@ def one_source_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flows.ingest, "COMMIT_BATCH_SOURCES", 1)
 
 
-@pytest.fixture
-def restore_environment() -> Iterator[None]:
-    import os
-
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
 @pytest.mark.flow
 def test_flow_commits_in_batches_and_counts_the_run_once(
     prefect_api: str, tmp_path: Path, one_source_batches: None, restore_environment: None

@@ -60,15 +60,6 @@ def site() -> Iterator[Site]:
         yield running
 
 
-@pytest.fixture
-def restore_environment() -> Iterator[None]:
-    """`kb build` in-process sets Prefect variables in os.environ; put them back."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
 def _ingest(home: Path, manifest: Path, **options: Any) -> dict[str, Any]:
     from flows.ingest import ingest
 

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kb.cli.legal  # noqa: F401  (registers the commands on the shared app)
-from kb.cli.app import app, console
 from kb.home import paths
 from kb.legal.structure import parse_text, structure_to_dict
 from kb.model import Document, Section, SourceRef
 from kb.store import Store
+from tests.cli_runner import invoke as run
 
 REPO = Path(__file__).resolve().parents[1]
 LAWS = REPO / "corpus" / "src" / "laws"
@@ -21,20 +20,6 @@ FIXTURES = REPO / "tests" / "fixtures" / "legal"
 LAW_2007 = str(LAWS / "law-ctip-2007-en.md")
 LAW_2016 = str(LAWS / "law-ctip-2016-en.md")
 LAW_2016_RU = str(LAWS / "law-ctip-2016-ru.md")
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str]:
-    # The console fixes its width when kb.cli is first imported, which may have happened in
-    # another test with another COLUMNS; these tests read lines as a 200-column terminal shows them.
-    saved = console._width
-    console.width = 200
-    try:
-        result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    finally:
-        console._width = saved
-    return result.exit_code, result.output
 
 
 def test_compare_json_lists_pairs_and_summary(tmp_path: Path) -> None:

@@ -6,30 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kb.cli import app
-from kb.cli.app import console
+import kb.cli  # noqa: F401  (registers the commands on the shared app)
+from tests.cli_runner import invoke as run
 from tests.relevance.handmade import build_small_home
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_small_home(tmp_path_factory.mktemp("search-cli"))
-
-
-def run(*args: str) -> tuple[int, str]:
-    # The console fixes its width when kb.cli is first imported, which may have happened in
-    # another test with another COLUMNS; these tests read lines as a 200-column terminal shows them.
-    saved = console._width
-    console.width = 200
-    try:
-        result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    finally:
-        console._width = saved
-    return result.exit_code, result.output
 
 
 def test_search_prints_grouped_sections_with_pages_snippet_and_citation(home: Path) -> None:

@@ -31,7 +31,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 from kb.errors import SourceError
 from kb.limits import Limits
 from kb.model import Extracted, SourceRef
+from kb.orphans import exit_with_parent
 
 # The environment a worker needs from the process that hands it a job, refreshed for
 # each job: a worker started earlier would otherwise act on an older one.
@@ -119,7 +119,7 @@ def serve(memory_mb: int, job_function: str) -> None:
     replies = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
     jobs_in = Connection(0, writable=False)
-    _exit_with_parent()
+    exit_with_parent()
     run = _load(job_function)
     if job_function == DEFAULT_JOB_FUNCTION:
         # Before "ready": import time must not count against the first source's time limit.
@@ -160,23 +160,6 @@ def serve(memory_mb: int, job_function: str) -> None:
 def _load(spec: str) -> Any:
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
-
-
-def _exit_with_parent() -> None:
-    """Exit when the process that started us is gone, even in the middle of a job.
-
-    (PR_SET_PDEATHSIG would fire when the *thread* that started us ends, and the
-    caller's threads come and go; watching our parent's pid does not.)
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(3)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _limit_address_space(memory_mb: int) -> None:
