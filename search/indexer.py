@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -268,14 +268,20 @@ def _prune(paths: HomePaths, keep: set[Path]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def document_records(doc: Document, store: Store) -> Iterator[dict[str, Any]]:
+    """The index documents of `doc`'s sections, in order (the spelling words on the first)."""
+    legal = legal_index(doc, store.load_artifact(doc.id, "structure"))
+    spell = spelling_text(doc)
+    for section in doc.sections:
+        yield section_fields(doc, section, legal, spell=spell)
+        spell = ""
+
+
 def _add_documents(writer: IndexWriter, docs: Iterable[Document], store: Store) -> int:
     count = 0
     for doc in docs:
-        legal = legal_index(doc, store.load_artifact(doc.id, "structure"))
-        spell = spelling_text(doc)
-        for section in doc.sections:
-            writer.add_document(**section_fields(doc, section, legal, spell=spell))
-            spell = ""
+        for record in document_records(doc, store):
+            writer.add_document(**record)
             count += 1
     pause_point("index")  # crash tests: sections written, the writer not committed yet
     return count

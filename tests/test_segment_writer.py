@@ -16,22 +16,14 @@ from whoosh.writing import SegmentWriter
 
 from kb.home import paths as home_paths
 from kb.store import Store
-from search.citation import legal_index
-from search.indexer import section_fields, spelling_text
+from search.indexer import document_records
 from search.schema import build_schema
 from search.segment_writer import RUN_CHUNK, FastSegmentWriter
 
 
 def _index_documents(home: Path) -> list[dict[str, Any]]:
-    out = []
     with Store(home_paths(home).store) as store:
-        for doc in store.iter_documents():
-            legal = legal_index(doc, store.load_artifact(doc.id, "structure"))
-            spell = spelling_text(doc)
-            for section in doc.sections:
-                out.append(section_fields(doc, section, legal, spell=spell))
-                spell = ""
-    return out
+        return [r for doc in store.iter_documents() for r in document_records(doc, store)]
 
 
 def _write(folder: Path, writer_class: type, docs: list[dict[str, Any]], limitmb: float) -> None:
