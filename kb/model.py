@@ -64,6 +64,9 @@ class SourceRef:
     lang_hint: str = ""
     title_hint: str = ""
     site: str = ""  # pages of one site share boilerplate: host, or the collection
+    # The manifest named the site (or the page was fetched by URL): a page's own
+    # address (canonical link, og:url) does not regroup it.
+    site_given: bool = False
 
 
 @dataclass

@@ -11,7 +11,7 @@ import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -249,12 +249,32 @@ def wanted_doc_id(ref: SourceRef) -> str:
     return slugify(Path(ref.key).stem)
 
 
+def page_site(ref: SourceRef, extracted: Extracted) -> str:
+    """The site a page belongs to: the manifest's, else the host of the page's own address.
+
+    A folder of pages saved from many sites is then grouped site by site (so blocks
+    repeated across one site's pages are found) without a manifest; a page that does not
+    say where it lives stays with its folder.
+    """
+    if ref.site_given or ref.kind == "url":
+        return ref.site
+    from urllib.parse import urlparse
+
+    host = (urlparse(extracted.metadata.get("address", "")).hostname or "").lower()
+    return host.removeprefix("www.") or ref.site
+
+
 def clean_site_boilerplate(outcomes: list[Outcome], store: Store | None) -> None:
     """Remove blocks repeated across each site's pages (this run's and earlier runs')."""
     by_site: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         if o.extracted is not None and o.extracted.format == "html":
-            by_site[o.ref.site].append(o)
+            site = page_site(o.ref, o.extracted)
+            if site != o.ref.site:
+                # Recorded with the page, so later runs compare it with the same site's pages.
+                o.ref = replace(o.ref, site=site)
+                o.extracted.source = replace(o.extracted.source, site=site)
+            by_site[site].append(o)
     for site, pages in by_site.items():
         keys = {o.ref.key for o in pages}
         earlier = store.site_block_hashes(site, exclude=keys) if store is not None else []

@@ -78,7 +78,8 @@ def folder_manifest(folder: Path) -> list[ManifestEntry]:
     folder = folder.resolve()
     if not folder.is_dir():
         raise ManifestError(f"{folder}: not a folder")
-    return [ManifestEntry(folder=folder, collection=folder.name, site=folder.name)]
+    # No site: each page's own address (canonical link, og:url) groups it, else the folder.
+    return [ManifestEntry(folder=folder, collection=folder.name)]
 
 
 def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[SourceRef]:
@@ -104,6 +105,7 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                     lang_hint=entry.lang,
                     title_hint=entry.title,
                     site=entry.site or host,
+                    site_given=True,
                 ),
             )
             continue
@@ -131,6 +133,7 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                 lang_hint=entry.lang,
                 title_hint=entry.title,
                 site=entry.site or entry.collection or file.parent.name,
+                site_given=bool(entry.site),
             )
             # A direct `path` entry is more specific than a folder sweep.
             if key not in found or entry.path is not None:
@@ -159,6 +162,7 @@ def listing_sources(entry: ManifestEntry, links: list[str]) -> list[SourceRef]:
             doctype_hint=entry.doctype,
             lang_hint=entry.lang,
             site=entry.site or host,
+            site_given=True,
         )
         for link in links
     ]

@@ -1,8 +1,14 @@
 """HTML extraction with BeautifulSoup (lxml): the declared charset, blocks, title, date.
 
-Navigation, banners, menus, footers and scripts go in two steps: here, by what
-the markup says (tags, roles, class names); across pages of one site, by blocks
-that repeat (see `kb.extract.boilerplate`), which catches what markup does not say.
+Navigation, banners, menus, footers, comments and scripts go in three steps:
+- here, by what the markup says (tags, roles, class names, hidden elements), except
+  that no such rule drops an element holding most of the page's text (an ASP.NET page
+  inside one `<form>`, an article inside a wrapper named "sidebar");
+- here, by a main-content pass: trafilatura reads the same page beside BeautifulSoup
+  and says which text is the article; our blocks (and so our headings) are kept where
+  that text covers them. BeautifulSoup stays the reader: trafilatura only selects;
+- across pages of one site, by blocks that repeat (see `kb.extract.boilerplate`),
+  which catches what neither markup nor the main-content pass says.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ _DROP_TAGS = {
 }  # fmt: skip
 _BOILERPLATE_ATTR = re.compile(
     r"(^|[\s_-])(nav|navbar|menu|footer|header|banner|breadcrumbs?|sidebar|cookie|social|share|"
-    r"skip|toolbar|top-?links|site-?map|masthead|hotline|logo|search-?box|pager)([\s_-]|$)",
+    r"skip|toolbar|top-?links|site-?map|masthead|hotline|logo|search-?box|pager|"
+    r"comments?|comment-?list|replies|related|ticker|newsletter|subscribe|subscription|"
+    r"sign-?up|paywall|consent|gdpr|popup|modal|promo|advert|sharing|share-?bar)([\s_-]|$)",
     re.I,
 )
 _BLOCK_TAGS = {
@@ -56,6 +64,12 @@ _DATE_META = (
     "dc.date.issued",
 )
 MAX_DEPTH = 400
+# Hidden copies (a collapsed duplicate, an off-screen menu) are not what a reader sees.
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# A markup rule never drops an element holding at least this share of the page's text.
+MOST_OF_THE_TEXT = 0.5
+# A block is main content when this share of its word trigrams is in the main-content text.
+COVERED = 0.5
 
 
 def decode_html(data: bytes, content_type: str, where: str) -> tuple[str, str, list[str]]:
@@ -124,10 +138,16 @@ def extract_html(ref: SourceRef, data: bytes, *, content_type: str = "") -> Extr
 
     meta = _meta(soup)
     meta["charset"] = encoding
+    address = page_address(soup)
+    if address:
+        meta["address"] = address
     page_title = normalize_text(soup.title.get_text(" ")) if soup.title else ""
-    _strip_boilerplate_markup(soup)
+    main_text = main_content_text(text)
+    _strip_boilerplate_markup(soup, main_chars=len(main_text or ""))
     root = soup.body or soup
     blocks = _blocks(root)
+    if main_text:
+        blocks = keep_main_content(blocks, main_text)
     if not any(b.text for b in blocks):
         raise SourceError("no text: the page has no readable content", source=where)
     h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
@@ -142,6 +162,107 @@ def extract_html(ref: SourceRef, data: bytes, *, content_type: str = "") -> Extr
         warnings=notes,
         block_hashes=[block_hash(b.text) for b in blocks],
     )
+
+
+def main_content_text(html: str) -> str | None:
+    """The article's text as trafilatura finds it (comments left out), or None.
+
+    None when trafilatura is not installed, fails, or finds nothing: the page is then
+    cleaned by markup rules and repeated blocks alone.
+    """
+    try:
+        import trafilatura
+    except ImportError:
+        return None
+    try:
+        found = trafilatura.extract(
+            html, include_comments=False, include_tables=True, deduplicate=False
+        )
+    except Exception:  # a library's bug on one odd page must not lose the page
+        return None
+    return found if found and found.strip() else None
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _trigrams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def keep_main_content(blocks: list[Block], main_text: str) -> list[Block]:
+    """Keep the blocks the main-content text covers, and the headings over them.
+
+    A block is covered when its letters occur there as they are (spaces aside: the
+    main-content pass glues a label to its value, "Start Date2023"), or most of its word
+    trigrams do. A short block (one or two words: "Share", "June", a date) is judged with
+    the run of short blocks around it (a table's cells, a definition list), else by its
+    neighbours, so a month in an archive list does not pass for the article's. A heading
+    the main text leaves out (trafilatura drops a page's title) is kept when the block
+    under it is kept, so sections are still cut at the page's own headings; a run of
+    headings with nothing under them (a related-links list) is not.
+    """
+    main_words = [w.casefold() for w in _WORDS.findall(main_text)]
+    main_grams = _trigrams(main_words)
+    main_glued = "".join(main_words)
+
+    def is_covered(words: list[str]) -> bool:
+        if "".join(words) in main_glued:
+            return True
+        grams = _trigrams(words)
+        return bool(grams) and sum(g in main_grams for g in grams) >= COVERED * len(grams)
+
+    block_words = [[w.casefold() for w in _WORDS.findall(b.text)] for b in blocks]
+    covered: list[bool | None] = [  # None: too short to judge alone
+        is_covered(words) if len(words) >= 3 else None for words in block_words
+    ]
+    keep = [bool(c) for c in covered]
+    i = 0
+    while i < len(blocks):
+        if covered[i] is not None:
+            i += 1
+            continue
+        end = i
+        while end < len(blocks) and covered[end] is None:
+            end += 1
+        run = [w for words in block_words[i:end] for w in words]
+        if len(run) >= 3 and end - i > 1:
+            run_kept = is_covered(run)
+        else:
+            run_kept = bool((i > 0 and covered[i - 1]) or (end < len(blocks) and covered[end]))
+        for j in range(i, end):
+            keep[j] = run_kept and bool(block_words[j]) and "".join(block_words[j]) in main_glued
+        i = end
+    for i in range(len(blocks) - 2, -1, -1):
+        if blocks[i].kind != "heading" or keep[i] or not keep[i + 1]:
+            continue
+        below = blocks[i + 1]
+        if below.kind != "heading" or below.level > blocks[i].level:
+            keep[i] = True
+    kept = [b for b, k in zip(blocks, keep, strict=True) if k]
+    return kept or blocks
+
+
+def page_address(soup: BeautifulSoup) -> str:
+    """The address the page says it lives at: canonical link, og:url, then <base href>."""
+    for tag in soup.find_all("link", href=True):
+        rel = tag.get("rel") or []
+        rels = rel if isinstance(rel, list) else str(rel).split()
+        if "canonical" in [r.lower() for r in rels] and _absolute_http(str(tag["href"])):
+            return str(tag["href"]).strip()
+    for tag in soup.find_all("meta", content=True):
+        if (tag.get("property") or tag.get("name") or "").lower() == "og:url" and _absolute_http(
+            str(tag["content"])
+        ):
+            return str(tag["content"]).strip()
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag) and _absolute_http(str(base["href"])):
+        return str(base["href"]).strip()
+    return ""
+
+
+def _absolute_http(value: str) -> bool:
+    return bool(re.match(r"\s*https?://[^/\s]+", value, re.I))
 
 
 def block_hash(text: str) -> str:
@@ -184,20 +305,40 @@ def _clean_title(title: str) -> str:
     return max(parts, key=len) if parts else title
 
 
-def _strip_boilerplate_markup(soup: BeautifulSoup) -> None:
-    """Drop scripts, menus, banners and footers by what the markup says they are.
+_NEVER_TEXT = {"script", "style", "noscript", "template", "svg", "canvas", "head", "object"}
 
+
+def _strip_boilerplate_markup(soup: BeautifulSoup, main_chars: int = 0) -> None:
+    """Drop scripts, hidden copies, menus, banners and footers by what the markup says.
+
+    No rule drops an element holding most of the page's text (of the main content's, when
+    the main-content pass found it): that is the article, whatever its wrapper is called.
     One pass over the tree, in document order, never into a dropped subtree; whether a
-    tag holds a heading is worked out once for all tags beforehand. (Asking each tag
-    with `find()`, or bs4's `decomposed`, which falls back to a search, made a page of
-    5,000 nested divs take 25 s, and 20,000 take minutes.)
+    tag holds a heading, and how much text it holds, is worked out once for all tags
+    beforehand. (Asking each tag with `find()`, or bs4's `decomposed`, which falls back
+    to a search, made a page of 5,000 nested divs take 25 s, and 20,000 take minutes.)
     """
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
+    for tag in soup.find_all(list(_NEVER_TEXT)):
+        if not _is_decomposed(tag):
+            tag.decompose()
+    for tag in soup.find_all(_is_hidden):
+        if not _is_decomposed(tag):
+            tag.decompose()
+    chars = _text_lengths(soup)
+    page_chars = chars.get(id(soup.body or soup), 0)
+    most = MOST_OF_THE_TEXT * (min(main_chars, page_chars) if main_chars else page_chars)
+
+    def holds_most(tag: Tag) -> bool:
+        return most > 0 and chars.get(id(tag), 0) >= most
+
     holds_h1 = _ancestors(soup.find_all("h1"))
     for tag in soup.find_all(list(_DROP_TAGS)):
         if _is_decomposed(tag) or (tag.name == "header" and id(tag) in holds_h1):
             continue  # inside something dropped already; or an <article><header><h1>: content
+        if holds_most(tag):
+            continue  # the <form> of an ASP.NET page, an <aside> that is the article
         tag.decompose()
     holds_heading = _ancestors(soup.find_all(["h1", "h2"]))
     stack: list[Tag] = [soup]
@@ -206,12 +347,39 @@ def _strip_boilerplate_markup(soup: BeautifulSoup) -> None:
         if tag is not soup and tag.name not in ("html", "body", "main", "article"):
             role = str(tag.get("role") or "").lower()
             attrs = " ".join([*(tag.get("class") or []), str(tag.get("id") or "")])
-            if role in ("navigation", "banner", "contentinfo", "search") or (
-                attrs and _BOILERPLATE_ATTR.search(attrs) and id(tag) not in holds_heading
-            ):
+            if (
+                role in ("navigation", "banner", "contentinfo", "search")
+                or (attrs and _BOILERPLATE_ATTR.search(attrs) and id(tag) not in holds_heading)
+            ) and not holds_most(tag):
                 tag.decompose()
                 continue
         stack.extend(reversed([child for child in tag.contents if isinstance(child, Tag)]))
+
+
+def _is_hidden(tag: Tag) -> bool:
+    if tag.name in ("html", "body"):
+        return False
+    attrs = tag.attrs
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = attrs.get("style")
+    return bool(style) and bool(_HIDDEN_STYLE.search(str(style)))
+
+
+def _text_lengths(soup: BeautifulSoup) -> dict[int, int]:
+    """Characters of text under each tag (by id), in one bottom-up pass."""
+    chars: dict[int, int] = {}
+    for tag in reversed(soup.find_all(True)):
+        total = 0
+        for child in tag.contents:
+            if isinstance(child, Tag):
+                total += chars.get(id(child), 0)
+            elif isinstance(child, NavigableString) and not _is_markup_string(child):
+                total += len(child.strip())
+        chars[id(tag)] = total
+    if soup.body is None:
+        chars[id(soup)] = sum(chars.get(id(c), 0) for c in soup.contents if isinstance(c, Tag))
+    return chars
 
 
 def _ancestors(tags: list[Tag]) -> set[int]:
