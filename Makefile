@@ -8,7 +8,7 @@ KB := $(VENV)/bin/kb
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install ensure-chromium demo test lint format eval bench corpus clean
+.PHONY: install ensure-chromium demo test lint format eval eval-extraction bench corpus clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,6 +48,12 @@ format: install
 
 eval: install
 	$(VENV)/bin/python -m tests.relevance.evaluate
+	$(VENV)/bin/python -m bench.extraction
+
+# Main-content extraction on ../shared/extraction-bench (skipped with a message when absent):
+# prints `extraction: F1=… P=… R=…`, as a folder build and with the pages grouped by site.
+eval-extraction: install
+	$(VENV)/bin/python -m bench.extraction
 
 # Benchmarks at one corpus size (generated and cached under bench/work), beside the
 # baselines (SQLite FTS5, poppler's pdftotext): `make bench`, `make bench SIZE=10000`.

@@ -68,6 +68,10 @@ MAX_DEPTH = 400
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # A markup rule never drops an element holding at least this share of the page's text.
 MOST_OF_THE_TEXT = 0.5
+# Which pass says what the article is: "trafilatura" (measured best; our own scoring when
+# it finds nothing), "scored" (our own text- and link-density scoring only), "markup"
+# (markup rules and repeated blocks only). Switched by bench/extraction.py to compare.
+MAIN_CONTENT_PASS = "trafilatura"
 # A block is main content when this share of its word trigrams is in the main-content text.
 COVERED = 0.5
 
@@ -142,9 +146,11 @@ def extract_html(ref: SourceRef, data: bytes, *, content_type: str = "") -> Extr
     if address:
         meta["address"] = address
     page_title = normalize_text(soup.title.get_text(" ")) if soup.title else ""
-    main_text = main_content_text(text)
+    main_text = main_content_text(text) if MAIN_CONTENT_PASS == "trafilatura" else None
     _strip_boilerplate_markup(soup, main_chars=len(main_text or ""))
     root = soup.body or soup
+    if MAIN_CONTENT_PASS == "scored" or (MAIN_CONTENT_PASS == "trafilatura" and not main_text):
+        main_text = scored_main_text(root)
     blocks = _blocks(root)
     if main_text:
         blocks = keep_main_content(blocks, main_text)
@@ -184,6 +190,65 @@ def main_content_text(html: str) -> str | None:
 
 
 _WORDS = re.compile(r"\w+")
+_SCORED_TAGS = ["p", "pre", "td", "blockquote", "div"]
+
+
+def scored_main_text(root: Tag | BeautifulSoup) -> str | None:
+    """The article's text by our own scoring: where the long, comma-rich, unlinked text is.
+
+    Each paragraph of 25 characters or more scores 1, plus its commas, plus one per 100
+    characters (up to 3), for its parent and half of that for its grandparent; a
+    container's score is cut by the share of its text that is link text. The best
+    container and those of its siblings scoring a fifth of it or more (or holding a
+    long paragraph with few links) are the article.
+    """
+    scores: dict[int, float] = {}
+    tags: dict[int, Tag] = {}
+    for para in root.find_all(_SCORED_TAGS):
+        if para.name == "div":
+            own = " ".join(str(c) for c in para.contents if isinstance(c, NavigableString))
+            text = normalize_text(own)
+        else:
+            text = normalize_text(para.get_text(" "))
+        if len(text) < 25:
+            continue
+        points = 1 + text.count(",") + min(len(text) // 100, 3)
+        for share, holder in (
+            (1.0, para.parent),
+            (0.5, para.parent.parent if para.parent else None),
+        ):
+            if isinstance(holder, Tag):
+                tags[id(holder)] = holder
+                scores[id(holder)] = scores.get(id(holder), 0.0) + points * share
+    if not scores:
+        return None
+
+    def final(tag: Tag) -> float:
+        return scores.get(id(tag), 0.0) * (1 - _link_density(tag))
+
+    best = max(tags.values(), key=final)
+    best_score = final(best)
+    chosen = [best]
+    if isinstance(best.parent, Tag):
+        for sibling in best.parent.find_all(True, recursive=False):
+            if sibling is best:
+                continue
+            if final(sibling) >= max(10.0, 0.2 * best_score) or (
+                sibling.name == "p"
+                and len(sibling.get_text(" ", strip=True)) > 80
+                and _link_density(sibling) < 0.25
+            ):
+                chosen.append(sibling)
+    text = "\n".join(t.get_text(" ") for t in chosen)
+    return text if text.strip() else None
+
+
+def _link_density(tag: Tag) -> float:
+    total = len(tag.get_text(" ", strip=True))
+    if not total:
+        return 1.0
+    linked = sum(len(a.get_text(" ", strip=True)) for a in tag.find_all("a"))
+    return min(1.0, linked / total)
 
 
 def _trigrams(words: list[str]) -> set[tuple[str, ...]]:
