@@ -72,6 +72,10 @@ MOST_OF_THE_TEXT = 0.5
 # it finds nothing), "scored" (our own text- and link-density scoring only), "markup"
 # (markup rules and repeated blocks only). Switched by bench/extraction.py to compare.
 MAIN_CONTENT_PASS = "trafilatura"
+# A page with less text than this after the markup rules is all article: there is no
+# mass of boilerplate for the main-content pass to tell apart, and it can cut a short
+# page's last paragraph.
+SHORT_PAGE_CHARS = 1000
 # A block is main content when this share of its word trigrams is in the main-content text.
 COVERED = 0.5
 
@@ -152,7 +156,7 @@ def extract_html(ref: SourceRef, data: bytes, *, content_type: str = "") -> Extr
     if MAIN_CONTENT_PASS == "scored" or (MAIN_CONTENT_PASS == "trafilatura" and not main_text):
         main_text = scored_main_text(root)
     blocks = _blocks(root)
-    if main_text:
+    if main_text and sum(len(b.text) for b in blocks) >= SHORT_PAGE_CHARS:
         blocks = keep_main_content(blocks, main_text)
     if not any(b.text for b in blocks):
         raise SourceError("no text: the page has no readable content", source=where)
