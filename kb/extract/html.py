@@ -84,9 +84,19 @@ def decode_html(data: bytes, content_type: str, where: str) -> tuple[str, str, l
     """Decode by the HTTP header's charset, then the page's own declaration, then by sniffing.
 
     A page whose declared charset does not decode it is decoded by detection,
-    with a warning, rather than failed or filled with replacement characters.
+    with a warning, rather than failed or filled with replacement characters. UTF-16 is
+    recognised by its byte-order mark or, without one, by the zero bytes beside ASCII
+    markup. A single-byte charset decodes any bytes, so a declared one (or none) is
+    checked against the others the page could be in (Cyrillic, Turkmen Latin): the one
+    whose letters read as words wins when it reads clearly better.
     """
     notes: list[str] = []
+    utf16 = _utf16_codec(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16.replace("-sig", ""), notes
+        except UnicodeDecodeError:
+            pass
     declared: list[str] = []
     m = re.search(r"charset=([\w.:-]+)", content_type or "", re.I)
     if m:
@@ -96,6 +106,8 @@ def decode_html(data: bytes, content_type: str, where: str) -> tuple[str, str, l
     )
     if in_page:
         declared.append(in_page)
+    # A page that says UTF-16 or UTF-32 but has no zero bytes is not: it is 8-bit text.
+    declared = [d for d in declared if not re.match(r"(utf|ucs)-?(16|32|2|4)", d, re.I)]
     if data.startswith(b"\xef\xbb\xbf"):
         declared.insert(0, "utf-8-sig")
     if (
@@ -116,17 +128,105 @@ def decode_html(data: bytes, content_type: str, where: str) -> tuple[str, str, l
             return text, "utf-8", notes
     for encoding in [*declared, "utf-8"]:
         try:
-            return data.decode(_python_codec(encoding)), encoding, notes
+            text = data.decode(_python_codec(encoding))
         except (UnicodeDecodeError, LookupError):
             note = f"declared charset {encoding!r} does not decode the page; detected instead"
             if encoding in declared and note not in notes:
                 notes.append(note)
+            continue
+        if _is_single_byte(encoding) and not data.isascii():
+            better = _best_single_byte(data, text)
+            if better is not None:
+                notes.append(
+                    f"declared charset {encoding!r} does not match the bytes; read as {better[1]}"
+                )
+                return better[0], better[1], notes
+        return text, encoding, notes
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:500_000]).best()
     if best is None:
         raise SourceError("not HTML: the file is binary or in an unknown encoding", source=where)
-    return data.decode(best.encoding, errors="replace"), best.encoding, notes
+    text = data.decode(best.encoding, errors="replace")
+    if _is_single_byte(best.encoding):
+        better = _best_single_byte(data, text)
+        if better is not None:
+            return better[0], better[1], notes
+    return text, best.encoding, notes
+
+
+# The single-byte charsets pages in our languages come in (Russian, Turkmen Cyrillic and
+# Latin, English), tried when the declared or detected one reads badly.
+_SINGLE_BYTE = ("cp1251", "koi8_r", "cp866", "iso8859_5", "mac_cyrillic", "cp1250", "iso8859_2",
+                "cp1254", "cp1252")  # fmt: skip
+_CYRILLIC_LOWER = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәөүҗңһ")
+_CYRILLIC_UPPER = {ch.upper() for ch in _CYRILLIC_LOWER}
+_LATIN_LETTERS = set("äçöüşňýžáéíóúàèìòùâêîôûñÄÇÖÜŞŇÝŽ")
+
+
+def _letters_score(text: str) -> float:
+    """How much the non-ASCII characters look like words: lower-case letters of our
+    alphabets count, capitals a little (mojibake of Cyrillic is mostly capitals), symbols
+    and letters of other alphabets against."""
+    score = 0.0
+    for ch in text:
+        if ch.isascii():
+            continue
+        if ch in _CYRILLIC_LOWER or ch in _LATIN_LETTERS:
+            score += 1
+        elif ch in _CYRILLIC_UPPER:
+            score += 0.25
+        elif ch in "\u00a0«»–—“”„‘’…№•·°":
+            continue
+        else:
+            score -= 1
+    return score
+
+
+def _best_single_byte(data: bytes, text: str) -> tuple[str, str] | None:
+    """Another single-byte reading of `data` that reads clearly better than `text`, if any."""
+    sample = data[:200_000]
+    current = _letters_score(text[:200_000])
+    best: tuple[float, str] | None = None
+    for codec in _SINGLE_BYTE:
+        try:
+            score = _letters_score(sample.decode(codec))
+        except UnicodeDecodeError:
+            continue
+        if best is None or score > best[0]:
+            best = (score, codec)
+    if best is None or best[0] <= max(current * 1.5, current + 10):
+        return None
+    return data.decode(best[1]), best[1]
+
+
+def _is_single_byte(encoding: str) -> bool:
+    import codecs
+
+    try:
+        name = codecs.lookup(_python_codec(encoding)).name
+    except LookupError:
+        return False
+    return not re.match(r"(utf|ucs)|gb|big5|euc|shift|cp9[35]|iso2022|hz|johab", name)
+
+
+def _utf16_codec(data: bytes) -> str:
+    """'utf-16' for a page with a UTF-16 byte-order mark or the zero bytes of UTF-16 markup."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    head = data[:1024]
+    if len(head) < 8:
+        return ""
+    even_zeros = head[0::2].count(0)
+    odd_zeros = head[1::2].count(0)
+    half = len(head) // 2
+    # ASCII markup in UTF-16 has a zero beside every character (after it in LE); the
+    # text's own letters (Cyrillic: 0x04xx) need not, so a quarter of the pairs will do.
+    if odd_zeros > 0.25 * half and even_zeros < 0.02 * half:
+        return "utf-16-le"
+    if even_zeros > 0.25 * half and odd_zeros < 0.02 * half:
+        return "utf-16-be"
+    return ""
 
 
 def _python_codec(name: str) -> str:
