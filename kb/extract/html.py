@@ -43,9 +43,15 @@ _DROP_TAGS = {
 }  # fmt: skip
 _BOILERPLATE_ATTR = re.compile(
     r"(^|[\s_-])(nav|navbar|menu|footer|header|banner|breadcrumbs?|sidebar|cookie|social|share|"
-    r"skip|toolbar|top-?links|site-?map|masthead|hotline|logo|search-?box|pager|"
-    r"comments?|comment-?list|replies|related|ticker|newsletter|subscribe|subscription|"
-    r"sign-?up|paywall|consent|gdpr|popup|modal|promo|advert|sharing|share-?bar)([\s_-]|$)",
+    r"skip|toolbar|top-?links|site-?map|masthead|hotline|logo|search-?box|pager)([\s_-]|$)",
+    re.I,
+)
+# Furniture around an article that often has its own heading ("Related articles",
+# "3 comments"): dropped even with a heading inside (never when it holds most of the text).
+_FURNITURE_ATTR = re.compile(
+    r"(^|[\s_-])(comments?|comment-?list|replies|related|ticker|newsletter|subscribe|"
+    r"subscription|sign-?up|paywall|consent|gdpr|popup|modal|advert|sharing|share-?bar)"
+    r"([\s_-]|$)",
     re.I,
 )
 _BLOCK_TAGS = {
@@ -519,6 +525,7 @@ def _strip_boilerplate_markup(soup: BeautifulSoup, main_chars: int = 0) -> None:
             if (
                 role in ("navigation", "banner", "contentinfo", "search")
                 or (attrs and _BOILERPLATE_ATTR.search(attrs) and id(tag) not in holds_heading)
+                or (attrs and _FURNITURE_ATTR.search(attrs))
             ) and not holds_most(tag):
                 tag.decompose()
                 continue
