@@ -136,6 +136,13 @@ class Document:
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
 
+    def cited_source(self) -> str:
+        """Where the document is cited from: a web page's own address when it is known
+        (fetched by URL, or a saved page's canonical link or og:url), else its location."""
+        if self.format == "html" and self.source.kind != "url":
+            return self.metadata.get("address") or self.source.location
+        return self.source.location
+
     @property
     def text(self) -> str:
         return "\n\n".join(s.text for s in self.sections)

@@ -260,7 +260,8 @@ def page_site(ref: SourceRef, extracted: Extracted) -> str:
         return ref.site
     from urllib.parse import urlparse
 
-    host = (urlparse(extracted.metadata.get("address", "")).hostname or "").lower()
+    address = extracted.metadata.get("address") or extracted.metadata.get("base_address", "")
+    host = (urlparse(address).hostname or "").lower()
     return host.removeprefix("www.") or ref.site
 
 

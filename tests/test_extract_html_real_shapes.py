@@ -244,15 +244,20 @@ def test_charsets_are_decoded_right(name: str, data: bytes, sentence: str) -> No
     assert "\ufffd" not in text, name
 
 
-def test_page_address_comes_from_canonical_then_og_url_then_base() -> None:
-    def address(head: str) -> str:
+def test_page_address_comes_from_canonical_then_og_url_and_base_groups_only() -> None:
+    def meta(head: str) -> dict[str, str]:
         ref = SourceRef(key="/x/p.html", location="p.html")
         page = f"<html><head>{head}</head><body><p>{ARTICLE[0]}</p></body></html>"
-        return extract_bytes(ref, page.encode()).metadata.get("address", "")
+        return extract_bytes(ref, page.encode()).metadata
 
-    assert address('<link rel="canonical" href="https://a.example/x">') == "https://a.example/x"
     assert (
-        address('<meta property="og:url" content="https://b.example/y">') == "https://b.example/y"
+        meta('<link rel="canonical" href="https://a.example/x">')["address"]
+        == "https://a.example/x"
     )
-    assert address('<base href="https://c.example/">') == "https://c.example/"
-    assert address('<link rel="canonical" href="/relative/only">') == ""
+    assert (
+        meta('<meta property="og:url" content="https://b.example/y">')["address"]
+        == "https://b.example/y"
+    )
+    base = meta('<base href="https://c.example/">')
+    assert base["base_address"] == "https://c.example/" and "address" not in base
+    assert "address" not in meta('<link rel="canonical" href="/relative/only">')

@@ -185,10 +185,22 @@ def show(
         bool,
         typer.Option("--structure", help="For a law: its chapters, articles, parts and points."),
     ] = False,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text",
+            help="Print everything kept of the document, section by section under its"
+            " headings (with --json: each section's text in the JSON).",
+        ),
+    ] = False,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    """A document's metadata, tags and sections, or one section's text, or a law's structure."""
+    """A document's metadata, tags and sections, or one section's text, or a law's structure.
+
+    `kb show DOC --text` prints the document's whole text as kept (what a user would
+    copy or feed to another tool): its title, then each section under its headings.
+    """
     if "#" in doc_id and section is None:
         doc_id, section = doc_id.split("#", 1)
     with open_store(home) as store:
@@ -219,11 +231,37 @@ def show(
         return
     if json_out:
         data = doc.to_dict()
-        data["sections"] = [_section_dict(s) for s in doc.sections]
+        data["sections"] = [_section_dict(s, with_text=text) for s in doc.sections]
         data["duplicates"] = duplicates
         print_json(data)
         return
+    if text:
+        typer.echo(document_text(doc), nl=False)
+        return
     _print_document(doc, duplicates)
+
+
+def document_text(doc: Any) -> str:
+    """The document's text, section by section, each heading once, marked by its depth.
+
+    Plain text, no colours or wrapping: "# Title", then "## Heading" lines where a
+    section's heading path opens a new heading, then the section's text.
+    """
+    lines = [f"# {doc.title}", ""]
+    printed: list[str] = []
+    for sec in doc.sections:
+        path = list(sec.heading_path)
+        if path and path[0] == doc.title:
+            path = path[1:]  # the title is printed once, above everything
+        common = 0
+        while common < min(len(path), len(printed)) and path[common] == printed[common]:
+            common += 1
+        for depth in range(common, len(path)):
+            lines += [f"{'#' * (depth + 2)} {path[depth]}", ""]
+        printed = path
+        if sec.text.strip():
+            lines += [sec.text.strip(), ""]
+    return "\n".join(lines)
 
 
 def _print_structure(doc: Any, saved: dict[str, Any] | None, json_out: bool) -> None:

@@ -252,9 +252,11 @@ def extract_html(ref: SourceRef, data: bytes, *, content_type: str = "") -> Extr
 
     meta = _meta(soup)
     meta["charset"] = encoding
-    address = page_address(soup)
+    address, base = page_address(soup)
     if address:
         meta["address"] = address
+    if base:
+        meta["base_address"] = base
     page_title = normalize_text(soup.title.get_text(" ")) if soup.title else ""
     main_text = main_content_text(text) if MAIN_CONTENT_PASS == "trafilatura" else None
     _strip_boilerplate_markup(soup, main_chars=len(main_text or ""))
@@ -418,22 +420,25 @@ def keep_main_content(blocks: list[Block], main_text: str) -> list[Block]:
     return kept or blocks
 
 
-def page_address(soup: BeautifulSoup) -> str:
-    """The address the page says it lives at: canonical link, og:url, then <base href>."""
+def page_address(soup: BeautifulSoup) -> tuple[str, str]:
+    """The address the page says it lives at (canonical link, else og:url), and its
+    <base href> (the site, not the page: used only to group pages by site)."""
+    address = ""
     for tag in soup.find_all("link", href=True):
         rel = tag.get("rel") or []
         rels = rel if isinstance(rel, list) else str(rel).split()
         if "canonical" in [r.lower() for r in rels] and _absolute_http(str(tag["href"])):
-            return str(tag["href"]).strip()
-    for tag in soup.find_all("meta", content=True):
-        if (tag.get("property") or tag.get("name") or "").lower() == "og:url" and _absolute_http(
-            str(tag["content"])
-        ):
-            return str(tag["content"]).strip()
+            address = str(tag["href"]).strip()
+            break
+    if not address:
+        for tag in soup.find_all("meta", content=True):
+            name = str(tag.get("property") or tag.get("name") or "").lower()
+            if name == "og:url" and _absolute_http(str(tag["content"])):
+                address = str(tag["content"]).strip()
+                break
     base = soup.find("base", href=True)
-    if isinstance(base, Tag) and _absolute_http(str(base["href"])):
-        return str(base["href"]).strip()
-    return ""
+    base_href = str(base["href"]).strip() if isinstance(base, Tag) else ""
+    return address, base_href if _absolute_http(base_href) else ""
 
 
 def _absolute_http(value: str) -> bool:

@@ -88,10 +88,14 @@ def api_documents(request: Request) -> dict[str, Any]:
 @router.get(
     "/documents/{doc_id}",
     responses=ERRORS,
-    summary="A document (same object as `kb show DOC --json`)",
+    summary="A document (same object as `kb show DOC --json`; with text=true, `--json --text`)",
 )
-def api_document(request: Request, doc_id: str) -> dict[str, Any]:
-    return service.document_dict(service.load_document(home_of(request), doc_id))
+def api_document(
+    request: Request,
+    doc_id: str,
+    text: Annotated[bool, Query(description="Add each section's text.")] = False,
+) -> dict[str, Any]:
+    return service.document_dict(service.load_document(home_of(request), doc_id), with_text=text)
 
 
 @router.get(

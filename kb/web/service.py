@@ -222,12 +222,12 @@ def _facts(tags: list[Tag]) -> dict[str, list[str]]:
     return facts
 
 
-def document_dict(view: DocumentView) -> dict[str, Any]:
-    """The same object as `kb show DOC --json`."""
+def document_dict(view: DocumentView, *, with_text: bool = False) -> dict[str, Any]:
+    """The same object as `kb show DOC --json` (`--json --text` with `with_text`)."""
     from kb.cli.core import _section_dict
 
     data = view.document.to_dict()
-    data["sections"] = [_section_dict(s) for s in view.document.sections]
+    data["sections"] = [_section_dict(s, with_text=with_text) for s in view.document.sections]
     data["duplicates"] = view.duplicates
     return data
 
