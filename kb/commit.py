@@ -96,7 +96,10 @@ def commit_outcomes(
             record = store.source(ref.key) or SourceRecord(
                 key=ref.key, location=ref.location, kind=ref.kind
             )
-            record.location, record.site = ref.location, ref.site
+            record.location = ref.location
+            # A page not extracted this run keeps the site its own address gave it earlier.
+            if ref.site_given or outcome.extracted is not None or not record.site:
+                record.site = ref.site
             fetched = outcome.fetched
             if outcome.state == "failed":
                 counts["failed"] += 1

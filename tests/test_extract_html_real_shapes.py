@@ -261,3 +261,33 @@ def test_page_address_comes_from_canonical_then_og_url_and_base_groups_only() ->
     base = meta('<base href="https://c.example/">')
     assert base["base_address"] == "https://c.example/" and "address" not in base
     assert "address" not in meta('<link rel="canonical" href="/relative/only">')
+
+
+def test_a_changed_page_is_still_cleaned_with_its_sites_earlier_pages(tmp_path: Path) -> None:
+    from kb.home import paths as home_paths
+    from kb.runner import run_ingest
+    from kb.store import Store
+
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    banner = "Call the hotline 8 800 free of charge, day and night"
+    for n in range(3):
+        (folder / f"iom-{n}.html").write_text(_site_page("iom.example.org", n, banner), "utf-8")
+    (folder / "other.html").write_text(_site_page("news.example.com", 9, "Weather today"), "utf-8")
+    home = tmp_path / "home"
+    assert not run_ingest(home, corpus=folder, full=True).failures
+    # Only one page changes: the other two are not extracted again, yet they still count.
+    changed = _site_page("iom.example.org", 0, banner).replace("page 0 of", "page zero of")
+    (folder / "iom-0.html").write_text(changed, "utf-8")
+    assert not run_ingest(home, corpus=folder).failures
+    with Store(home_paths(home).store) as store:
+        sites = {Path(r.key).name: r.site for r in store.sources()}
+        doc = store.load_document("iom-0")
+    assert sites == {
+        "iom-0.html": "iom.example.org",
+        "iom-1.html": "iom.example.org",
+        "iom-2.html": "iom.example.org",
+        "other.html": "news.example.com",
+    }
+    assert doc is not None
+    assert "page zero of" in doc.text and banner not in doc.text
