@@ -128,6 +128,19 @@ def test_hidden_copies_are_dropped() -> None:
         assert gone not in text, gone
 
 
+def test_a_hidden_copy_of_the_whole_article_goes_but_a_page_hidden_until_scripts_run_stays() -> (
+    None
+):
+    copy = f'<html><body><main>{article_html()}</main><div style="display:none">'
+    copy += "".join(f"<p>Copy: {p}</p>" for p in ARTICLE) + "</div></body></html>"
+    text = sections_text(copy.encode())
+    assert_article(text)
+    assert "Copy:" not in text
+    whole = f'<html><body><div id="page" style="display: none">{MENU}{article_html()}</div>'
+    whole += "</body></html>"
+    assert_article(sections_text(whole.encode()))
+
+
 def test_a_block_holding_most_of_the_page_is_never_dropped_by_a_markup_rule() -> None:
     # An article inside <aside class="nav-panel"> with nothing else on the page.
     page = f'<html><body><aside class="nav-panel">{article_html()}</aside></body></html>'

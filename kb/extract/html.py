@@ -74,6 +74,8 @@ MAX_DEPTH = 400
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # A markup rule never drops an element holding at least this share of the page's text.
 MOST_OF_THE_TEXT = 0.5
+# ...and a hidden element is dropped unless it holds this share: the whole page.
+WHOLE_PAGE = 0.8
 # Which pass says what the article is: "trafilatura" (measured best; our own scoring when
 # it finds nothing), "scored" (our own text- and link-density scoring only), "markup"
 # (markup rules and repeated blocks only). Switched by bench/extraction.py to compare.
@@ -503,8 +505,12 @@ def _strip_boilerplate_markup(soup: BeautifulSoup, main_chars: int = 0) -> None:
     for tag in soup.find_all(list(_NEVER_TEXT)):
         if not _is_decomposed(tag):
             tag.decompose()
+    chars = _text_lengths(soup)
+    all_chars = chars.get(id(soup.body or soup), 0)
     for tag in soup.find_all(_is_hidden):
-        if not _is_decomposed(tag):
+        # A page hidden whole until a script shows it is still the page; a hidden copy
+        # of the article is at most half of it.
+        if not _is_decomposed(tag) and chars.get(id(tag), 0) < WHOLE_PAGE * all_chars:
             tag.decompose()
     chars = _text_lengths(soup)
     page_chars = chars.get(id(soup.body or soup), 0)
