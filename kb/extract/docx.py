@@ -1,0 +1,573 @@
+"""Word (.docx) and OpenDocument text (.odt) files -> blocks in reading order.
+
+Both are ZIP packages of XML. Word files are opened with python-docx, which
+resolves the package's parts and relationships; paragraphs are then read from
+its XML (lxml) so that inserted revisions, content controls and text boxes are
+not lost, as they are in python-docx's `paragraph.text`. OpenDocument text is
+read with lxml straight from `content.xml`: its headings (`text:h` with an
+outline level), notes and tables are explicit in the XML, so a library adds
+nothing but a second tree (odfpy, the one package for it, is a 2020 DOM layer).
+
+What a reader sees in the body becomes blocks: paragraphs, headings (from
+heading styles, localized style names or outline levels), tables as one block
+of rows ("cell | cell") where they stand. Footnotes, endnotes and comments are
+"note" blocks, kept out of the body (segmentation gathers them into a notes
+section). Pictures are not read; a warning says how many were skipped.
+Running headers and footers are left out, as they are for PDFs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+from kb.errors import SourceError
+from kb.model import Block, Extracted, SourceRef
+from kb.normalize import normalize_text
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODF_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+DC = "http://purl.org/dc/elements/1.1/"
+
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+
+# Other office packages, named for a person when someone gives us one.
+_OTHER_PACKAGES: tuple[tuple[str, str], ...] = (
+    ("xl/workbook.xml", "an Excel workbook (.xlsx)"),
+    ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)"),
+)
+_OTHER_ODF = {
+    b"application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods)",
+    b"application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp)",
+}
+
+# Heading style names as Word and LibreOffice write them in other languages ("Заголовок 1").
+_HEADING_STYLE = re.compile(
+    r"^(?:heading|заголовок|überschrift|titre|título|titolo|kop|nagłówek|başlık|başlyk|"
+    r"sarlavha|тақырып|rubrik|otsikko|overskrift|nadpis|címsor)[\s_]*(\d)$",
+    re.IGNORECASE,
+)
+_TITLE_STYLE = re.compile(r"^(?:title|название|titel|titre|título|titolo|tytuł|at)$", re.I)
+# Table-of-contents entries ("toc 1", "Оглавление 1", LibreOffice "Contents 1") are not headings.
+_TOC_STYLE = re.compile(r"^(?:toc|оглавление|contents|inhaltsverzeichnis)[\s_]*\d", re.I)
+# File names and generator artefacts that Word leaves in the title property.
+_ARTEFACT_TITLE = re.compile(r"\.(?:docx?|odt|rtf|p65|pdf)\s*$|^microsoft word\b|^untitled\b", re.I)
+
+
+def office_format(data: bytes) -> str | None:
+    """'docx' or 'odt' when the bytes are such a package, else None (not a ZIP, or another kind)."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    if data[30:38] == b"mimetype" and data[38 : 38 + len(ODT_MIMETYPE)] == ODT_MIMETYPE:
+        return "odt"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = set(package.namelist())
+            if "word/document.xml" in names:
+                return "docx"
+            if "mimetype" in names and package.read("mimetype").strip() == ODT_MIMETYPE:
+                return "odt"
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return None
+    return None
+
+
+def describe_package(data: bytes) -> str | None:
+    """What a ZIP that is neither .docx nor .odt is, in words ('an Excel workbook (.xlsx)'), if known."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = set(package.namelist())
+            for name, what in _OTHER_PACKAGES:
+                if name in names:
+                    return what
+            if "mimetype" in names:
+                kind = package.read("mimetype").strip()
+                return _OTHER_ODF.get(
+                    kind, f"an OpenDocument file of type {kind.decode(errors='replace')}"
+                )
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return None
+    return None
+
+
+def _check_unpacked_size(data: bytes, names: tuple[str, ...], limit: int, where: str) -> None:
+    """Refuse a package whose text parts unpack to more than the limit (a ZIP bomb, or a huge file)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            infos = {info.filename: info for info in package.infolist()}
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SourceError(
+            f"damaged document: not a readable ZIP package ({exc})", source=where
+        ) from None
+    size = sum(infos[name].file_size for name in names if name in infos)
+    if size > limit:
+        raise SourceError(
+            f"file too large: its text parts unpack to {size / 1e6:.1f} MB "
+            f"(the limit is {limit / 1e6:g} MB per file)",
+            source=where,
+        )
+
+
+def _check_text_size(blocks: list[Block], limit: int, where: str) -> None:
+    size = sum(len(b.text.encode("utf-8")) for b in blocks)
+    if size > limit:
+        raise SourceError(
+            f"file too large: {size / 1e6:.1f} MB of text (the limit is {limit / 1e6:g} MB "
+            "for text documents)",
+            source=where,
+        )
+
+
+# --- Word ------------------------------------------------------------------
+
+
+def _w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+_W_T, _W_TAB, _W_BR, _W_CR = _w("t"), _w("tab"), _w("br"), _w("cr")
+_W_NBH, _W_P, _W_TBL, _W_TR, _W_TC = _w("noBreakHyphen"), _w("p"), _w("tbl"), _w("tr"), _w("tc")
+_W_SDT, _W_SDT_CONTENT, _W_CUSTOM = _w("sdt"), _w("sdtContent"), _w("customXml")
+_W_VAL = _w("val")
+_MC_FALLBACK = f"{{{MC}}}Fallback"
+
+
+def _w_text(element: Any) -> str:
+    """The visible text of a paragraph: inserted revisions in, deleted text and fallbacks out."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        for child in node:
+            tag = child.tag
+            if tag == _W_T:
+                parts.append(child.text or "")
+            elif tag == _W_TAB:
+                parts.append(" ")
+            elif tag in (_W_BR, _W_CR):
+                parts.append("\n")
+            elif tag == _W_NBH:
+                parts.append("-")
+            elif tag == _MC_FALLBACK:
+                continue  # a text box is read once, from the choice Word shows
+            elif tag == _W_P:
+                parts.append(" ")  # a text box's own paragraph inside this one
+                walk(child)
+            else:
+                walk(child)
+
+    walk(element)
+    return "".join(parts)
+
+
+class _WordStyles:
+    """Heading levels of the document's paragraph styles, following `basedOn`."""
+
+    def __init__(self, styles_xml: Any | None) -> None:
+        self.names: dict[str, str] = {}
+        self.outline: dict[str, int] = {}
+        self.based_on: dict[str, str] = {}
+        if styles_xml is None:
+            return
+        for style in styles_xml.iter(_w("style")):
+            style_id = style.get(_w("styleId"), "")
+            name = style.find(_w("name"))
+            self.names[style_id] = name.get(_W_VAL, "") if name is not None else style_id
+            level = style.find(f"{_w('pPr')}/{_w('outlineLvl')}")
+            if level is not None and (level.get(_W_VAL) or "").isdigit():
+                self.outline[style_id] = int(level.get(_W_VAL))
+            base = style.find(_w("basedOn"))
+            if base is not None:
+                self.based_on[style_id] = base.get(_W_VAL, "")
+
+    def kind(self, style_id: str) -> tuple[str, int]:
+        """('title', 1), ('heading', n), ('toc', 0) or ('body', 0) for a paragraph style."""
+        seen: set[str] = set()
+        current = style_id
+        while current and current not in seen:
+            seen.add(current)
+            name = self.names.get(current, current).strip()
+            if _TITLE_STYLE.match(name) or _TITLE_STYLE.match(current):
+                return "title", 1
+            if _TOC_STYLE.match(name) or _TOC_STYLE.match(current):
+                return "toc", 0
+            m = _HEADING_STYLE.match(name) or _HEADING_STYLE.match(current)
+            if m:
+                return "heading", max(1, int(m.group(1)))
+            if current in self.outline:
+                level = self.outline[current]
+                return ("heading", level + 1) if level < 9 else ("body", 0)
+            current = self.based_on.get(current, "")
+        return "body", 0
+
+
+def extract_docx(
+    ref: SourceRef, data: bytes, *, max_file_bytes: int, max_text_bytes: int
+) -> Extracted:
+    where = ref.location
+    _check_unpacked_size(
+        data,
+        (
+            "word/document.xml",
+            "word/footnotes.xml",
+            "word/endnotes.xml",
+            "word/comments.xml",
+            "word/styles.xml",
+        ),
+        max_file_bytes,
+        where,
+    )
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (
+        PackageNotFoundError,
+        KeyError,
+        ValueError,
+        zipfile.BadZipFile,
+        etree.XMLSyntaxError,
+    ) as exc:
+        raise SourceError(
+            f"damaged Word document: {str(exc)[:160] or type(exc).__name__}", source=where
+        ) from None
+    part = document.part
+    try:
+        styles = _WordStyles(part.styles.element)
+    except (KeyError, ValueError, etree.XMLSyntaxError):
+        styles = _WordStyles(None)
+    warnings: list[str] = []
+    blocks: list[Block] = []
+    title = ""
+    body = document.element.body
+    for kind, level, text in _word_blocks(body, styles):
+        if kind == "title" and not title:
+            title = text
+        blocks.append(
+            Block(text, "heading" if kind in ("title", "heading") else "paragraph", level)
+        )
+    blocks = [b for b in blocks if b.text]
+    pictures = len(body.findall(f".//{_w('drawing')}")) + len(body.findall(f".//{_w('pict')}"))
+    if pictures:
+        warnings.append(
+            f"{pictures} embedded image{'s' if pictures != 1 else ''} ignored (text in pictures is not read)"
+        )
+
+    for reltype, label in (
+        (RT.FOOTNOTES, "footnote"),
+        (RT.ENDNOTES, "endnote"),
+        (RT.COMMENTS, "comment"),
+    ):
+        for rel in part.rels.values():
+            if rel.reltype != reltype or rel.is_external:
+                continue
+            try:
+                root = etree.fromstring(rel.target_part.blob)
+            except etree.XMLSyntaxError as exc:
+                warnings.append(f"{label}s could not be read ({exc})")
+                continue
+            blocks.extend(_word_notes(root, label))
+
+    if not any(b.kind != "note" for b in blocks):
+        raise SourceError("no text: the Word document has no text in its body", source=where)
+    _check_text_size(blocks, max_text_bytes, where)
+    properties = document.core_properties
+    meta_title = normalize_text(properties.title or "").strip()
+    metadata = {
+        key: value
+        for key, value in (
+            ("title", meta_title),
+            ("author", normalize_text(properties.author or "").strip()),
+            ("modified", properties.modified.date().isoformat() if properties.modified else ""),
+        )
+        if value
+    }
+    return Extracted(
+        source=ref,
+        format="docx",
+        title=_choose_title(ref, title, meta_title, blocks),
+        blocks=blocks,
+        metadata=metadata,
+        warnings=warnings,
+    )
+
+
+def _word_blocks(container: Any, styles: _WordStyles) -> Iterator[tuple[str, int, str]]:
+    """(kind, level, text) for each paragraph and table of a body, in reading order."""
+    for child in container:
+        tag = child.tag
+        if tag == _W_P:
+            text = normalize_text(_w_text(child)).strip()
+            if not text:
+                continue
+            own = child.find(f"{_w('pPr')}/{_w('outlineLvl')}")
+            style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
+            kind, level = styles.kind(style.get(_W_VAL, "") if style is not None else "")
+            if own is not None and (own.get(_W_VAL) or "").isdigit() and kind != "toc":
+                value = int(own.get(_W_VAL))
+                kind, level = ("heading", value + 1) if value < 9 else ("body", 0)
+            if kind == "toc":
+                continue  # the table of contents repeats the headings, with page numbers
+            # A heading style on a long paragraph is formatting, not a heading.
+            if kind in ("title", "heading") and len(text) > 300:
+                kind, level = "body", 0
+            yield kind, level, " ".join(text.split()) if kind != "body" else text
+        elif tag == _W_TBL:
+            text = _word_table(child)
+            if text:
+                yield "body", 0, text
+        elif tag in (_W_SDT, _W_CUSTOM):
+            content = child.find(_W_SDT_CONTENT) if tag == _W_SDT else child
+            if content is not None:
+                yield from _word_blocks(content, styles)
+
+
+def _word_table(table: Any) -> str:
+    """A table as text, row by row: 'cell | cell'. Nested tables are read inside their cell."""
+    rows: list[str] = []
+    for row in table.iterchildren(_W_TR):
+        cells: list[str] = []
+        for cell in row.iterchildren(_W_TC):
+            pieces = [text for _, _, text in _word_blocks(cell, _WordStyles(None))]
+            cells.append(" ".join(" ".join(p.split()) for p in pieces))
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+def _word_notes(root: Any, label: str) -> list[Block]:
+    notes: list[Block] = []
+    tag = {"footnote": _w("footnote"), "endnote": _w("endnote"), "comment": _w("comment")}[label]
+    for number, note in enumerate(
+        (n for n in root.iterchildren(tag) if n.get(_w("type")) in (None, "normal")), start=1
+    ):
+        text = " ".join(
+            " ".join(normalize_text(_w_text(p)).split()) for p in note.iter(_W_P)
+        ).strip()
+        if not text:
+            continue
+        if label == "comment":
+            author = note.get(_w("author"), "")
+            notes.append(Block(f"Comment{f' ({author})' if author else ''}: {text}", "note"))
+        else:
+            notes.append(Block(f"{label.capitalize()} {number}: {text}", "note"))
+    return notes
+
+
+def _choose_title(ref: SourceRef, styled: str, meta: str, blocks: list[Block]) -> str:
+    """The manifest's title, the document's own title line, then metadata that is not an artefact."""
+    if ref.title_hint:
+        return ref.title_hint
+    if styled:
+        return styled
+    first_heading = next((b.text for b in blocks[:15] if b.kind == "heading" and b.level == 1), "")
+    if first_heading:
+        return first_heading
+    if meta and not _ARTEFACT_TITLE.search(meta):
+        return meta
+    first_line = next(
+        (b.text for b in blocks[:5] if b.kind == "paragraph" and len(b.text) <= 200), ""
+    )
+    return first_line or ref.location
+
+
+# --- OpenDocument ------------------------------------------------------------
+
+
+def _o(namespace: str, tag: str) -> str:
+    return f"{{{namespace}}}{tag}"
+
+
+_T_P, _T_H, _T_LIST = _o(ODF_TEXT, "p"), _o(ODF_TEXT, "h"), _o(ODF_TEXT, "list")
+_T_ITEM, _T_HEADER = _o(ODF_TEXT, "list-item"), _o(ODF_TEXT, "list-header")
+_T_SECTION, _T_NOTE = _o(ODF_TEXT, "section"), _o(ODF_TEXT, "note")
+_T_S, _T_TAB, _T_BR = _o(ODF_TEXT, "s"), _o(ODF_TEXT, "tab"), _o(ODF_TEXT, "line-break")
+_T_NOTE_BODY, _T_NOTE_CITATION = _o(ODF_TEXT, "note-body"), _o(ODF_TEXT, "note-citation")
+_T_STYLE, _T_LEVEL = _o(ODF_TEXT, "style-name"), _o(ODF_TEXT, "outline-level")
+_TBL_TABLE, _TBL_ROW, _TBL_CELL = (
+    _o(ODF_TABLE, "table"),
+    _o(ODF_TABLE, "table-row"),
+    _o(ODF_TABLE, "table-cell"),
+)
+_TBL_GROUPS = {_o(ODF_TABLE, n) for n in ("table-header-rows", "table-rows", "table-row-group")}
+_ANNOTATION, _FRAME = _o(ODF_OFFICE, "annotation"), _o(ODF_DRAW, "frame")
+
+
+class _OdfCollector:
+    def __init__(self, parents: dict[str, str]) -> None:
+        self.parents = parents  # automatic style -> the named style it derives from
+        self.notes: list[Block] = []
+        self.pictures = 0
+
+    def style_kind(self, name: str) -> tuple[str, int]:
+        seen: set[str] = set()
+        while name and name not in seen:
+            seen.add(name)
+            readable = name.replace("_20_", " ")
+            if _TITLE_STYLE.match(readable):
+                return "title", 1
+            if _TOC_STYLE.match(readable):
+                return "toc", 0
+            m = _HEADING_STYLE.match(readable)
+            if m:
+                return "heading", max(1, int(m.group(1)))
+            name = self.parents.get(name, "")
+        return "body", 0
+
+    def text(self, element: Any) -> str:
+        parts: list[str] = [element.text or ""]
+        for child in element:
+            tag = child.tag
+            if tag == _T_S:
+                parts.append(" " * int(child.get(_o(ODF_TEXT, "c"), "1") or 1))
+            elif tag == _T_TAB:
+                parts.append(" ")
+            elif tag == _T_BR:
+                parts.append("\n")
+            elif tag == _T_NOTE:
+                self._note(child)
+            elif tag == _ANNOTATION:
+                self._comment(child)
+            elif tag == _FRAME:
+                self.pictures += len(child.findall(_o(ODF_DRAW, "image")))
+            else:
+                parts.append(self.text(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    def _note(self, note: Any) -> None:
+        citation = note.find(_T_NOTE_CITATION)
+        body = note.find(_T_NOTE_BODY)
+        if body is None:
+            return
+        text = " ".join(" ".join(normalize_text(self.text(p)).split()) for p in body.iter(_T_P))
+        label = "Endnote" if note.get(_o(ODF_TEXT, "note-class")) == "endnote" else "Footnote"
+        number = (citation.text or "").strip() if citation is not None else ""
+        if text.strip():
+            self.notes.append(
+                Block(f"{label} {number or len(self.notes) + 1}: {text.strip()}", "note")
+            )
+
+    def _comment(self, annotation: Any) -> None:
+        author = annotation.findtext(_o(DC, "creator")) or ""
+        text = " ".join(
+            " ".join(normalize_text(self.text(p)).split()) for p in annotation.iter(_T_P)
+        ).strip()
+        if text:
+            self.notes.append(Block(f"Comment{f' ({author})' if author else ''}: {text}", "note"))
+
+    def blocks(self, container: Any) -> Iterator[tuple[str, int, str]]:
+        for child in container:
+            tag = child.tag
+            if tag in (_T_P, _T_H):
+                text = normalize_text(self.text(child)).strip()
+                if not text:
+                    continue
+                kind, level = self.style_kind(child.get(_T_STYLE, ""))
+                if tag == _T_H:
+                    kind, level = "heading", int(child.get(_T_LEVEL, "1") or 1)
+                if kind == "toc":
+                    continue
+                if kind != "body" and len(text) > 300:
+                    kind, level = "body", 0
+                yield kind, level, " ".join(text.split()) if kind != "body" else text
+            elif tag in (_T_LIST, _T_ITEM, _T_HEADER, _T_SECTION):
+                yield from self.blocks(child)
+            elif tag == _TBL_TABLE:
+                text = self.table(child)
+                if text:
+                    yield "body", 0, text
+            elif tag == _FRAME:
+                self.pictures += len(child.findall(_o(ODF_DRAW, "image")))
+
+    def table(self, table: Any) -> str:
+        rows: list[str] = []
+        for row in self._rows(table):
+            cells = [
+                " ".join(" ".join(t.split()) for _, _, t in self.blocks(cell))
+                for cell in row.iterchildren(_TBL_CELL)
+            ]
+            if any(cells):
+                rows.append(" | ".join(cells))
+        return "\n".join(rows)
+
+    def _rows(self, node: Any) -> Iterator[Any]:
+        for child in node:
+            if child.tag == _TBL_ROW:
+                yield child
+            elif child.tag in _TBL_GROUPS:
+                yield from self._rows(child)
+
+
+def extract_odt(
+    ref: SourceRef, data: bytes, *, max_file_bytes: int, max_text_bytes: int
+) -> Extracted:
+    where = ref.location
+    _check_unpacked_size(data, ("content.xml", "meta.xml"), max_file_bytes, where)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            content = etree.fromstring(package.read("content.xml"))
+            meta = (
+                etree.fromstring(package.read("meta.xml"))
+                if "meta.xml" in package.namelist()
+                else None
+            )
+    except KeyError:
+        raise SourceError(
+            "damaged OpenDocument file: content.xml is missing", source=where
+        ) from None
+    except (zipfile.BadZipFile, OSError, ValueError, etree.XMLSyntaxError) as exc:
+        raise SourceError(f"damaged OpenDocument file: {str(exc)[:160]}", source=where) from None
+    parents = {
+        style.get(_o(ODF_STYLE, "name"), ""): style.get(_o(ODF_STYLE, "parent-style-name"), "")
+        for style in content.iter(_o(ODF_STYLE, "style"))
+    }
+    collector = _OdfCollector(parents)
+    text_root = content.find(f"{_o(ODF_OFFICE, 'body')}/{_o(ODF_OFFICE, 'text')}")
+    if text_root is None:
+        raise SourceError(
+            "not a text document: the OpenDocument file has no text body", source=where
+        )
+    blocks: list[Block] = []
+    title = ""
+    for kind, level, text in collector.blocks(text_root):
+        if kind == "title" and not title:
+            title = text
+        blocks.append(
+            Block(text, "heading" if kind in ("title", "heading") else "paragraph", level)
+        )
+    if not blocks:
+        raise SourceError("no text: the OpenDocument file has no text in its body", source=where)
+    blocks.extend(collector.notes)
+    _check_text_size(blocks, max_text_bytes, where)
+    warnings = []
+    if collector.pictures:
+        n = collector.pictures
+        warnings.append(
+            f"{n} embedded image{'s' if n != 1 else ''} ignored (text in pictures is not read)"
+        )
+    meta_title = ""
+    metadata: dict[str, str] = {}
+    if meta is not None:
+        meta_title = normalize_text(meta.findtext(f".//{_o(DC, 'title')}") or "").strip()
+        author = normalize_text(meta.findtext(f".//{_o(DC, 'creator')}") or "").strip()
+        metadata = {k: v for k, v in (("title", meta_title), ("author", author)) if v}
+    return Extracted(
+        source=ref,
+        format="odt",
+        title=_choose_title(ref, title, meta_title, blocks),
+        blocks=blocks,
+        metadata=metadata,
+        warnings=warnings,
+    )
