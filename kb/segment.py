@@ -26,6 +26,8 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
     blocks = [b for b in extracted.blocks if b.text.strip() and b.kind != "note"]
     notes = [b for b in extracted.blocks if b.text.strip() and b.kind == "note"]
     title_key = _key(extracted.title)
+    if extracted.format in ("docx", "odt") and blocks and _key(blocks[0].text) == title_key:
+        blocks = blocks[1:]  # the title line of a file without a title style is the title
     groups: list[_Group] = []
     stack: list[tuple[int, str]] = []  # (level, heading text)
     body: list[Block] = []
@@ -59,11 +61,12 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
     sections: list[Section] = []
     for group in groups:
         long = _too_long(group.body)
-        if long or keywords_everywhere:
-            for part in _split_by_found_headings(group, weak=long):
-                _append(sections, part.path, part.heading, part.body, part.match)
-        else:
-            _append(sections, group.path, group.heading, group.body)
+        parts = (
+            _split_by_found_headings(group, weak=long) if long or keywords_everywhere else [group]
+        )
+        for part in parts:
+            for piece in _by_page_if_long(part):
+                _append(sections, piece.path, piece.heading, piece.body, piece.match)
     if extracted.format == "pdf" and len(sections) == 1 and extracted.page_count > 2:
         sections = _by_page(sections[0], blocks)
     sections = _split_long(sections)
@@ -100,6 +103,32 @@ def _too_long(body: list[Block]) -> bool:
     if pages and max(pages) - min(pages) + 1 > MAX_SECTION_PAGES:
         return True
     return sum(len(b.text) for b in body) > MAX_SECTION_CHARS
+
+
+def _by_page_if_long(group: _Group) -> list[_Group]:
+    """A PDF section still longer than MAX_SECTION_PAGES: one piece a page, so a hit cites its page.
+
+    The first page keeps the heading; the others are "heading (page N)", or "Page N"
+    when the text before any heading is that long.
+    """
+    pages = sorted({b.page for b in group.body if b.page})
+    if not pages or pages[-1] - pages[0] + 1 <= MAX_SECTION_PAGES or len(pages) < 2:
+        return [group]
+    pieces: list[_Group] = []
+    for page in pages:
+        body = [b for b in group.body if b.page == page]
+        if not pieces:
+            pieces.append(_Group(group.path, group.heading, body, group.match))
+            continue
+        path = (
+            [*group.path[:-1], f"{group.path[-1]} (page {page})"]
+            if group.path
+            else [f"Page {page}"]
+        )
+        pieces.append(_Group(path, None, body, group.match))
+    # Blocks without a page (none in a PDF today) stay with the first piece.
+    pieces[0].body.extend(b for b in group.body if not b.page)
+    return pieces
 
 
 def _split_by_found_headings(group: _Group, *, weak: bool) -> list[_Group]:
@@ -208,6 +237,9 @@ def _part(section: Section, paragraphs: list[str], part: int) -> Section:
     )
 
 
+_CONTINUATION = re.compile(r" \((part|page) (\d+)\)$")
+
+
 def _assign_ids(sections: list[Section]) -> None:
     """Ids a user can type and that survive re-extraction: 'art-5', 's-3-2', a heading slug."""
     seen: set[str] = set()
@@ -221,6 +253,10 @@ def _assign_ids(sections: list[Section]) -> None:
                 "annex": "annex",
             }.get(section.kind, "s")
             base = f"{prefix}-{slugify(section.number)}"
+            piece = _CONTINUATION.search(section.heading_path[-1]) if section.heading_path else None
+            if piece:
+                # "art-3-p2", not "art-3-2", which is Article 3-2's id.
+                base = f"{base}-{piece.group(1)[:2]}{piece.group(2)}"
         elif section.heading_path:
             base = slugify(section.heading_path[-1], max_len=40)
         else:

@@ -226,19 +226,19 @@ def extract_docx(
         max_file_bytes,
         where,
     )
+    if office_format(data) != "docx":
+        what = describe_package(data) or "a ZIP archive without a Word document in it"
+        raise SourceError(
+            f"unsupported format: the file is {what}, not a Word document", source=where
+        )
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (
-        PackageNotFoundError,
-        KeyError,
-        ValueError,
-        zipfile.BadZipFile,
-        etree.XMLSyntaxError,
-    ) as exc:
+    # python-docx reports a malformed package with whatever its parser met first
+    # (KeyError, AttributeError, XMLSyntaxError…): any of them means a damaged file.
+    except Exception as exc:
         raise SourceError(
             f"damaged Word document: {str(exc)[:160] or type(exc).__name__}", source=where
         ) from None
