@@ -17,6 +17,7 @@ import pytest
 import kb.cli.legal  # noqa: F401  (registers every command on the shared app)
 from kb.errors import SourceError
 from kb.extract import extract_bytes
+from kb.fetch import linked_pdfs
 from kb.home import paths as home_paths
 from kb.legal.structure import parse_structure, structure_to_dict
 from kb.limits import Limits
@@ -196,6 +197,12 @@ def test_discovery_manifest_and_content_type_know_word_and_opendocument(laws: Pa
     assert source_format(web, mime, docx_bytes[:1024]) == "docx"
     odt_bytes = (laws / "law.odt").read_bytes()
     assert source_format(web, "application/octet-stream", odt_bytes[:1024]) == "odt"
+    # A listing page's links to Word and OpenDocument files become sources, like its PDFs.
+    page = b'<a href="/laws/code.docx">Code</a> <a href="/laws/act.odt">Act</a> <a href="/x.xlsx">x</a>'
+    assert linked_pdfs(page, "https://minjust.example/laws") == [
+        "https://minjust.example/laws/code.docx",
+        "https://minjust.example/laws/act.odt",
+    ]
     # The bytes decide: a Word file named ".pdf" is read as Word.
     named_pdf = SourceRef(key="/corpus/law.pdf", location="law.pdf")
     assert extract_bytes(named_pdf, docx_bytes).format == "docx"
