@@ -105,7 +105,7 @@ _BARE_TAIL = re.compile(
 MAX_NUMBER_STEP = 5
 MIN_CHAIN = 3
 # Words that make a long keyword line a sentence rather than a heading ("Статья 5 настоящего…").
-_LONG_TITLE_WORDS = 40
+_LONG_TITLE_WORDS = 80
 
 
 @dataclass(frozen=True)
@@ -138,13 +138,13 @@ def keyword_heading(text: str) -> HeadingMatch | None:
     found = match_heading(text)
     if found is not None and found.kind != "section":
         return found
-    if len(text) > 400 or _TOC_LEADER.search(text):
+    if len(text) > 700 or _TOC_LEADER.search(text):
         return None
     for kind, level, pattern in _PATTERNS:
         m = pattern.match(text)
         if m is None:
             continue
-        title = m.group(2).strip()
+        title = m.group(2).strip().lstrip("–—-: ").strip()
         separated = bool(re.match(rf"^\S+\s+{re.escape(m.group(1))}\s*[.:–—-]", text)) or (
             text.startswith(m.group(1))
         )
@@ -227,6 +227,28 @@ def numbered_chain(texts: list[str]) -> list[FoundHeading]:
     ]
 
 
+# "III. Legal framework", "B.Victim assistance" (UN and report style): a short title, no stop.
+_ROMAN_HEADING = re.compile(r"^([IVX]{1,5})\.\s*([A-ZА-ЯЁ][^.;:]{2,120})$")
+_LETTER_HEADING = re.compile(r"^([A-H])\.\s*([A-ZА-ЯЁ][^.;:]{2,120})$")
+
+
+def _outline_headings(texts: list[str], taken: set[int]) -> list[FoundHeading]:
+    """Roman-numbered (level 1) and lettered (level 2) heading lines, when there are two or more."""
+    found: list[FoundHeading] = []
+    for level, pattern in ((1, _ROMAN_HEADING), (2, _LETTER_HEADING)):
+        hits = []
+        for index, text in enumerate(texts):
+            m = pattern.match(" ".join(text.split()))
+            if m and index not in taken and len(m.group(2).split()) <= 14:
+                match = HeadingMatch(
+                    "part" if level == 1 else "chapter", level, m.group(1), m.group(2)
+                )
+                hits.append(FoundHeading(index, match, " ".join(text.split())))
+        if len(hits) >= 2:
+            found += hits
+    return found
+
+
 def is_caps_heading(text: str) -> bool:
     """An all-capitals line that stands alone: "GENERAL PROVISIONS", "ОБЩАЯ ЧАСТЬ"."""
     text = text.strip()
@@ -243,12 +265,13 @@ def is_caps_heading(text: str) -> bool:
     )
 
 
-def find_headings(texts: list[str], *, weak: bool = True) -> list[FoundHeading]:
+def find_headings(texts: list[str], *, weak: bool = True, caps: bool = True) -> list[FoundHeading]:
     """Headings among a document's blocks, from the text alone, strongest signal first.
 
     Keyword headings (part, chapter, article…) are always taken. Bare numbered
     provisions are taken when no keyword names the articles; all-capitals lines
-    only when nothing else was found. `weak=False` takes keyword headings only.
+    only when nothing else was found (and `caps` is on). `weak=False` takes keyword
+    headings only.
     """
     found: list[FoundHeading] = []
     for index, text in enumerate(texts):
@@ -260,7 +283,8 @@ def find_headings(texts: list[str], *, weak: bool = True) -> list[FoundHeading]:
     if not any(f.match.kind == "article" for f in found):
         taken = {f.index for f in found}
         found += [f for f in numbered_chain(texts) if f.index not in taken]
-    if not found:
+        found += _outline_headings(texts, taken | {f.index for f in found})
+    if not found and caps:
         found = [
             FoundHeading(i, HeadingMatch("section", 2, "", t.strip()), t.strip())
             for i, t in enumerate(texts)

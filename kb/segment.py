@@ -62,7 +62,9 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
     for group in groups:
         long = _too_long(group.body)
         parts = (
-            _split_by_found_headings(group, weak=long) if long or keywords_everywhere else [group]
+            _split_by_found_headings(group, weak=long, html=extracted.format == "html")
+            if long or keywords_everywhere
+            else [group]
         )
         for part in parts:
             for piece in _by_page_if_long(part):
@@ -131,13 +133,14 @@ def _by_page_if_long(group: _Group) -> list[_Group]:
     return pieces
 
 
-def _split_by_found_headings(group: _Group, *, weak: bool) -> list[_Group]:
+def _split_by_found_headings(group: _Group, *, weak: bool, html: bool = False) -> list[_Group]:
     """Cut one group at the headings its text carries (kb.headings.find_headings).
 
     Found headings nest by their own levels (part > chapter > article) below the
     group's heading path; text before the first one stays with the group's heading.
     """
-    found = find_headings([b.text for b in group.body], weak=weak)
+    # In a web page, headings are marked up; its capitalised lines are banners, not headings.
+    found = find_headings([b.text for b in group.body], weak=weak, caps=not html)
     if not found:
         return [group]
     by_index = {f.index: f for f in found}
@@ -256,7 +259,7 @@ def _assign_ids(sections: list[Section]) -> None:
             piece = _CONTINUATION.search(section.heading_path[-1]) if section.heading_path else None
             if piece:
                 # "art-3-p2", not "art-3-2", which is Article 3-2's id.
-                base = f"{base}-{piece.group(1)[:2]}{piece.group(2)}"
+                base = f"{base}-{'p' if piece.group(1) == 'part' else 'page'}{piece.group(2)}"
         elif section.heading_path:
             base = slugify(section.heading_path[-1], max_len=40)
         else:
