@@ -119,7 +119,7 @@ def _by_page_if_long(group: _Group) -> list[_Group]:
     pieces: list[_Group] = []
     for page in pages:
         body = [b for b in group.body if b.page == page]
-        if not pieces:
+        if not pieces and group.path:
             pieces.append(_Group(group.path, group.heading, body, group.match))
             continue
         path = (
