@@ -233,3 +233,52 @@ def test_limits_apply_to_word_files(laws: Path) -> None:
         extract_bytes(ref, data, limits=Limits(max_text_mb=0.001))
     assert failure.value.reason.startswith("file too large:")
     assert "text documents" in failure.value.reason
+
+
+def test_localized_heading_styles_and_outline_levels(tmp_path: Path) -> None:
+    """A Russian Word file: "Заголовок 1" style names, and a custom style with an outline level."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    from tests.docx_fixtures import W_NS
+
+    document = docx.Document()
+    chapter = document.styles.add_style("Заголовок 1", WD_STYLE_TYPE.PARAGRAPH)
+    article = document.styles.add_style("Статья закона", WD_STYLE_TYPE.PARAGRAPH)
+    article.element.get_or_add_pPr().append(
+        parse_xml(f'<w:outlineLvl xmlns:w="{W_NS}" w:val="1"/>')
+    )
+    document.add_paragraph("Глава 1. Общие положения", style=chapter)
+    document.add_paragraph("Статья 1. Цель", style=article)
+    document.add_paragraph("Настоящий Закон определяет меры по защите пострадавших.")
+    body = document.add_paragraph(
+        "Пояснение составителя, выделенное как заголовок третьего уровня."
+    )
+    body._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl xmlns:w="{W_NS}" w:val="2"/>'))
+    document.add_paragraph("Текст пояснения.")
+    path = tmp_path / "zakon.docx"
+    document.save(str(path))
+    doc = document_from_path(path)
+    assert [s.heading_path for s in doc.sections] == [
+        ["Глава 1. Общие положения", "Статья 1. Цель"],
+        [
+            "Глава 1. Общие положения",
+            "Статья 1. Цель",
+            "Пояснение составителя, выделенное как заголовок третьего уровня.",
+        ],
+    ]
+    assert doc.sections[0].number == "1" and doc.sections[0].kind == "article"
+
+
+def test_word_files_are_extracted_in_worker_processes_too(laws: Path) -> None:
+    """With time and memory limits on, extraction runs in a worker process (kb.extract.worker)."""
+    from kb.extract.worker import extract_isolated
+
+    data = (laws / "law-styled.docx").read_bytes()
+    ref = SourceRef(key=str(laws / "law-styled.docx"), location="law-styled.docx")
+    extracted = extract_isolated(
+        ref, data, "", Limits(extract_timeout_s=120, extract_memory_mb=1024)
+    )
+    assert extracted.format == "docx"
+    assert any(b.kind == "note" and FOOTNOTE in b.text for b in extracted.blocks)

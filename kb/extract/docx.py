@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from kb.errors import SourceError
+from kb.headings import keyword_heading
 from kb.model import Block, Extracted, SourceRef
 from kb.normalize import normalize_text
 
@@ -366,20 +367,27 @@ def _word_notes(root: Any, label: str) -> list[Block]:
 
 
 def _choose_title(ref: SourceRef, styled: str, meta: str, blocks: list[Block]) -> str:
-    """The manifest's title, the document's own title line, then metadata that is not an artefact."""
+    """The manifest's title, the document's own title line, then metadata that is not an artefact.
+
+    A first heading is the title only when nothing precedes it and it is not a numbered
+    division ("Глава 1. …" opens a law, it does not name it).
+    """
     if ref.title_hint:
         return ref.title_hint
     if styled:
         return styled
-    first_heading = next((b.text for b in blocks[:15] if b.kind == "heading" and b.level == 1), "")
-    if first_heading:
-        return first_heading
+    body = [b for b in blocks if b.kind != "note"]
+    first = body[0] if body else None
+    if first is not None and first.kind == "heading" and keyword_heading(first.text) is None:
+        return first.text
     if meta and not _ARTEFACT_TITLE.search(meta):
         return meta
-    first_line = next(
-        (b.text for b in blocks[:5] if b.kind == "paragraph" and len(b.text) <= 200), ""
-    )
-    return first_line or ref.location
+    for block in body[:5]:
+        if block.kind == "heading":
+            break
+        if len(block.text) <= 200:
+            return block.text
+    return ref.location
 
 
 # --- OpenDocument ------------------------------------------------------------
