@@ -153,6 +153,8 @@ def keyword_heading(text: str) -> HeadingMatch | None:
             and title[:1].isupper()
             and len(title.split()) <= _LONG_TITLE_WORDS
             and not title.endswith((",", ";", ":"))
+            # Past a line's length a title that ends a sentence is a provision's text.
+            and (len(title.split()) <= 14 or not title.endswith("."))
         ):
             return HeadingMatch(kind, level, normalise_number(m.group(1)), title)
         return None
