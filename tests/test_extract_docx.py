@@ -282,3 +282,53 @@ def test_word_files_are_extracted_in_worker_processes_too(laws: Path) -> None:
     )
     assert extracted.format == "docx"
     assert any(b.kind == "note" and FOOTNOTE in b.text for b in extracted.blocks)
+
+
+def test_a_word_file_is_known_by_its_parts_when_its_name_and_first_bytes_do_not_say(
+    laws: Path,
+) -> None:
+    import io
+    import zipfile
+
+    original = zipfile.ZipFile(laws / "law-styled.docx")
+    names = sorted(original.namelist(), key=lambda n: not n.startswith("docProps/"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name in names:  # docProps/ first: "word/" is not in the first kilobyte
+            package.writestr(name, original.read(name))
+    data = buffer.getvalue()
+    assert b"word/" not in data[:1024] and b"[Content_Types]" not in data[:1024]
+    web = SourceRef(key="https://example.org/get?id=7", location="…", kind="url")
+    extracted = extract_bytes(web, data, "application/octet-stream")
+    assert extracted.format == "docx"
+    assert extracted.title == "Law on Combating Trafficking in Persons"
+
+
+def test_entities_in_an_opendocument_file_are_not_expanded(tmp_path: Path) -> None:
+    """A package's XML is untrusted: an entity bomb or an external entity is not expanded."""
+    import zipfile
+
+    from tests.docx_fixtures import ODF_NAMESPACES
+
+    path = tmp_path / "bomb.odt"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRETVALUE")
+    content = (
+        '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+        f'<!ENTITY secret SYSTEM "{secret.as_uri()}">]>'
+        f"<office:document-content {ODF_NAMESPACES}><office:body><office:text>"
+        "<text:p>Plain words &c; and &secret;.</text:p></office:text></office:body>"
+        "</office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        package.writestr("content.xml", content)
+    try:
+        extracted = extract_bytes(SourceRef(key=str(path), location="bomb.odt"), path.read_bytes())
+    except SourceError as failure:
+        assert "\n" not in failure.reason
+        return
+    text = " ".join(b.text for b in extracted.blocks)
+    assert "aaaaaaaaaa" not in text
+    assert "TOPSECRETVALUE" not in text

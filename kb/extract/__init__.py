@@ -49,6 +49,12 @@ def extract_bytes(
     if not data:
         raise SourceError("empty file: 0 bytes", stage="extract", source=ref.location)
     fmt = source_format(ref, content_type, data[:1024])
+    if data.startswith(b"PK\x03\x04") and fmt not in ("docx", "odt"):
+        # The first bytes did not say: the package's own parts do (a Word file whose first
+        # entry is docProps/, served as application/octet-stream from a URL without a name).
+        from kb.extract.docx import office_format
+
+        fmt = office_format(data) or fmt
     foreign = describe_foreign(data[:16]) if fmt not in ("docx", "odt") else None
     if foreign is not None and data.startswith(b"PK\x03\x04"):
         from kb.extract.docx import describe_package

@@ -42,6 +42,13 @@ DC = "http://purl.org/dc/elements/1.1/"
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 
+
+def _parse_xml(data: bytes) -> Any:
+    """Untrusted XML: entities never expanded, nothing fetched (a parser per call: not thread-safe)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    return etree.fromstring(data, parser)
+
+
 # Other office packages, named for a person when someone gives us one.
 _OTHER_PACKAGES: tuple[tuple[str, str], ...] = (
     ("xl/workbook.xml", "an Excel workbook (.xlsx)"),
@@ -274,7 +281,7 @@ def extract_docx(
             if rel.reltype != reltype or rel.is_external:
                 continue
             try:
-                root = etree.fromstring(rel.target_part.blob)
+                root = _parse_xml(rel.target_part.blob)
             except etree.XMLSyntaxError as exc:
                 warnings.append(f"{label}s could not be read ({exc})")
                 continue
@@ -525,11 +532,9 @@ def extract_odt(
     _check_unpacked_size(data, ("content.xml", "meta.xml"), max_file_bytes, where)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            content = etree.fromstring(package.read("content.xml"))
+            content = _parse_xml(package.read("content.xml"))
             meta = (
-                etree.fromstring(package.read("meta.xml"))
-                if "meta.xml" in package.namelist()
-                else None
+                _parse_xml(package.read("meta.xml")) if "meta.xml" in package.namelist() else None
             )
     except KeyError:
         raise SourceError(
