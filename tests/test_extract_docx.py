@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kb.cli.legal  # noqa: F401  (registers every command on the shared app)
 from kb.errors import SourceError
@@ -332,3 +334,41 @@ def test_entities_in_an_opendocument_file_are_not_expanded(tmp_path: Path) -> No
     text = " ".join(b.text for b in extracted.blocks)
     assert "aaaaaaaaaa" not in text
     assert "TOPSECRETVALUE" not in text
+
+
+@pytest.fixture(scope="module")
+def law_parts(laws: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(laws / "law-styled.docx") as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    part=st.sampled_from(["word/document.xml", "word/styles.xml", "word/footnotes.xml"]),
+    cuts=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 40), st.binary(max_size=12)),
+                  min_size=1, max_size=4),
+)  # fmt: skip
+def test_damaged_word_xml_never_crashes_extraction(
+    law_parts: dict[str, bytes], part: str, cuts: list[tuple[float, int, bytes]]
+) -> None:
+    """Damage inside a part's XML, in a package that is still a valid ZIP: a one-line error or text."""
+    import io
+    import zipfile
+
+    xml = bytearray(law_parts[part])
+    for where, length, replacement in cuts:
+        at = int(where * (len(xml) - 1))
+        xml[at : at + length] = replacement
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name, data in law_parts.items():
+            package.writestr(name, bytes(xml) if name == part else data)
+    try:
+        extract_bytes(SourceRef(key="/fuzz/law.docx", location="law.docx"), buffer.getvalue(),
+                      limits=Limits(extract_timeout_s=0, extract_memory_mb=0))  # fmt: skip
+    except SourceError as failure:
+        assert failure.reason and "\n" not in failure.reason

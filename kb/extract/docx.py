@@ -108,6 +108,15 @@ def describe_package(data: bytes) -> str | None:
     return None
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__
+
+
+def _small_int(value: str | None, default: int, most: int) -> int:
+    """An attribute that should be a small count or level; anything else is the default."""
+    return min(int(value), most) if value and value.isdigit() and int(value) > 0 else default
+
+
 def _check_unpacked_size(data: bytes, names: tuple[str, ...], limit: int, where: str) -> None:
     """Refuse a package whose text parts unpack to more than the limit (a ZIP bomb, or a huge file)."""
     try:
@@ -115,7 +124,7 @@ def _check_unpacked_size(data: bytes, names: tuple[str, ...], limit: int, where:
             infos = {info.filename: info for info in package.infolist()}
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SourceError(
-            f"damaged document: not a readable ZIP package ({exc})", source=where
+            f"damaged document: not a readable ZIP package ({_one_line(exc)})", source=where
         ) from None
     size = sum(infos[name].file_size for name in names if name in infos)
     if size > limit:
@@ -247,9 +256,7 @@ def extract_docx(
     # python-docx reports a malformed package with whatever its parser met first
     # (KeyError, AttributeError, XMLSyntaxError…): any of them means a damaged file.
     except Exception as exc:
-        raise SourceError(
-            f"damaged Word document: {str(exc)[:160] or type(exc).__name__}", source=where
-        ) from None
+        raise SourceError(f"damaged Word document: {_one_line(exc)}", source=where) from None
     part = document.part
     try:
         styles = _WordStyles(part.styles.element)
@@ -259,12 +266,16 @@ def extract_docx(
     blocks: list[Block] = []
     title = ""
     body = document.element.body
-    for kind, level, text in _word_blocks(body, styles):
-        if kind == "title" and not title:
-            title = text
-        blocks.append(
-            Block(text, "heading" if kind in ("title", "heading") else "paragraph", level)
-        )
+    try:
+        for kind, level, text in _word_blocks(body, styles):
+            if kind == "title" and not title:
+                title = text
+            kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
+            blocks.append(Block(text, kind_of_block, level))
+    except RecursionError:
+        raise SourceError(
+            "damaged Word document: its XML is nested too deep", source=where
+        ) from None
     blocks = [b for b in blocks if b.text]
     pictures = len(body.findall(f".//{_w('drawing')}")) + len(body.findall(f".//{_w('pict')}"))
     if pictures:
@@ -444,8 +455,10 @@ class _OdfCollector:
         parts: list[str] = [element.text or ""]
         for child in element:
             tag = child.tag
-            if tag == _T_S:
-                parts.append(" " * int(child.get(_o(ODF_TEXT, "c"), "1") or 1))
+            if not isinstance(tag, str):
+                pass  # an XML comment, processing instruction or unexpanded entity: not text
+            elif tag == _T_S:
+                parts.append(" " * _small_int(child.get(_o(ODF_TEXT, "c")), 1, 100))
             elif tag == _T_TAB:
                 parts.append(" ")
             elif tag == _T_BR:
@@ -491,7 +504,7 @@ class _OdfCollector:
                     continue
                 kind, level = self.style_kind(child.get(_T_STYLE, ""))
                 if tag == _T_H:
-                    kind, level = "heading", int(child.get(_T_LEVEL, "1") or 1)
+                    kind, level = "heading", _small_int(child.get(_T_LEVEL), 1, 10)
                 if kind == "toc":
                     continue
                 if kind != "body" and len(text) > 300:
@@ -541,7 +554,7 @@ def extract_odt(
             "damaged OpenDocument file: content.xml is missing", source=where
         ) from None
     except (zipfile.BadZipFile, OSError, ValueError, etree.XMLSyntaxError) as exc:
-        raise SourceError(f"damaged OpenDocument file: {str(exc)[:160]}", source=where) from None
+        raise SourceError(f"damaged OpenDocument file: {_one_line(exc)}", source=where) from None
     parents = {
         style.get(_o(ODF_STYLE, "name"), ""): style.get(_o(ODF_STYLE, "parent-style-name"), "")
         for style in content.iter(_o(ODF_STYLE, "style"))
@@ -554,12 +567,16 @@ def extract_odt(
         )
     blocks: list[Block] = []
     title = ""
-    for kind, level, text in collector.blocks(text_root):
-        if kind == "title" and not title:
-            title = text
-        blocks.append(
-            Block(text, "heading" if kind in ("title", "heading") else "paragraph", level)
-        )
+    try:
+        for kind, level, text in collector.blocks(text_root):
+            if kind == "title" and not title:
+                title = text
+            kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
+            blocks.append(Block(text, kind_of_block, level))
+    except RecursionError:
+        raise SourceError(
+            "damaged OpenDocument file: its XML is nested too deep", source=where
+        ) from None
     if not blocks:
         raise SourceError("no text: the OpenDocument file has no text in its body", source=where)
     blocks.extend(collector.notes)
