@@ -372,3 +372,20 @@ def test_damaged_word_xml_never_crashes_extraction(
                       limits=Limits(extract_timeout_s=0, extract_memory_mb=0))  # fmt: skip
     except SourceError as failure:
         assert failure.reason and "\n" not in failure.reason
+
+
+@pytest.mark.flow
+def test_kb_build_ingests_a_folder_of_word_and_opendocument_laws(
+    prefect_api: str, laws: Path, tmp_path: Path
+) -> None:
+    """`kb build --corpus DIR` through the real Prefect flow: discovered, extracted, indexed, cited."""
+    home = tmp_path / "home"
+    code, out = run("build", "--corpus", str(laws), "--home", str(home), "--json")
+    assert code == 0, out
+    code, out = run("search", "статья 2 торговля людьми", "--json", "--flat", "--home", str(home))
+    first = json.loads(out)["hits"][0]
+    assert (first["doc_id"], first["section_id"]) == ("zakon-ru", "art-2")
+    code, out = run("show", "law-styled", "--json", "--home", str(home))
+    shown = json.loads(out)
+    assert shown["format"] == "docx"
+    assert shown["warnings"] == ["1 embedded image ignored (text in pictures is not read)"]
