@@ -389,3 +389,52 @@ def test_kb_build_ingests_a_folder_of_word_and_opendocument_laws(
     shown = json.loads(out)
     assert shown["format"] == "docx"
     assert shown["warnings"] == ["1 embedded image ignored (text in pictures is not read)"]
+
+
+def test_articles_numbered_by_a_word_list_style_keep_their_numbers(tmp_path: Path) -> None:
+    """Word numbers the articles ("Статья %1.") and points ("%2)"): the text holds no number."""
+    import docx
+    from docx.oxml import parse_xml
+
+    from tests.docx_fixtures import W_NS
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.append(parse_xml(
+        f'<w:abstractNum xmlns:w="{W_NS}" w:abstractNumId="7">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:lvlText w:val="Статья %1."/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="russianLower"/>'
+        '<w:lvlText w:val="%2)"/></w:lvl>'
+        "</w:abstractNum>"
+    ))  # fmt: skip
+    numbering.append(
+        parse_xml(f'<w:num xmlns:w="{W_NS}" w:numId="3"><w:abstractNumId w:val="7"/></w:num>')
+    )
+
+    def numbered(text: str, level: int) -> None:
+        paragraph = document.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr xmlns:w="{W_NS}"><w:ilvl w:val="{level}"/><w:numId w:val="3"/></w:numPr>'
+        ))  # fmt: skip
+
+    document.add_paragraph("Закон о противодействии торговле людьми")
+    numbered("Цель настоящего Закона", 0)
+    document.add_paragraph("Настоящий Закон определяет меры защиты пострадавших.")
+    numbered("Основные понятия", 0)
+    document.add_paragraph("В настоящем Законе используются следующие понятия:")
+    numbered("торговля людьми — вербовка или перевозка человека в целях эксплуатации;", 1)
+    numbered("эксплуатация — принудительный труд или услуги.", 1)
+    numbered("Помощь пострадавшим", 0)
+    document.add_paragraph("Пострадавшим оказывается помощь.")
+    path = tmp_path / "numbered.docx"
+    document.save(str(path))
+    doc = document_from_path(path)
+    assert [s.heading_path[-1] for s in doc.sections] == [
+        "Статья 1. Цель настоящего Закона",
+        "Статья 2. Основные понятия",
+        "Статья 3. Помощь пострадавшим",
+    ]
+    assert doc.section("art-2") is not None
+    assert "а) торговля людьми" in doc.section("art-2").text
+    assert "б) эксплуатация" in doc.section("art-2").text

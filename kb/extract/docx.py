@@ -227,6 +227,125 @@ class _WordStyles:
         return "body", 0
 
 
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+          (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))  # fmt: skip
+_RUSSIAN_LETTERS = "абвгдежзиклмнопрстуфхцчшщэюя"
+
+
+def _format_number(value: int, fmt: str) -> str:
+    """One level of a list number as Word shows it: 3 -> "3", "c", "iii", "в"."""
+    if fmt in ("lowerLetter", "upperLetter"):
+        letter = chr(ord("a") + (value - 1) % 26) * ((value - 1) // 26 + 1)
+        return letter.upper() if fmt == "upperLetter" else letter
+    if fmt in ("lowerRoman", "upperRoman"):
+        roman, rest = "", value
+        for number, numeral in _ROMAN:
+            while rest >= number:
+                roman, rest = roman + numeral, rest - number
+        return roman.upper() if fmt == "upperRoman" else roman
+    if fmt in ("russianLower", "russianUpper"):
+        letter = _RUSSIAN_LETTERS[(value - 1) % len(_RUSSIAN_LETTERS)]
+        return letter.upper() if fmt == "russianUpper" else letter
+    if fmt == "decimalZero":
+        return f"{value:02d}"
+    return str(value)
+
+
+class _WordNumbering:
+    """Word's automatic numbering ("Статья %1.", "%1.%2.", "a)"), rendered as a reader sees it.
+
+    A law whose articles are numbered by a list style has no number in its text; without
+    this its articles could not be found by number. Counters are kept per abstract list,
+    as Word continues a list across paragraphs that share it; a deeper level restarts
+    when a shallower one moves on. Bullets add nothing.
+    """
+
+    def __init__(self, numbering_xml: Any | None, styles_xml: Any | None) -> None:
+        self.abstract_of: dict[str, str] = {}
+        self.starts: dict[str, dict[int, int]] = {}  # numId -> level -> start override
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # abstract -> level -> ...
+        self.counters: dict[str, list[int | None]] = {}
+        self.style_numbering: dict[str, tuple[str, int]] = {}
+        self.started: set[str] = set()
+        if numbering_xml is not None:
+            for abstract in numbering_xml.iterchildren(_w("abstractNum")):
+                levels: dict[int, tuple[int, str, str]] = {}
+                for lvl in abstract.iterchildren(_w("lvl")):
+                    start = lvl.find(_w("start"))
+                    fmt = lvl.find(_w("numFmt"))
+                    text = lvl.find(_w("lvlText"))
+                    levels[_small_int(lvl.get(_w("ilvl")), 0, 8)] = (
+                        _small_int(start.get(_W_VAL) if start is not None else None, 1, 10**6),
+                        fmt.get(_W_VAL, "decimal") if fmt is not None else "decimal",
+                        text.get(_W_VAL, "") if text is not None else "",
+                    )
+                self.levels[abstract.get(_w("abstractNumId"), "")] = levels
+            for num in numbering_xml.iterchildren(_w("num")):
+                num_id = num.get(_w("numId"), "")
+                abstract_id = num.find(_w("abstractNumId"))
+                if abstract_id is not None:
+                    self.abstract_of[num_id] = abstract_id.get(_W_VAL, "")
+                for override in num.iterchildren(_w("lvlOverride")):
+                    start = override.find(_w("startOverride"))
+                    if start is not None:
+                        level = _small_int(override.get(_w("ilvl")), 0, 8)
+                        self.starts.setdefault(num_id, {})[level] = _small_int(
+                            start.get(_W_VAL), 1, 10**6
+                        )
+        if styles_xml is not None:
+            for style in styles_xml.iter(_w("style")):
+                num_id = style.find(f"{_w('pPr')}/{_w('numPr')}/{_w('numId')}")
+                if num_id is not None:
+                    ilvl = style.find(f"{_w('pPr')}/{_w('numPr')}/{_w('ilvl')}")
+                    self.style_numbering[style.get(_w("styleId"), "")] = (
+                        num_id.get(_W_VAL, ""),
+                        _small_int(ilvl.get(_W_VAL) if ilvl is not None else None, 0, 8),
+                    )
+
+    def label(self, paragraph: Any, style_id: str) -> str:
+        """The number Word prints before this paragraph ("Статья 3.", "2.1", "б)"), or ''."""
+        num_id, level = self.style_numbering.get(style_id, ("", 0))
+        own = paragraph.find(f"{_w('pPr')}/{_w('numPr')}")
+        if own is not None:
+            own_id, own_level = own.find(_w("numId")), own.find(_w("ilvl"))
+            if own_id is not None:
+                num_id = own_id.get(_W_VAL, "")
+            if own_level is not None:
+                level = _small_int(own_level.get(_W_VAL), 0, 8)
+        abstract = self.abstract_of.get(num_id)
+        if (
+            not num_id
+            or num_id == "0"
+            or abstract is None
+            or level not in self.levels.get(abstract, {})
+        ):
+            return ""
+        levels = self.levels[abstract]
+        counters = self.counters.setdefault(abstract, [None] * 9)
+        override = self.starts.get(num_id, {})
+        if num_id not in self.started and override:
+            # A list that restarts its numbering ("startOverride") starts again here.
+            counters[:] = [None] * 9
+        self.started.add(num_id)
+        start = override.get(level, levels[level][0])
+        counters[level] = start if counters[level] is None else counters[level] + 1
+        counters[level + 1 :] = [None] * (8 - level)
+        _, fmt, template = levels[level]
+        if fmt in ("bullet", "none") or not template:
+            return ""
+
+        def value(match: re.Match[str]) -> str:
+            at = int(match.group(1)) - 1
+            if at not in levels:
+                return ""
+            count = (
+                counters[at] if at < len(counters) and counters[at] is not None else levels[at][0]
+            )
+            return _format_number(count, levels[at][1])
+
+        return re.sub(r"%([1-9])", value, template).strip()
+
+
 def extract_docx(
     ref: SourceRef, data: bytes, *, max_file_bytes: int, max_text_bytes: int
 ) -> Extracted:
@@ -239,6 +358,7 @@ def extract_docx(
             "word/endnotes.xml",
             "word/comments.xml",
             "word/styles.xml",
+            "word/numbering.xml",
         ),
         max_file_bytes,
         where,
@@ -258,16 +378,27 @@ def extract_docx(
     except Exception as exc:
         raise SourceError(f"damaged Word document: {_one_line(exc)}", source=where) from None
     part = document.part
-    try:
-        styles = _WordStyles(part.styles.element)
-    except (KeyError, ValueError, etree.XMLSyntaxError):
-        styles = _WordStyles(None)
     warnings: list[str] = []
+    try:
+        styles_xml = part.styles.element
+    except (KeyError, ValueError, etree.XMLSyntaxError):
+        styles_xml = None
+    styles = _WordStyles(styles_xml)
+    numbering_xml = None
+    for rel in part.rels.values():
+        if rel.reltype == RT.NUMBERING and not rel.is_external:
+            try:
+                numbering_xml = _parse_xml(rel.target_part.blob)
+            except etree.XMLSyntaxError:
+                warnings.append(
+                    "list numbering could not be read: numbered paragraphs lack numbers"
+                )
+    numbering = _WordNumbering(numbering_xml, styles_xml)
     blocks: list[Block] = []
     title = ""
     body = document.element.body
     try:
-        for kind, level, text in _word_blocks(body, styles):
+        for kind, level, text in _word_blocks(body, styles, numbering):
             if kind == "title" and not title:
                 title = text
             kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
@@ -322,7 +453,9 @@ def extract_docx(
     )
 
 
-def _word_blocks(container: Any, styles: _WordStyles) -> Iterator[tuple[str, int, str]]:
+def _word_blocks(
+    container: Any, styles: _WordStyles, numbering: _WordNumbering | None = None
+) -> Iterator[tuple[str, int, str]]:
     """(kind, level, text) for each paragraph and table of a body, in reading order."""
     for child in container:
         tag = child.tag
@@ -332,7 +465,11 @@ def _word_blocks(container: Any, styles: _WordStyles) -> Iterator[tuple[str, int
                 continue
             own = child.find(f"{_w('pPr')}/{_w('outlineLvl')}")
             style = child.find(f"{_w('pPr')}/{_w('pStyle')}")
-            kind, level = styles.kind(style.get(_W_VAL, "") if style is not None else "")
+            style_id = style.get(_W_VAL, "") if style is not None else ""
+            kind, level = styles.kind(style_id)
+            label = numbering.label(child, style_id) if numbering is not None else ""
+            if label:
+                text = f"{label} {text}"
             if own is not None and (own.get(_W_VAL) or "").isdigit() and kind != "toc":
                 value = int(own.get(_W_VAL))
                 kind, level = ("heading", value + 1) if value < 9 else ("body", 0)
@@ -349,7 +486,7 @@ def _word_blocks(container: Any, styles: _WordStyles) -> Iterator[tuple[str, int
         elif tag in (_W_SDT, _W_CUSTOM):
             content = child.find(_W_SDT_CONTENT) if tag == _W_SDT else child
             if content is not None:
-                yield from _word_blocks(content, styles)
+                yield from _word_blocks(content, styles, numbering)
 
 
 def _word_table(table: Any) -> str:
