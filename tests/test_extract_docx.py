@@ -348,7 +348,9 @@ def law_parts(laws: Path) -> dict[str, bytes]:
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    part=st.sampled_from(["word/document.xml", "word/styles.xml", "word/footnotes.xml"]),
+    part=st.sampled_from(
+        ["word/document.xml", "word/styles.xml", "word/footnotes.xml", "word/numbering.xml"]
+    ),
     cuts=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 40), st.binary(max_size=12)),
                   min_size=1, max_size=4),
 )  # fmt: skip
