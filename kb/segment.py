@@ -4,6 +4,10 @@ Headings come from the PDF outline when there is one (its levels give the
 heading path), else from the headings the extractor marked (HTML h1-h6,
 Markdown #, numbered lines: "Module 3", "3.2 …", "Article 5", "Статья 5",
 "5-nji madda"). Each section keeps its heading path and the pages it spans.
+A section too long to cite (over MAX_SECTION_CHARS or MAX_SECTION_PAGES), and any
+Word, OpenDocument or text file, is cut further at the headings its own text
+carries (`kb.headings.find_headings`); a PDF section still too long is cut by page.
+Footnotes and comments (note blocks) become one last "Notes" section.
 """
 
 from __future__ import annotations
