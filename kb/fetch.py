@@ -235,7 +235,7 @@ def linked_pdfs(html: bytes, page_url: str) -> list[str]:
         parsed = urlparse(link)
         if parsed.scheme not in ("http", "https") or (parsed.hostname or "").lower() != host:
             continue
-        if parsed.path.lower().endswith(".pdf"):
+        if parsed.path.lower().endswith((".pdf", ".docx", ".odt")):  # laws often come as Word
             found.setdefault(link)
     return list(found)
 

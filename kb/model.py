@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-BlockKind = Literal["heading", "paragraph", "list", "meta", "caption"]
+# "note": a footnote, endnote or comment, kept out of the body (Word and OpenDocument files).
+BlockKind = Literal["heading", "paragraph", "list", "meta", "caption", "note"]
 
 # Language codes used everywhere: ISO 639-1, plus "und" (undetermined).
 Lang = str
@@ -74,7 +75,7 @@ class Extracted:
     """What an extractor produces from one source's bytes."""
 
     source: SourceRef
-    format: Literal["pdf", "html", "text"]
+    format: Literal["pdf", "html", "text", "docx", "odt"]
     title: str
     blocks: list[Block]
     outline: list[OutlineEntry] = field(default_factory=list)

@@ -10,7 +10,13 @@ from urllib.parse import urlparse
 from kb.errors import ManifestError
 from kb.model import DOCTYPES, SourceRef
 
-SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
+SUPPORTED_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text",
+                      ".docx": "docx", ".odt": "odt"}  # fmt: skip
+# Content types of Word and OpenDocument text files, as web servers send them.
+_OFFICE_CONTENT_TYPES = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.oasis.opendocument.text": "odt",
+}
 
 
 @dataclass(frozen=True)
@@ -189,9 +195,13 @@ def _relative(file: Path, root: Path | None) -> str:
 
 
 def source_format(ref: SourceRef, content_type: str = "", head: bytes = b"") -> str:
-    """pdf | html | text, from the bytes first (a '.pdf' that is HTML is HTML), then the name."""
+    """pdf | html | text | docx | odt, from the bytes first (a '.pdf' that is HTML is HTML), then the name."""
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        office = _office_format(ref, content_type, head)
+        if office:
+            return office
     sniff = head[:512].lstrip().lower()
     if sniff.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "html"
@@ -203,3 +213,21 @@ def source_format(ref: SourceRef, content_type: str = "", head: bytes = b"") -> 
     if ref.kind == "url" and not suffix:
         return "html"
     return SUPPORTED_SUFFIXES.get(suffix, "text")
+
+
+def _office_format(ref: SourceRef, content_type: str, head: bytes) -> str:
+    """'docx' or 'odt' for a ZIP package that says (or is named) so, else ''.
+
+    An OpenDocument file names its type in its first entry; a Word file usually
+    starts with its content-types part or its `word/` folder. The extractor
+    opens the package and refuses it clearly if it is something else.
+    """
+    if head[30:38] == b"mimetype":
+        return "odt" if head[38:].startswith(b"application/vnd.oasis.opendocument.text") else ""
+    if b"word/" in head or b"[Content_Types].xml" in head:
+        return "docx"
+    mime = content_type.split(";")[0].strip().lower()
+    if mime in _OFFICE_CONTENT_TYPES:
+        return _OFFICE_CONTENT_TYPES[mime]
+    suffix = Path(urlparse(ref.key).path if ref.kind == "url" else ref.key).suffix.lower()
+    return SUPPORTED_SUFFIXES.get(suffix, "") if suffix in (".docx", ".odt") else ""

@@ -122,11 +122,12 @@ def test_impossible_date_is_kept_as_written(hostile: tuple[Path, dict[str, Expec
         (
             b"PK\x03\x04" + bytes(200),
             "unsupported format: the file is a ZIP archive (a Word, Excel or OpenDocument file?), "
-            "not a PDF, web page or text",
+            "not a PDF, Word or OpenDocument text, web page or text file",
         ),
         (
             b"\xff\xd8\xff\xe0" + bytes(200),
-            "unsupported format: the file is a JPEG image, not a PDF, web page or text",
+            "unsupported format: the file is a JPEG image, "
+            "not a PDF, Word or OpenDocument text, web page or text file",
         ),
         (b"\x00\x01garbage" * 50, "not a PDF: there is no PDF header at the start of the file"),
     ],

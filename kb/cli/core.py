@@ -38,7 +38,8 @@ def build(
     corpus: Annotated[
         Path | None,
         typer.Option(
-            "--corpus", help="Ingest every PDF, HTML and text file under DIR (no manifest)."
+            "--corpus",
+            help="Ingest every PDF, Word (.docx), OpenDocument (.odt), HTML and text file under DIR (no manifest).",
         ),
     ] = None,
     sources: Annotated[

@@ -32,7 +32,7 @@ from kb.legal.structure import (
 from kb.model import Document
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
-FILE_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".html", ".htm"}
+FILE_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".html", ".htm", ".docx", ".odt"}
 _INSTRUMENT_TITLE = re.compile(
     r"\b(?:protocol|convention|конвенци|протокол|konwensiýa|protokol)", re.IGNORECASE
 )
@@ -67,7 +67,7 @@ def load_from_file(path: Path) -> LegalSource:
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
         raise KBError(
-            f"{path}: cannot read {suffix or 'a file without extension'} (use .pdf, .md, .txt or .html)"
+            f"{path}: cannot read {suffix or 'a file without extension'} (use .pdf, .docx, .odt, .md, .txt or .html)"
         )
     if suffix in TEXT_SUFFIXES:
         try:
@@ -126,7 +126,7 @@ def load_from_store(doc_id: str, home: Path | None) -> LegalSource:
 
 
 def load_legal_source(ref: str, home: Path | None = None) -> LegalSource:
-    """A file path (.pdf/.md/.txt/.html) or a document id in the store."""
+    """A file path (.pdf/.docx/.odt/.md/.txt/.html) or a document id in the store."""
     path = Path(ref).expanduser()
     if path.is_file():
         return load_from_file(path)
@@ -148,7 +148,7 @@ def compare(
     a: Annotated[
         str,
         typer.Argument(
-            help="First text: a document id in the store, or a .pdf/.md/.txt/.html file."
+            help="First text: a document id in the store, or a .pdf/.docx/.odt/.md/.txt/.html file."
         ),
     ],
     b: Annotated[str, typer.Argument(help="Second text, the same way.")],

@@ -48,10 +48,21 @@ def extract_bytes(
     limits = limits or current_limits()
     if not data:
         raise SourceError("empty file: 0 bytes", stage="extract", source=ref.location)
-    foreign = describe_foreign(data[:16])
+    fmt = source_format(ref, content_type, data[:1024])
+    if data.startswith(b"PK\x03\x04") and fmt not in ("docx", "odt"):
+        # The first bytes did not say: the package's own parts do (a Word file whose first
+        # entry is docProps/, served as application/octet-stream from a URL without a name).
+        from kb.extract.docx import office_format
+
+        fmt = office_format(data) or fmt
+    foreign = describe_foreign(data[:16]) if fmt not in ("docx", "odt") else None
+    if foreign is not None and data.startswith(b"PK\x03\x04"):
+        from kb.extract.docx import describe_package
+
+        foreign = describe_package(data) or foreign
     if foreign is not None:
         raise SourceError(
-            f"unsupported format: the file is {foreign}, not a PDF, web page or text",
+            f"unsupported format: the file is {foreign}, not a PDF, Word or OpenDocument text, web page or text file",
             stage="extract", source=ref.location,
         )  # fmt: skip
     # Imported here, not at the top: a worker process (kb.extract.worker) imports this
@@ -60,10 +71,16 @@ def extract_bytes(
     from kb.extract.pdf import extract_pdf
     from kb.extract.text import extract_text
 
-    fmt = source_format(ref, content_type, data[:1024])
     if fmt == "pdf":
         return extract_pdf(ref, data, max_pages=limits.max_pdf_pages, ocr=limits.ocr,
                            ocr_timeout_s=0.9 * limits.extract_timeout_s or None)  # fmt: skip
+    if fmt in ("docx", "odt"):
+        from kb.extract.docx import extract_docx, extract_odt
+
+        read = extract_docx if fmt == "docx" else extract_odt
+        return read(
+            ref, data, max_file_bytes=limits.max_file_bytes, max_text_bytes=limits.max_text_bytes
+        )
     if len(data) > limits.max_text_bytes:
         kind = "web pages" if fmt == "html" else "text files"
         raise SourceError(
@@ -74,5 +91,11 @@ def extract_bytes(
         return extract_html(ref, data, content_type=content_type)
     return extract_text(ref, data)
 
+
+# Issue 20: Word and OpenDocument text (kb.extract.docx); plain text keeps one-paragraph-a-line
+# layouts and heading lines apart; segmentation finds headings in long sections' text, so
+# every format's stored documents are read again once.
+EXTRACTOR_VERSIONS.update({fmt: f"{version}+seg2" for fmt, version in EXTRACTOR_VERSIONS.items()})
+EXTRACTOR_VERSIONS.update({"text": "text-3+seg2", "docx": "docx-1", "odt": "odt-1"})
 
 __all__ = ["EXTRACTOR_VERSIONS", "describe_foreign", "extract_bytes"]

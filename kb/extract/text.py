@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from kb.errors import SourceError
+from kb.headings import keyword_heading
 from kb.model import Block, Extracted, SourceRef
 from kb.normalize import normalize_text
 
@@ -47,9 +48,39 @@ def extract_text(ref: SourceRef, data: bytes) -> Extracted:
             if rest:
                 blocks.append(Block(" ".join(rest.split("\n"))))
         else:
-            blocks.append(Block(" ".join(chunk.split("\n"))))
+            blocks.extend(Block(text) for text in _paragraphs(chunk))
     if not blocks:
         raise SourceError("no text: the file is empty after normalisation", source=ref.location)
     if not title:
         title = ref.title_hint or blocks[0].text[:120]
     return Extracted(source=ref, format="text", title=ref.title_hint or title, blocks=blocks)
+
+
+# Lines that end a sentence; a chunk made mostly of such lines has one paragraph a line.
+_LINE_END = re.compile(r"[.:;!?»”\")]\s*$")
+
+
+def _paragraphs(chunk: str) -> list[str]:
+    """The paragraphs of a chunk of text between blank lines.
+
+    Hard-wrapped text (most lines stop mid-sentence) is joined into one paragraph;
+    a chunk written one paragraph a line (laws exported from legal databases, with
+    no blank lines at all) keeps its lines. Either way a line that is a heading by
+    its keyword ("Статья 5. …", "Article 3 – …", "Глава 2") stands on its own.
+    """
+    lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+    if len(lines) >= 3 and sum(1 for line in lines if _LINE_END.search(line)) >= 0.6 * len(lines):
+        return lines
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if keyword_heading(line) is not None:
+            if current:
+                paragraphs.append(" ".join(current))
+            paragraphs.append(line)
+            current = []
+        else:
+            current.append(line)
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs

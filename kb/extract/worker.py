@@ -57,7 +57,8 @@ MIN_MEMORY_MB = 400
 # How long a new worker may take to start (imports on a loaded machine) before it counts as broken.
 START_TIMEOUT_S = 120.0
 DEFAULT_JOB_FUNCTION = "kb.extract.worker:extract_job"
-EXTRACTOR_MODULES = ("kb.extract.pdf", "kb.extract.html", "kb.extract.text", "charset_normalizer")
+EXTRACTOR_MODULES = ("kb.extract.pdf", "kb.extract.html", "kb.extract.text", "kb.extract.docx",
+                     "docx", "charset_normalizer")  # fmt: skip
 
 Job = tuple[SourceRef, bytes, str, Limits, dict[str, str]]
 Reply = tuple[Any, ...]  # ("ok", Extracted) | ("error", stage, reason)

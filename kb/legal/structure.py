@@ -640,6 +640,7 @@ def _running_lines(per_page: list[list[_Line]]) -> set[str]:
 
 
 # A segmenter that found no headings names sections by page: not structure.
+_CONTINUED = re.compile(r" \((?:part|page) \d+\)$")
 _PAGE_HEADING = re.compile(r"^(?:Page|Страница|Sahypa|Page n°)\s*\d+$", re.IGNORECASE)
 # Extraction may join a PDF's lines into paragraphs: "…Whoever— (a) buys…; (b) recruits…".
 # A marker right after a sentence or list-item end goes back on a line of its own; the
@@ -664,7 +665,10 @@ def parse_structure(doc: Document) -> LegalUnit:
     lines: list[_Line] = []
     previous_path: list[str] = []
     for section in doc.sections:
-        path = [normalize_text(h) for h in section.heading_path]
+        if section.kind == "notes":
+            continue  # footnotes and comments of a Word file are not provisions
+        # "Article 3 (part 2)", "(page 12)": a long section cut by kb.segment goes on.
+        path = [_CONTINUED.sub("", normalize_text(h)) for h in section.heading_path]
         common = 0
         while common < min(len(path), len(previous_path)) and path[common] == previous_path[common]:
             common += 1
