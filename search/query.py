@@ -89,6 +89,10 @@ class Hit:
     kind: str = ""
     tags: list[str] = field(default_factory=list)
     partial: bool = False  # matches only some of the words (shown after full matches)
+    # The citation's parts, for an interface that writes it in its own language.
+    cite_title: str = ""
+    cite_label: str = ""  # the provision or section, as the citation names it
+    url: str = ""  # the page's address, for a web page fetched from one
 
     @property
     def key(self) -> str:
@@ -588,7 +592,15 @@ def _hit(
         kind=data.get("kind", ""),
         tags=[t for t in (fields.get("tags") or "").split(",") if t],
         partial=partial,
+        cite_title=str(data.get("cite_title") or data["title"]),
+        cite_label=unit or str(data.get("cite_label") or ""),
+        url=web_address(str(data.get("url") or data["source"])),
     )
+
+
+def web_address(value: str) -> str:
+    """`value` if it is a web address (http or https), else ""."""
+    return value if value.startswith(("http://", "https://")) else ""
 
 
 def _facet_lists(
