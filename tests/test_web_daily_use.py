@@ -267,3 +267,28 @@ def test_head_of_an_original_answers_like_get_without_a_body(client: Any) -> Non
     assert head.status_code == 200 and head.headers["content-type"] == "application/pdf"
     assert head.content == b""
     assert int(head.headers["content-length"]) > 1000
+
+
+def test_a_page_fetched_from_the_web_is_cited_by_its_address(tmp_path: Path) -> None:
+    from nightly_helpers import Page, html_page, run_plain, serve_site, write_manifest
+
+    from search.query import searchers
+
+    with serve_site() as site:
+        site.pages["/news/workshop"] = Page(
+            html_page("Workshop in Ashgabat", "Trainers met the kestrel team in Mary.")
+        )
+        manifest = write_manifest(
+            tmp_path / "sources.toml", [{"url": site.url("/news/workshop"), "doctype": "news"}]
+        )
+        run_plain(tmp_path / "home", manifest)
+    try:
+        web = web_client(tmp_path / "home")
+        address = site.url("/news/workshop")
+        html = web.get("/search", params={"q": "kestrel", "ui": "ru"}).text
+        cited = re.findall(r'class="copy-cite" data-copy="([^"]+)"', html)
+        assert cited and all(c.endswith(address) for c in cited)
+        doc = web.get("/doc/workshop", params={"ui": "en"}).text
+        assert f"Workshop in Ashgabat, {address}" in doc
+    finally:
+        searchers.close()

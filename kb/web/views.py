@@ -378,7 +378,10 @@ def document_address(doc: Any) -> str:
     """The web address a document was fetched from, when it has one."""
     from search.query import web_address
 
-    for candidate in (getattr(doc, "url", ""), doc.source.location, doc.source.key):
+    metadata = getattr(doc, "metadata", None) or {}
+    candidates = (getattr(doc, "url", ""), getattr(doc.source, "url", ""), metadata.get("url"),
+                  metadata.get("canonical_url"), doc.source.location, doc.source.key)  # fmt: skip
+    for candidate in candidates:
         address = web_address(str(candidate or ""))
         if address:
             return address
