@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,40 @@ def box(page: Any, selector: str) -> dict[str, float]:
     found = page.locator(selector).first.bounding_box()
     assert found is not None, selector
     return found
+
+
+@pytest.fixture(scope="module")
+def status_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second server over a small knowledge base whose runs have failures: one source
+    failed in the last three runs."""
+    import threading
+    import time
+
+    import uvicorn
+    from web_support import FAILURE, build_small_home
+
+    from kb.home import paths as home_paths
+    from kb.store import Store
+    from kb.web import create_app
+
+    home = build_small_home(tmp_path_factory.mktemp("browser-status"))
+    with Store(home_paths(home).store) as store:
+        for day in (22, 23):
+            run = store.start_run(f"2026-11-{day}T21:30:00+00:00")
+            store.finish_run(run, f"2026-11-{day}T21:32:05+00:00", "completed",
+                             {"sources": {"seen": 3, "failed": 1}}, [FAILURE])  # fmt: skip
+    config = uvicorn.Config(create_app(home), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 @pytest.fixture()
@@ -121,7 +156,7 @@ def test_trainer_finds_the_indicators_copies_a_citation_and_reads_the_section(
 @pytest.mark.parametrize("ui", UIS)
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_legal_advisor_compares_editions_and_checks_the_status(
-    page: Any, server: str, screenshots: Path, ui: str, width: str
+    page: Any, server: str, status_server: str, screenshots: Path, ui: str, width: str
 ) -> None:
     page.set_viewport_size(WIDTHS[width])
     page.goto(f"{server}/compare?ui={ui}")
@@ -152,8 +187,12 @@ def test_legal_advisor_compares_editions_and_checks_the_status(
     assert page.locator("h1").get_attribute("lang") == "ru"
     assert_accessible(page, f"Russian law ({ui}, {width})")
 
-    page.goto(f"{server}/status?ui={ui}")
-    page.screenshot(path=str(screenshots / f"daily-status-{ui}-{width}.png"))
-    assert_accessible(page, f"status ({ui}, {width})")
+    page.goto(f"{status_server}/status?ui={ui}")
+    assert page.locator(".run .badge.state-completed_with_failures").count() == 3
+    assert page.locator(".failing-sources li").count() == 1
+    assert page.locator(".run .duration").count() == 4
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(screenshots / f"daily-status-{ui}-{width}.png"), full_page=True)
+    assert_accessible(page, f"status with failures ({ui}, {width})")
     page.goto(f"{server}/documents?ui={ui}")
     assert_accessible(page, f"documents ({ui}, {width})")
