@@ -357,6 +357,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Нет источников с ошибками в нескольких запусках подряд.",
     ),
     "ops.state.failed": ("failed", "ошибка"),
+    "stage.fetch": ("fetch", "загрузка"),
+    "stage.listing": ("listing page", "страница-перечень"),
+    "stage.extract": ("text extraction", "извлечение текста"),
+    "stage.segment": ("sections", "разбиение на разделы"),
+    "stage.tag": ("tagging", "разметка"),
+    "stage.run": ("the whole run", "весь запуск"),
     "ops.state.running": ("running", "выполняется"),
     "ops.state.interrupted": ("interrupted", "прерван"),
     "ops.sections": (
