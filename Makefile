@@ -8,7 +8,7 @@ KB := $(VENV)/bin/kb
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install ensure-chromium demo test lint format eval eval-extraction bench corpus clean
+.PHONY: install ensure-chromium axe demo test lint format eval eval-extraction bench corpus clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,16 @@ ensure-chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 		else echo "chromium is not installed and we are not root: the browser tests will be skipped"; fi; }
+
+# axe-core for the browser tests' accessibility checks is checked in (tests/browser/axe/,
+# MPL-2.0, with its licence) so that a clone needs no network; this fetches it again from
+# the npm registry: `make axe AXE_VERSION=4.14.1`.
+AXE_VERSION ?= 4.14.1
+axe:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+		tar -xzf axe-core-$(AXE_VERSION).tgz && \
+		cp package/axe.min.js package/LICENSE package/LICENSE-3RD-PARTY.txt $(CURDIR)/tests/browser/axe/ && \
+		rm -rf $$tmp && echo "axe-core $(AXE_VERSION) in tests/browser/axe/"
 
 test: install ensure-chromium
 	$(VENV)/bin/ruff check .

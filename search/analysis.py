@@ -308,6 +308,12 @@ def russian_analyzer() -> Any:
             | YoFilter() | SnowballFilter("russian") | FoldFilter())  # fmt: skip
 
 
+def russian_unstemmed_analyzer() -> Any:
+    """The Russian analyzer without the stemmer: a query word as typed, to set beside its stem."""
+    return (RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOP_RU, minsize=1)
+            | YoFilter() | FoldFilter())  # fmt: skip
+
+
 def turkmen_analyzer() -> Any:
     """Folded words, unstemmed: a Turkmen query word is searched as a prefix (`turkmen_stem`)."""
     return (

@@ -21,7 +21,15 @@ from whoosh.searching import Searcher
 
 from kb.errors import QueryError
 from kb.model import DOCTYPE_LABELS, DOCTYPES
-from search.analysis import REF_WORD, STOP_ANY, TK_MIN_STEM, exact_analyzer, fold, turkmen_stem
+from search.analysis import (
+    REF_WORD,
+    STOP_ANY,
+    TK_MIN_STEM,
+    exact_analyzer,
+    fold,
+    russian_unstemmed_analyzer,
+    turkmen_stem,
+)
 from search.dismax import BestOf
 from search.engine import index_arrays
 from search.indexer import normalise_ref
@@ -39,6 +47,8 @@ from search.syntax import (
 
 # How much an expanded term counts against the user's own words.
 EXPANSION_WEIGHT = 0.5
+# An expanded term in the language the query is written in: a synonym the reader reads.
+SAME_LANGUAGE_EXPANSION_WEIGHT = 1.0
 # A section tagged with the entity (found by the tagger in any language and word form).
 TAG_WEIGHT = 0.6
 # A prefix may stand for at most this many words, so "a*" cannot run away.
@@ -47,6 +57,7 @@ MIN_PREFIX_CHARS = 2
 
 LANG_NAMES = {"english": "en", "russian": "ru", "turkmen": "tk", "en": "en", "ru": "ru", "tk": "tk",
               "und": "und", "русский": "ru", "türkmen": "tk", "türkmençe": "tk"}  # fmt: skip
+_RU_CONSONANT_END = re.compile(r"[бвгджзйклмнпрстфхцчшщ]$")
 _TAG_ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
 _YEAR = re.compile(r"^\d{4}$")
 _YEARS = re.compile(r"^(\d{4})\s*(?:-|–|\.\.)\s*(\d{4})$")
@@ -94,13 +105,19 @@ class _State:
 
 class Compiler:
     def __init__(
-        self, searcher: Searcher, vocabulary: Any | None, *, relaxed: bool = False
+        self,
+        searcher: Searcher,
+        vocabulary: Any | None,
+        *,
+        relaxed: bool = False,
+        query_lang: str = "",
     ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.schema = searcher.schema
         self.vocabulary = vocabulary
         self.relaxed = relaxed
+        self.query_lang = query_lang
         self.boosts = field_boosts()
         self.state = _State()
 
@@ -285,7 +302,7 @@ class Compiler:
                 known = known or present
                 continue
             if len(tokens) == 1:
-                subqueries.append(wq.Term(name, tokens[0], boost=boost))
+                subqueries.append(self.single_term(name, text, tokens[0], boost))
             else:
                 # Words the analyzer splits ("gender-sensitive") must stay together.
                 subqueries.append(wq.Phrase(name, tokens, boost=boost))
@@ -293,6 +310,19 @@ class Compiler:
             if not known and all(self.reader.doc_frequency(name, t) > 0 for t in tokens):
                 known = True
         return _any(subqueries), known
+
+    def single_term(self, name: str, text: str, token: str, boost: float) -> wq.Query:
+        """One analysed word. In a Russian field a word typed in the bare nominative is also
+        looked for as written: Snowball cuts "велаят" to "вела" and "Туркменистан" to
+        "туркмениста" but stems the other cases ("велаята", "Туркменистане") to the whole
+        word, so the stem alone would miss the very word typed, inflected."""
+        if not name.endswith("_ru") or not _RU_CONSONANT_END.search(text.casefold()):
+            return wq.Term(name, token, boost=boost)
+        typed = [t.text for t in russian_unstemmed_analyzer()(text, mode="query")]
+        if len(typed) != 1 or typed[0] == token:
+            return wq.Term(name, token, boost=boost)
+        self.state.highlight.setdefault(name, set()).add((typed[0],))
+        return wq.Or([wq.Term(name, token, boost=boost), wq.Term(name, typed[0], boost=boost)])
 
     def turkmen(self, name: str, tokens: list[str], boost: float) -> tuple[wq.Query, bool]:
         """Turkmen words as prefixes of their stems (see search.analysis.turkmen_stem); the
@@ -367,10 +397,13 @@ class Compiler:
                 # Not the document title: it repeats on every section, and a concept in a
                 # title says little about which section treats it.
                 fields = (f"body_{lang}", f"heading_{lang}")
+                weight = (
+                    SAME_LANGUAGE_EXPANSION_WEIGHT if lang == self.query_lang else EXPANSION_WEIGHT
+                )
                 for term in self.vocabulary.terms(entity_id, lang):
                     if _normal(term) == typed:
                         continue
-                    q, _ = self.fields_query(term, fields, weight=EXPANSION_WEIGHT)
+                    q, _ = self.fields_query(term, fields, weight=weight)
                     if q is not None:
                         alternatives.append(q)
                         terms_by_lang.setdefault(lang, []).append(term)

@@ -57,6 +57,14 @@ DEFAULT_PER_DOCUMENT = 3
 # this share of it.
 GROUP_SCORE_SHARE = 0.5
 SORTS = ("relevance", "date")
+# A query in Russian or Turkmen gets at least this many sections in its own language on
+# the first page (when that many match at all and score at least QUERY_LANG_SCORE_SHARE
+# of the best section): a reader of "признаки эксплуатации" expects Russian text among
+# the English, without having to filter the English away.
+QUERY_LANG_MIN = 3
+QUERY_LANG_SCORE_SHARE = 0.2
+# A query expanded into other languages gets at least this many sections in them.
+OTHER_LANG_MIN = 2
 FACETS = {"doctype": "doctype", "lang": "lang", "year": "year", "tags": "tags"}
 MAX_TAG_FACETS = 20
 
@@ -81,6 +89,10 @@ class Hit:
     kind: str = ""
     tags: list[str] = field(default_factory=list)
     partial: bool = False  # matches only some of the words (shown after full matches)
+    # The citation's parts, for an interface that writes it in its own language.
+    cite_title: str = ""
+    cite_label: str = ""  # the provision or section, as the citation names it
+    url: str = ""  # the page's address, for a web page fetched from one
 
     @property
     def key(self) -> str:
@@ -273,6 +285,13 @@ def search(
     )
 
     order = _order(searcher, found.ranked, sort)
+    if sort == "relevance" and not lang and page == 1:
+        expanded = (
+            any(any(lang_ != query_lang for lang_ in e.terms) for e in found.compiled.expansions)
+            if (query_lang := _query_language(found.searched))
+            else False
+        )
+        order = _with_query_language(searcher, order, query_lang, limit, expanded=expanded)
     results = Results(query=text, total=found.total, page=page, page_size=limit, sort=sort,
                       grouped=not flat, expansions=found.compiled.expansions,
                       suggestion=found.suggestion, corrected=found.corrected, searched=found.searched,
@@ -328,18 +347,21 @@ def _find(searcher: Searcher, tree: Any, text: str, vocabulary: Any, filters: li
           wanted: int, sort: str = "relevance") -> _Found:  # fmt: skip
     """The query as typed; if it finds nothing, its spelling correction; and if that leaves
     fewer sections than the page needs, sections matching only some of the words after them."""
-    compiled = Compiler(searcher, vocabulary).compile(tree)
+    query_lang = _query_language(text)
+    compiled = Compiler(searcher, vocabulary, query_lang=query_lang).compile(tree)
     suggestion = suggest(searcher, text, compiled.words)
     run = _run(searcher, compiled, filters, sort=sort)
     found = _Found(compiled, run, suggestion, text)
     if not run.ranked and suggestion:
-        retry = Compiler(searcher, vocabulary).compile(parse(suggestion))
+        retry = Compiler(searcher, vocabulary, query_lang=query_lang).compile(parse(suggestion))
         run = _run(searcher, retry, filters, sort=sort)
         if run.ranked:
             found = _Found(retry, run, suggestion, suggestion, corrected=True)
     if found.total >= wanted or not _can_relax(tree):
         return found
-    loose = Compiler(searcher, vocabulary, relaxed=True).compile(parse(found.searched))
+    loose = Compiler(searcher, vocabulary, relaxed=True, query_lang=query_lang).compile(
+        parse(found.searched)
+    )
     loose_run = _run(searcher, loose, filters, sort=sort)
     seen = {docnum for docnum, _, _ in found.ranked}
     extra_docs = [d for d, _, _ in loose_run.ranked if d not in seen]
@@ -453,6 +475,56 @@ def _order(searcher: Searcher, ranked: Ranked, sort: str) -> Ranked:
     return sorted(ranked, key=lambda item: (item[2], -item[1], item[0]))
 
 
+def _query_language(text: str) -> str:
+    """ "ru" or "tk" for a query written in that language; "" otherwise (English, numbers)."""
+    from kb.tagging.lang import detect_language
+
+    guess = detect_language(text).lang
+    return guess if guess in ("ru", "tk") else ""
+
+
+def _with_query_language(
+    searcher: Searcher, order: Ranked, query_lang: str, limit: int, *, expanded: bool = False
+) -> Ranked:
+    """`order` with the first page holding some sections in the query's language (at least
+    QUERY_LANG_MIN when that many match and score a fair share of the best one) and, when
+    the query was expanded into other languages, some in those (OTHER_LANG_MIN): the
+    expansion promised them. Promoted sections take the last places of the first page;
+    the sections they displace move down, not away. Full matches only."""
+    if len(order) <= limit or not order:
+        return order
+    codes, labels = index_arrays(searcher).column("lang")
+    langs = codes[[item[0] for item in order]].tolist()
+    wanted = labels.index(query_lang) if query_lang in labels else None
+    quotas: list[tuple[Any, int, float]] = []
+    if wanted is not None and query_lang != "en":
+        # English is most of the corpus: an English query never lacks English sections.
+        quotas.append((lambda code: code == wanted, QUERY_LANG_MIN, QUERY_LANG_SCORE_SHARE))
+    if expanded and query_lang:
+        quotas.append((lambda code: code != wanted and code >= 0, OTHER_LANG_MIN, 0.0))
+    for belongs, minimum, share in quotas:
+        present = sum(1 for code in langs[:limit] if belongs(code))
+        if present >= minimum:
+            continue
+        floor = order[0][1] * share
+        promoted = [
+            i
+            for i in range(limit, len(order))
+            if belongs(langs[i]) and order[i][2] == 0 and order[i][1] >= floor
+        ][: minimum - present]
+        if not promoted:
+            continue
+        moved = set(promoted)
+        keep = [i for i in range(len(order)) if i not in moved]
+        # Never push out a section an earlier quota placed: fill from the end of the page
+        # with the lowest sections that no quota wants.
+        cut = limit - len(promoted)
+        index_order = keep[:cut] + promoted + keep[cut:]
+        order = [order[i] for i in index_order]
+        langs = [langs[i] for i in index_order]
+    return order
+
+
 def _invert(date: str) -> str:
     """A sort key that puts later dates first and undated sections last; a partial date
     ("2024", "2024-06") counts as the start of its period, after the dated days in it."""
@@ -520,7 +592,15 @@ def _hit(
         kind=data.get("kind", ""),
         tags=[t for t in (fields.get("tags") or "").split(",") if t],
         partial=partial,
+        cite_title=str(data.get("cite_title") or data["title"]),
+        cite_label=unit or str(data.get("cite_label") or ""),
+        url=web_address(str(data.get("url") or data["source"])),
     )
+
+
+def web_address(value: str) -> str:
+    """`value` if it is a web address (http or https), else ""."""
+    return value if value.startswith(("http://", "https://")) else ""
 
 
 def _facet_lists(

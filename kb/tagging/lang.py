@@ -40,7 +40,9 @@ DetectorFactory.seed = 0
 SUPPORTED: tuple[str, ...] = ("en", "ru", "tk")
 # Reported only on strong evidence (their own letters, several of their stop-words,
 # or langdetect at high probability); otherwise the answer is "und" or the fallback.
-EXTRA: tuple[str, ...] = ("tr", "az", "de", "fr", "es", "it", "nl", "pt", "uk", "kk", "cs", "pl")
+EXTRA: tuple[str, ...] = (
+    "tr", "az", "uz", "de", "fr", "es", "it", "nl", "pt", "uk", "kk", "cs", "pl"
+)  # fmt: skip
 UND = "und"
 
 SHORT_TEXT_CHARS = 40
@@ -71,7 +73,9 @@ _AZERBAIJANI_LETTERS = "ə"
 _CZECH_POLISH_LETTERS = "čšřěůťďľąęłśźżćńő"
 _TURKMEN_CYRILLIC_LETTERS = "җңөүә"
 _KAZAKH_CYRILLIC_LETTERS = "қғұһ"
-_UKRAINIAN_LETTERS = "їєґі"
+_UKRAINIAN_LETTERS = "їєґ"
+# Kazakh and Ukrainian both write і; Turkmen Cyrillic never does.
+_CYRILLIC_I = "і"
 
 # Each telltale letter and the _Letters field it counts towards.
 _LETTER_GROUPS: dict[str, str] = {
@@ -84,7 +88,20 @@ _LETTER_GROUPS: dict[str, str] = {
     **dict.fromkeys(_TURKMEN_CYRILLIC_LETTERS, "turkmen_cyrillic"),
     **dict.fromkeys(_KAZAKH_CYRILLIC_LETTERS, "kazakh"),
     **dict.fromkeys(_UKRAINIAN_LETTERS, "ukrainian"),
+    **dict.fromkeys(_CYRILLIC_I, "cyrillic_i"),
 }
+# Latin letters the Turkmen alphabet lacks (it writes ç, k, w, h/ks for them): in
+# ordinary words, evidence for Turkish, Azerbaijani, Uzbek, English... never Turkmen.
+# Capitalised words (names, "IOM", "COVID") are not counted.
+_NOT_TURKMEN_LATIN = re.compile(r"[cqvx]")
+_CAPITALS_OR_DIGITS = re.compile(r"\b(?:[^\W\d_a-zäöüçşňýžı]\w*|\w*\d\w*)\b")
+# A word starting with y and a vowel: Turkmen writes ý there (ýurt, ýyl, ýene).
+_Y_VOWEL_START = re.compile(r"(?<![^\W\d_])y[aeiouäöüı]")
+# Uzbek Latin's oʻ and gʻ (with a turned comma or, typed, an apostrophe).
+_UZBEK_LETTERS = re.compile(r"[og][ʻ‘'`]")
+# A share of Latin letters (resp. of words) beyond which the signs against Turkmen win.
+NOT_TURKMEN_LETTER_SHARE = 0.012
+Y_VOWEL_WORD_SHARE = 0.04
 _TELLTALE_LETTER = re.compile("[" + "".join(_LETTER_GROUPS) + "]")
 # Runs rather than single letters: counting them makes far fewer objects.
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
@@ -175,19 +192,41 @@ class _Letters:
     turkmen_cyrillic: int
     kazakh: int
     ukrainian: int
+    cyrillic_i: int
+    not_turkmen: int = 0  # c q v x in ordinary (not all-capital) words
+    y_vowel_starts: int = 0
+    uzbek: int = 0
+
+    @property
+    def against_turkmen(self) -> bool:
+        """Letters or word starts Turkmen does not have, beyond the odd name."""
+        if not self.latin:
+            return False
+        return (
+            self.not_turkmen >= max(1, NOT_TURKMEN_LETTER_SHARE * self.latin)
+            or self.y_vowel_starts >= max(1, Y_VOWEL_WORD_SHARE * len(self.latin_words))
+            or self.uzbek > 0
+        )
 
     @classmethod
-    def of(cls, lowered: str) -> _Letters:
+    def of(cls, text: str) -> _Letters:
+        lowered = text.lower()
         groups = dict.fromkeys(_LETTER_GROUPS.values(), 0)
         for letter in _TELLTALE_LETTER.findall(lowered):
             groups[_LETTER_GROUPS[letter]] += 1
         latin_words = LATIN_WORD.findall(lowered)
         cyrillic_words = _CYRILLIC_WORD.findall(lowered)
+        # Names and abbreviations ("Central Asia", "IOM") are capitalised: only the
+        # lowercase words' letters speak for the language.
+        ordinary = _CAPITALS_OR_DIGITS.sub(" ", text)
         return cls(
             latin_words=latin_words,
             cyrillic_words=cyrillic_words,
             latin=sum(map(len, latin_words)),
             cyrillic=sum(map(len, cyrillic_words)),
+            not_turkmen=len(_NOT_TURKMEN_LATIN.findall(ordinary)),
+            y_vowel_starts=len(_Y_VOWEL_START.findall(lowered)),
+            uzbek=len(_UZBEK_LETTERS.findall(lowered)),
             **groups,
         )
 
@@ -209,8 +248,7 @@ def _detect(text: str, fallback: str, *, split: bool) -> LangGuess:
     if len(text) < SHORT_TEXT_CHARS:
         return _detect_short(text, fallback)
     sample = _sample(text)
-    lowered = sample.lower()
-    letters = _Letters.of(lowered)
+    letters = _Letters.of(sample)
     script_letters = letters.latin + letters.cyrillic
     if not script_letters:
         return _fallback(fallback)
@@ -226,28 +264,37 @@ def _detect(text: str, fallback: str, *, split: bool) -> LangGuess:
 
 
 def _detect_short(text: str, fallback: str) -> LangGuess:
-    letters = _Letters.of(text.lower())
+    letters = _Letters.of(text)
     if not letters.latin and not letters.cyrillic:
         return _fallback(fallback)
     if letters.cyrillic > letters.latin:
         return _cyrillic_guess(letters, short=True)
 
+    if letters.uzbek:
+        return LangGuess("uz", 0.8, "letters")
     if letters.azerbaijani and not letters.turkmen_latin:
         return LangGuess("az", 0.8, "letters")
     if letters.turkish and not letters.turkmen_latin:
+        # ı or ğ with q or x is Azerbaijani (Turkish has neither letter).
+        if "q" in text.lower() or "x" in text.lower():
+            return LangGuess("az", 0.7, "letters")
         return LangGuess("tr", 0.8, "letters")
-    if letters.turkmen_latin and not letters.czech_polish:
+    against = letters.against_turkmen
+    if letters.turkmen_latin and not letters.czech_polish and not against:
         return LangGuess("tk", 0.9, "turkmen-letters")
 
     words = letters.latin_words
     stop_lang = _stop_word_language(words)
-    if stop_lang:
+    if stop_lang and not (stop_lang == "tk" and against):
         return LangGuess(stop_lang, 0.8, "stopwords")
+    if against and (letters.turkmen_weak or letters.turkmen_latin):
+        # Turkic letters with signs Turkmen lacks: Turkish written without ı and ğ.
+        return LangGuess("tr", 0.6, "letters") if "q" not in text.lower() else _fallback(fallback)
     if letters.turkmen_weak and not letters.czech_polish:
         return LangGuess("tk", 0.7, "turkmen-letters")
     if letters.latin >= SHORT_MIN_LETTERS:
         score = turkmen_score(words)
-        if score >= SHORT_TURKMEN_SCORE:
+        if score >= SHORT_TURKMEN_SCORE and not against:
             return LangGuess("tk", 0.7, "ngram")
         if score <= SHORT_ENGLISH_SCORE:
             return LangGuess("en", 0.7, "ngram")
@@ -255,11 +302,13 @@ def _detect_short(text: str, fallback: str) -> LangGuess:
 
 
 def _cyrillic_guess(letters: _Letters, *, short: bool) -> LangGuess:
-    if letters.turkmen_cyrillic and not letters.kazakh:
+    if letters.turkmen_cyrillic and not letters.kazakh and not letters.cyrillic_i:
         return LangGuess("tk", 0.9, "turkmen-letters")
-    if letters.kazakh:
+    if letters.kazakh or (letters.turkmen_cyrillic and letters.cyrillic_i):
+        # ә ө ү ң beside і (or қ ғ ұ һ): Kazakh, which Turkmen resembles in Cyrillic.
         return LangGuess("kk", 0.8, "letters")
-    if letters.ukrainian and letters.ukrainian >= 0.02 * letters.cyrillic:
+    ukrainian = letters.ukrainian + letters.cyrillic_i
+    if ukrainian and ukrainian >= 0.02 * letters.cyrillic:
         return LangGuess("uk", 0.8, "letters")
     hits = stop_word_hits(letters.cyrillic_words)
     if hits.get("tk", 0) > hits.get("ru", 0):
@@ -271,13 +320,18 @@ def _cyrillic_guess(letters: _Letters, *, short: bool) -> LangGuess:
 def _latin_guess(text: str, letters: _Letters, fallback: str) -> LangGuess:
     if letters.azerbaijani >= 0.01 * letters.latin:
         return LangGuess("az", 0.9, "letters")
+    uzbek_words = stop_word_hits(letters.latin_words).get("uz", 0)
+    if (letters.uzbek and uzbek_words) or (letters.against_turkmen and uzbek_words >= 2):
+        return LangGuess("uz", 0.9 if letters.uzbek else 0.8, "letters")
     if letters.turkish >= 0.01 * letters.latin and letters.turkish > letters.turkmen_latin:
         return LangGuess("tr", 0.9, "letters")
 
     words = letters.latin_words
     score = turkmen_score(words)
     foreign = letters.czech_polish >= 0.01 * letters.latin
-    if score >= TURKMEN_SCORE and not foreign:
+    # Letters Turkmen lacks count as another language's: no Turkmen on them.
+    against = letters.against_turkmen
+    if score >= TURKMEN_SCORE and not foreign and not against:
         return LangGuess("tk", _score_confidence(score, TURKMEN_SCORE), "ngram")
 
     hits = stop_word_hits(words)
@@ -291,14 +345,19 @@ def _latin_guess(text: str, letters: _Letters, fallback: str) -> LangGuess:
     ):
         return LangGuess("en", _score_confidence(-score, -ENGLISH_SCORE), "ngram")
 
-    turkmen_letters = letters.turkmen_latin >= 0.005 * letters.latin and not foreign
+    turkmen_letters = letters.turkmen_latin >= 0.005 * letters.latin and not foreign and not against
+    if letters.uzbek:
+        return LangGuess("uz", 0.7, "letters")
     detected = _langdetect(text)
     if detected is not None:
         lang, probability = detected
         confidence = round(min(0.9, probability), 3)
         if lang == "tr" and not letters.turkish:
             # langdetect calls Turkmen Turkish; without ı or ğ it is Turkmen if
-            # anything Turkmen shows, and otherwise (a list of names) nothing sure.
+            # anything Turkmen shows, and otherwise (a list of names) nothing sure;
+            # with letters Turkmen lacks it is Turkish written without ı and ğ.
+            if letters.against_turkmen and hits.get("tr", 0):
+                return LangGuess("tr", min(confidence, 0.8), "langdetect")
             if turkmen_letters or hits.get("tk", 0) or score >= 0.2:
                 return LangGuess("tk", confidence, "langdetect")
         elif lang == "en" and score < 0:
@@ -431,7 +490,34 @@ def _script_runs(segment: str) -> list[str]:
     return [" ".join(run) for run in runs]
 
 
+# Turkish text decoded with a Western code page (cp1252/latin-1 instead of cp1254) shows
+# ı as ý, İ as Ý, ğ as ð and ş as þ: ý is a Turkmen letter, so the damage reads as
+# Turkmen. ð and þ exist in no language of ours; a ý between consonants (or a word-
+# initial ý before one) exists in no Turkmen word, where ý is always next to a vowel.
+_CODE_PAGE_DAMAGE = str.maketrans({"ý": "ı", "Ý": "İ", "ð": "ğ", "Ð": "Ğ", "þ": "ş", "Þ": "Ş"})
+_DOTLESS_I_ONLY = str.maketrans({"ý": "ı", "Ý": "İ"})
+_THORN_OR_ETH = re.compile("[ðþÐÞ]")
+_CONSONANT = "bcçdfgğhjklmnňprsştvzžwxqBCÇDFGHJKLMNŇPRSŞTVZŽWXQ"
+_Y_ACUTE_BETWEEN_CONSONANTS = re.compile(
+    rf"(?:(?<=[{_CONSONANT}])|(?<![^\W\d_]))[ýÝ](?=[{_CONSONANT}]|(?![^\W\d_]))"
+)
+
+
+def repair_charset(text: str) -> str:
+    """Turkish text whose ı ğ ş were shown as ý ð þ by a wrong code page, repaired;
+    any other text unchanged."""
+    if "ý" not in text and "Ý" not in text:
+        return text
+    if _THORN_OR_ETH.search(text):
+        return text.translate(_CODE_PAGE_DAMAGE)
+    damaged = len(_Y_ACUTE_BETWEEN_CONSONANTS.findall(text))
+    if damaged >= 2 and 2 * damaged >= text.count("ý") + text.count("Ý"):
+        return text.translate(_DOTLESS_I_ONLY)
+    return text
+
+
 def _normalise(text: str) -> str:
+    text = repair_charset(text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if "@" in text or "://" in text or "www." in text:

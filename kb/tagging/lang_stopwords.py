@@ -33,6 +33,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         "они мы вы его её их был была были будет который которые которая"
     ),
     "tr": _word_set("ve ile için olarak daha gibi kadar çok değil veya ama ise"),
+    "az": _word_set("və ilə üzrə olaraq kimi isə həm amma yaxud üçün"),
+    "uz": _word_set("va uchun bilan boʻyicha bo'yicha haqida orqali ham esa emas kerak mumkin"),
     "de": _word_set(
         "und der die das nicht mit von zu ist im den für auf sich des dem ein eine einer "
         "bei oder sie wird werden nach"

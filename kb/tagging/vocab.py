@@ -136,6 +136,19 @@ def _ru_key(folded: str) -> str:
     return "r" + (_RU_IRREGULAR.get(folded) or _ru_stemmer.stemWord(folded))
 
 
+# Snowball reads the end of a bare nominative as an ending ("велаят" -> вела, "Туркменистан"
+# -> туркмениста) but stems the other cases to the whole word ("велаята", "велаяте" ->
+# велаят): a word ending in a consonant also stands for the stem of its genitive.
+_RU_CONSONANT_END = re.compile(r"[бвгджзйклмнпрстфхцчшщ]$")
+
+
+def _ru_keys(folded: str) -> frozenset[str]:
+    key = _ru_key(folded)
+    if _RU_CONSONANT_END.search(folded) and folded not in _RU_IRREGULAR:
+        return frozenset((key, "r" + folded))
+    return frozenset((key,))
+
+
 def tk_stems(word: str) -> frozenset[str]:
     """Every reading of a Turkmen word with 0-3 endings removed (folded: ň -> n, ý -> y ...).
 
@@ -175,7 +188,7 @@ def _term_keys(token: str, lang: str) -> frozenset[str]:
     if folded.isdigit():
         return frozenset(("d" + folded,))
     if _CYRILLIC.search(folded):
-        return frozenset((_ru_key(folded),))
+        return _ru_keys(folded)
     return _tk_keys(folded) if lang == "tk" else frozenset((_en_key(folded),))
 
 
@@ -185,7 +198,7 @@ def _text_keys(token: str) -> frozenset[str]:
     if folded.isdigit():
         return frozenset(("d" + folded,))
     if _CYRILLIC.search(folded):
-        return frozenset((_ru_key(folded),))
+        return _ru_keys(folded)
     return _tk_keys(folded) | {_en_key(folded)}
 
 

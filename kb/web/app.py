@@ -38,8 +38,9 @@ WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
-# No page uses scripts: forbid them outright, so even a missed escape cannot run one.
-PAGE_CSP = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+# Scripts only from our own /static (the copy-citation button, the phone's folded filters),
+# never inline: a missed escape cannot run one.
+PAGE_CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 # A saved web page is shown in a sandbox: no scripts, no same-origin access, nothing fetched.
 ORIGINAL_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -63,6 +64,7 @@ def create_environment() -> Environment:
     env.globals["document_url"] = views.document_url
     env.globals["with_ui"] = views.with_ui
     env.globals["UI_LANGUAGES"] = UI_LANGUAGES
+    env.globals.update(views.TEMPLATE_HELPERS)
     return env
 
 

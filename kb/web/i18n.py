@@ -1,17 +1,133 @@
-"""Interface text in English and Russian.
+"""Interface text in English, Russian and Turkmen.
 
 The interface language is chosen by `?ui=` in the URL (remembered in a cookie),
 then the cookie, then the browser's Accept-Language. Document text is never
-translated: only the words of the interface are.
+translated: only the words of the interface are. English and Russian live here, a
+pair per message; Turkmen in `kb.web.i18n_tk` (a test checks that every message
+has all three).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-UI_LANGUAGES: tuple[str, ...] = ("en", "ru")
+UI_LANGUAGES: tuple[str, ...] = ("en", "ru", "tk")
 DEFAULT_UI = "en"
 UI_COOKIE = "kb_ui"
+
+_MONTHS: dict[str, tuple[str, str]] = {
+    f"month.{n}": pair
+    for n, pair in enumerate(
+        [
+            ("January", "январь"),
+            ("February", "февраль"),
+            ("March", "март"),
+            ("April", "апрель"),
+            ("May", "май"),
+            ("June", "июнь"),
+            ("July", "июль"),
+            ("August", "август"),
+            ("September", "сентябрь"),
+            ("October", "октябрь"),
+            ("November", "ноябрь"),
+            ("December", "декабрь"),
+        ],
+        start=1,
+    )
+}
+
+# The elements of the international definition of trafficking (compare page).
+_ELEMENT_NAMES: dict[str, tuple[str, str]] = {
+    "act.recruitment": ("recruitment", "вербовка"),
+    "act.transportation": ("transportation", "перевозка"),
+    "act.transfer": ("transfer", "передача"),
+    "act.harbouring": ("harbouring", "укрывательство"),
+    "act.receipt": ("receipt", "получение"),
+    "means.threat": ("threat (of force)", "угроза (силой)"),
+    "means.force": ("use of force", "применение силы"),
+    "means.coercion": ("other forms of coercion", "другие формы принуждения"),
+    "means.abduction": ("abduction", "похищение"),
+    "means.fraud": ("fraud", "мошенничество"),
+    "means.deception": ("deception", "обман"),
+    "means.abuse_of_power": ("abuse of power", "злоупотребление властью"),
+    "means.abuse_of_vulnerability": (
+        "abuse of a position of vulnerability",
+        "использование уязвимости положения",
+    ),
+    "means.payments": (
+        "giving or receiving payments or benefits to achieve the consent of a person having control over another",
+        "подкуп в виде платежей или выгод для получения согласия лица, контролирующего другое лицо",
+    ),
+    "form.prostitution_of_others": (
+        "exploitation of the prostitution of others",
+        "эксплуатация проституции других лиц",
+    ),
+    "form.sexual_exploitation": (
+        "other forms of sexual exploitation",
+        "другие формы сексуальной эксплуатации",
+    ),
+    "form.forced_labour": ("forced labour or services", "принудительный труд или услуги"),
+    "form.slavery": ("slavery", "рабство"),
+    "form.practices_similar_to_slavery": (
+        "practices similar to slavery",
+        "обычаи, сходные с рабством",
+    ),
+    "form.servitude": ("servitude", "подневольное состояние"),
+    "form.removal_of_organs": ("removal of organs", "изъятие органов"),
+    "rule.consent_irrelevant": (
+        "the victim's consent is irrelevant where a means was used",
+        "согласие жертвы не принимается во внимание, если использовано любое из средств",
+    ),
+    "rule.child_no_means": (
+        "child (under 18): act and purpose suffice, no means needed",
+        "ребёнок (до 18 лет): достаточно действия и цели, средства не нужны",
+    ),
+    "rule.no_transnationality_required": (
+        "no border crossing (transnationality) required",
+        "пересечение границы (транснациональность) не требуется",
+    ),
+    "rule.no_organised_group_required": (
+        "no organised criminal group required",
+        "участие организованной преступной группы не требуется",
+    ),
+    "rule.attempt": ("attempt is punishable", "покушение наказуемо"),
+    "rule.complicity": ("participation as an accomplice is punishable", "соучастие наказуемо"),
+    "rule.organising": (
+        "organising or directing others to commit it is punishable",
+        "организация или руководство совершением наказуемы",
+    ),
+    "extra.sale": ("sale of a person", "купля-продажа человека"),
+    "extra.purchase": ("purchase of a person", "покупка человека"),
+    "extra.other_transactions": (
+        "other transactions in respect of a person",
+        "иные сделки в отношении человека",
+    ),
+    "extra.other_acts": (
+        "any other act (open list of acts)",
+        "любые иные действия (открытый перечень)",
+    ),
+    "extra.forced_begging": ("forced begging", "принуждение к попрошайничеству"),
+    "extra.criminal_activity": (
+        "involvement in criminal activity",
+        "вовлечение в преступную деятельность",
+    ),
+    "extra.forced_marriage": ("forced marriage", "принудительный брак"),
+    "extra.illegal_adoption": ("illegal adoption", "незаконное усыновление"),
+    "extra.debt_bondage": ("debt bondage", "долговая кабала"),
+    "extra.human_tissues": (
+        "removal of tissues (beyond organs)",
+        "изъятие тканей (помимо органов)",
+    ),
+    "extra.degrading_conditions": (
+        "working or living conditions contrary to human dignity",
+        "условия труда или жизни, унижающие человеческое достоинство",
+    ),
+    "extra.placing_at_disposal": (
+        "placing the person at the disposal of a third party",
+        "предоставление человека в распоряжение третьих лиц",
+    ),
+}
+_ELEMENTS = {f"element.{key}": pair for key, pair in _ELEMENT_NAMES.items()}
 
 # One entry per message: English first, then Russian. `{name}` fields are filled by `t()`.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -27,6 +143,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.api": ("API", "API"),
     "nav.language": ("Interface language", "Язык интерфейса"),
     "nav.skip": ("Skip to content", "Перейти к содержанию"),
+    "nav.skip_results": ("Skip to the results", "Перейти к результатам"),
     # search
     "search.label": ("Search the knowledge base", "Поиск по базе знаний"),
     "search.placeholder": (
@@ -66,6 +183,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ещё разделов в этом документе: {n}",
     ),
     "search.cite": ("Cite", "Ссылка"),
+    "search.filters_active": ("{n} active", "активных: {n}"),
+    "cite.copy": ("Copy citation", "Скопировать ссылку"),
+    "cite.copied": ("Citation copied", "Ссылка скопирована"),
+    "cite.page": ("p. {page}", "с. {page}"),
+    "cite.pages": ("pp. {first}–{last}", "с. {first}–{last}"),
+    "cite.section": ("section {number}", "раздел {number}"),
+    "cite.page_heading": ("Page {page}", "Страница {page}"),
     "search.filters": ("Filters", "Фильтры"),
     "search.remove_filter": ("remove filter", "снять фильтр"),
     "search.clear_filters": ("Clear all filters", "Снять все фильтры"),
@@ -112,6 +236,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.untitled": ("(opening text)", "(вводный текст)"),
     "doc.compare_with": ("Compare with another law", "Сравнить с другим законом"),
     "doc.top": ("Back to top", "Наверх"),
+    "doc.citation": ("Cite this section", "Ссылка на раздел"),
+    "doc.contents_link": ("contents", "содержание"),
+    "doc.cite_document": ("Cite this document", "Ссылка на документ"),
     "fact.donor": ("Donor", "Донор"),
     "fact.partner": ("Partners", "Партнёры"),
     "fact.project_title": ("Project", "Проект"),
@@ -214,7 +341,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ops.failed": ("failed", "с ошибкой"),
     "ops.duplicate": ("duplicate", "дубликатов"),
     "ops.state.completed": ("completed", "завершён"),
+    "ops.state.completed_with_failures": (
+        "completed with {n} failures",
+        "завершён, ошибок: {n}",
+    ),
+    "ops.duration": ("took {duration}", "длительность: {duration}"),
+    "ops.times_in": ("Times are in {zone} time.", "Время указано по часовому поясу {zone}."),
+    "ops.failing": ("Failing run after run", "Ошибки запуск за запуском"),
+    "ops.failing_since": (
+        "failed in the last {n} runs in a row, since {since}",
+        "ошибка в последних {n} запусках подряд, с {since}",
+    ),
+    "ops.no_failing": (
+        "No source failed in several runs in a row.",
+        "Нет источников с ошибками в нескольких запусках подряд.",
+    ),
     "ops.state.failed": ("failed", "ошибка"),
+    "stage.fetch": ("fetch", "загрузка"),
+    "stage.listing": ("listing page", "страница-перечень"),
+    "stage.extract": ("text extraction", "извлечение текста"),
+    "stage.segment": ("sections", "разбиение на разделы"),
+    "stage.tag": ("tagging", "разметка"),
+    "stage.run": ("the whole run", "весь запуск"),
     "ops.state.running": ("running", "выполняется"),
     "ops.state.interrupted": ("interrupted", "прерван"),
     "ops.sections": (
@@ -225,6 +373,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.title": ("Something is not right", "Что-то пошло не так"),
     "error.not_found": ("Page not found", "Страница не найдена"),
     "error.back": ("Back to search", "Вернуться к поиску"),
+    "error.no_page": ("There is no page at {path}.", "Страницы {path} нет."),
     "error.no_kb": (
         "The knowledge base is not built yet. Run `kb build`, then reload this page.",
         "База знаний ещё не построена. Выполните `kb build` и обновите страницу.",
@@ -234,6 +383,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang.ru": ("Russian", "русский"),
     "lang.tk": ("Turkmen", "туркменский"),
     "lang.fr": ("French", "французский"),
+    "lang.tr": ("Turkish", "турецкий"),
+    "lang.az": ("Azerbaijani", "азербайджанский"),
+    "lang.uz": ("Uzbek", "узбекский"),
+    "lang.kk": ("Kazakh", "казахский"),
+    "lang.uk": ("Ukrainian", "украинский"),
+    "lang.de": ("German", "немецкий"),
     "lang.und": ("undetermined", "не определён"),
     "doctype.newsletter": ("Newsletter", "Информационный бюллетень"),
     "doctype.news": ("News item", "Новость"),
@@ -244,6 +399,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctype.action_plan": ("Action plan", "План действий"),
     "doctype.international_instrument": ("International instrument", "Международный документ"),
     "doctype.other": ("Other", "Другое"),
+    # durations and months (dates are written in the reader's convention)
+    "time.seconds": ("{s} s", "{s} с"),
+    "time.minutes": ("{m} min {s} s", "{m} мин {s} с"),
+    "time.hours": ("{h} h {m} min", "{h} ч {m} мин"),
+    "time.zone.Asia/Ashgabat": ("Ashgabat", "Ашхабад"),
+    **_MONTHS,
+    **_ELEMENTS,
     "footer.print": (
         "Pages print without navigation; citations keep their page numbers.",
         "При печати навигация скрывается; ссылки сохраняют номера страниц.",
@@ -277,14 +439,16 @@ def choose_ui(
 
 
 def translator(ui: str, messages: Mapping[str, tuple[str, str]] = MESSAGES) -> Translator:
-    column = UI_LANGUAGES.index(ui) if ui in UI_LANGUAGES else 0
+    from kb.web.i18n_tk import TURKMEN
+
+    column = ("en", "ru").index(ui) if ui in ("en", "ru") else 0
 
     def t(key: str, **fields: object) -> str:
         texts = messages.get(key)
         if texts is None:
             # A missing key shows itself rather than failing the page; a test checks none are missing.
             return key
-        text = texts[column] or texts[0]
+        text = (TURKMEN.get(key) if ui == "tk" else texts[column]) or texts[0]
         return text.format(**fields) if fields else text
 
     return t

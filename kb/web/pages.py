@@ -59,11 +59,13 @@ def search_page(
         limit=limit,
         sort=_blank_to_none(sort),
     )
+    ui = request.app.state.pages.ui_of(request)
     context: dict[str, Any] = {
         "params": params,
         "results": None,
         "error": None,
         "examples": views.EXAMPLE_QUERIES,
+        "tag_labels": {params.tag: views.entity_label(params.tag, ui)} if params.tag else {},
     }
     status_code = 200
     if params.q:
@@ -74,11 +76,15 @@ def search_page(
             status_code = 400
         else:
             pages = views.page_count(results)
+            facets = views.facet_lists(results, params)
+            views.localise_facets(facets, ui)
+            expansions = views.expansions(results)
+            views.localise_expansions(expansions, results, ui)
             context.update(
                 results=results,
                 groups=views.group_hits(results),
-                facets=views.facet_lists(results, params),
-                expansions=views.expansions(results),
+                facets=facets,
+                expansions=expansions,
                 pages=pages,
                 page_links=views.page_links(min(params.page, pages), pages),
             )
@@ -171,7 +177,7 @@ def status_page(request: Request) -> Response:
     return render(request, "status.html", {"status": service.status(home_of(request))})
 
 
-@router.get("/file/{doc_id}")
+@router.api_route("/file/{doc_id}", methods=["GET", "HEAD"])
 def original_file(request: Request, doc_id: str) -> Response:
     """The document's original: only a source the store holds for this id, never a path from the URL."""
     original = service.original_of(home_of(request), doc_id)

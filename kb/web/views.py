@@ -6,10 +6,14 @@ Presentation only: every fact shown comes from the library's objects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup, escape
+
+from kb.web.i18n import Translator
 from kb.web.service import SearchParams
 
 PAGE_SIZE = 10
@@ -292,3 +296,252 @@ def listing(value: Any) -> str:
     if isinstance(value, list | tuple | set):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+# --- the reader's language: citations, headings, facets ------------------------------------
+
+_GENERATED_PAGE_HEADING = re.compile(r"^Page (\d+)$")
+_SECTION_LABEL = re.compile(r"^section (\S+)(?: (“.*”))?$")
+
+
+def heading_text(text: str, t: Translator) -> str:
+    """A heading as shown: the "Page 3" the segmenter gives unheaded PDF pages, in the
+    interface's language; any other heading as written."""
+    m = _GENERATED_PAGE_HEADING.match(text or "")
+    return t("cite.page_heading", page=m.group(1)) if m else text
+
+
+def heading_path_text(path: list[str], t: Translator, separator: str = " › ") -> str:
+    return separator.join(heading_text(part, t) for part in path)
+
+
+def citation_text(
+    t: Translator,
+    *,
+    title: str,
+    label: str = "",
+    pages: list[int] | None = None,
+    url: str = "",
+    source: str = "",
+) -> str:
+    """A citation to paste: title, section or provision, pages (PDF) and the page's address
+    (web), with the connecting words in the interface's language. A provision keeps the
+    law's own words ("Article 5(2)(b)", "Статья 2"): that is how a lawyer cites it."""
+    from kb.web import formats
+
+    m = _SECTION_LABEL.match(label)
+    if m:
+        label = t("cite.section", number=m.group(1)) + (f" {m.group(2)}" if m.group(2) else "")
+    elif label.startswith("“") and label.endswith("”"):
+        label = f"“{heading_text(label[1:-1], t)}”"
+    parts = [title, label, formats.pages(list(pages or []), t)]
+    # A web page is cited by its address; without one (a saved copy), by where it lies.
+    parts.append(url or ("" if pages else source))
+    return ", ".join(p for p in parts if p)
+
+
+def hit_citation(hit: dict[str, Any], t: Translator) -> str:
+    if not hit.get("cite_title"):
+        return str(hit.get("citation") or "")
+    return citation_text(
+        t,
+        title=str(hit["cite_title"]),
+        label=str(hit.get("cite_label") or ""),
+        pages=list(hit.get("pages") or []),
+        url=str(hit.get("url") or ""),
+        source=str(hit.get("source") or ""),
+    )
+
+
+def section_citation(doc: Any, section: Any, t: Translator) -> str:
+    from search.citation import citation_title, section_label
+
+    return citation_text(
+        t,
+        title=citation_title(doc),
+        label=section_label(doc, section),
+        pages=list(section.pages or []),
+        url=document_address(doc),
+        source=doc.source.location,
+    )
+
+
+def document_citation(doc: Any, t: Translator) -> str:
+    from search.citation import citation_title
+
+    return citation_text(
+        t, title=citation_title(doc), url=document_address(doc), source=doc.source.location
+    )
+
+
+def document_address(doc: Any) -> str:
+    """The web address a document was fetched from, when it has one."""
+    from search.query import web_address
+
+    metadata = getattr(doc, "metadata", None) or {}
+    candidates = (getattr(doc, "url", ""), getattr(doc.source, "url", ""), metadata.get("url"),
+                  metadata.get("canonical_url"), doc.source.location, doc.source.key)  # fmt: skip
+    for candidate in candidates:
+        address = web_address(str(candidate or ""))
+        if address:
+            return address
+    return ""
+
+
+def entity_label(entity_id: str, ui: str, fallback: str = "") -> str:
+    """A vocabulary entry's name in the interface's language."""
+    from kb.tagging.vocab import load_vocabulary
+
+    try:
+        entry = load_vocabulary().entry(entity_id)
+    except Exception:
+        return fallback or entity_id
+    return entry.labels.get(ui) or entry.label
+
+
+def localise_facets(facets: dict[str, list[FacetValue]], ui: str) -> None:
+    """The "mentions" values under their names in the interface's language."""
+    for item in facets.get("tag", []):
+        item.label = entity_label(item.value, ui, item.label)
+
+
+def localise_expansions(expanded: list[ExpansionView], results: dict[str, Any], ui: str) -> None:
+    for view, item in zip(expanded, results.get("expansions") or [], strict=False):
+        view.label = entity_label(str(item.get("entity", "")), ui, view.label)
+
+
+# --- long documents: article references -----------------------------------------------------
+
+_ARTICLE_REFERENCE = re.compile(
+    r"(?P<before>\b(?:Articles?|Art\.|[Сс]тать(?:я|и|е|ю|ей|ёй|ями|ях)|[Сс]т\.)\s+)"
+    r"(?P<numbers>\d+(?:[-.‑]\d+)?(?:\s*(?:,|и|and|или|or)\s*\d+(?:[-.‑]\d+)?)*)"
+    r"|(?P<tk>\b\d+(?:-\d+)?)(?P<tk_tail>-(?:nji|njy|nju|njü|inji|ynjy|unjy|ünji)\s+madda\w*)"
+)
+_NUMBER = re.compile(r"\d+(?:[-.‑]\d+)?")
+# "Article 129-1 of the Criminal Code", "статьёй 129-1 Уголовного кодекса": another act's
+# article, not this law's ("of this Law", "настоящего Закона" are this law's).
+_OTHER_ACT = re.compile(
+    r"\s*(?:of\s+(?:the\s+)?(?!this\b)(?:[A-Z][\w-]*\s+){0,4}(?:Code|Law|Act|Convention|Protocol)\b"
+    r"|(?!настоящ)[А-Яа-яё]+\s+(?:[а-яё]+\s+)?(?:[Кк]одекса|[Зз]акона|[Кк]онвенции|[Пп]ротокола)\b)"
+)
+
+
+def article_targets(doc: Any) -> dict[str, str]:
+    """A law's article numbers and the ids of their sections ("5" -> "art-5")."""
+    if doc.doctype not in ("legislation", "international_instrument"):
+        return {}
+    targets: dict[str, str] = {}
+    for section in doc.sections:
+        if section.kind == "article" and section.number:
+            targets.setdefault(_article_key(section.number), section.id)
+    return targets
+
+
+def link_articles(html: Markup, targets: dict[str, str], current: str = "") -> Markup:
+    """Each "Article 5" / "статьи 5 и 6" / "5-nji maddasy" in a law's text linked to that
+    article's section. Only text between tags is touched, so marks and markup survive."""
+    if not targets:
+        return html
+
+    def link(number: str) -> str:
+        target = targets.get(_article_key(number))
+        if not target or target == current:
+            return number
+        return f'<a class="article-ref" href="#sec-{escape(target)}">{number}</a>'
+
+    def replace(m: re.Match[str]) -> str:
+        if _OTHER_ACT.match(m.string, m.end()):
+            return m.group()
+        if m.group("tk"):
+            return link(m.group("tk")) + m.group("tk_tail")
+        numbers = _NUMBER.sub(lambda n: link(n.group()), m.group("numbers"))
+        return m.group("before") + numbers
+
+    pieces = re.split(r"(<[^>]*>)", str(html))
+    out = [p if p.startswith("<") else _ARTICLE_REFERENCE.sub(replace, p) for p in pieces]
+    return Markup("".join(out))
+
+
+def _article_key(number: str) -> str:
+    return number.strip().rstrip(".").replace("‑", "-").replace("¹", "-1").casefold()
+
+
+# --- the status page ------------------------------------------------------------------------
+
+
+@dataclass
+class FailingSource:
+    source: str
+    runs: int  # consecutive runs, up to the newest, in which it failed
+    since: str  # when the first of them started
+    reason: str
+
+
+def failing_sources(runs: list[dict[str, Any]], minimum: int = 2) -> list[FailingSource]:
+    """Sources that failed in each of the last `minimum` or more runs (newest first)."""
+    if not runs:
+        return []
+    newest = {
+        f.get("source"): f for f in runs[0].get("failures") or [] if f.get("source") != "(run)"
+    }
+    out: list[FailingSource] = []
+    for source, failure in newest.items():
+        streak = 0
+        since = ""
+        for run in runs:
+            if any(f.get("source") == source for f in run.get("failures") or []):
+                streak += 1
+                since = str(run.get("started") or "")
+            else:
+                break
+        if streak >= minimum:
+            out.append(FailingSource(str(source), streak, since, str(failure.get("reason", ""))))
+    return sorted(out, key=lambda f: (-f.runs, f.source))
+
+
+def run_state(run: dict[str, Any]) -> tuple[str, int]:
+    """The state to show and its failure count: a run that completed with failed sources
+    is "completed_with_failures", never a plain green "completed"."""
+    state = str(run.get("state") or "")
+    failed = len([f for f in run.get("failures") or [] if f.get("source") != "(run)"])
+    if state == "completed" and failed:
+        return "completed_with_failures", failed
+    return state, failed
+
+
+def option_label(choice: dict[str, Any]) -> str:
+    """A law in a drop-down: what tells two editions apart (year, language) first, so a
+    phone that cuts the long title still shows it."""
+    lead = [str(choice.get("date") or "")[:4], str(choice.get("lang") or "").upper()]
+    return " · ".join([*(p for p in lead if p), str(choice.get("title") or choice.get("id"))])
+
+
+def _template_helpers() -> dict[str, Any]:
+    from kb.web import formats
+    from kb.web.i18n import MESSAGES
+
+    return {
+        "fmt_number": formats.number,
+        "fmt_date": formats.date,
+        "fmt_moment": formats.moment,
+        "fmt_pages": formats.pages,
+        "fmt_duration": formats.duration,
+        "seconds_between": formats.seconds_between,
+        "zone_label": formats.zone_label,
+        "heading_text": heading_text,
+        "heading_path_text": heading_path_text,
+        "entity_label": entity_label,
+        "option_label": option_label,
+        "element_keys": frozenset(k for k in MESSAGES if k.startswith("element.")),
+        "hit_citation": hit_citation,
+        "section_citation": section_citation,
+        "document_citation": document_citation,
+        "article_targets": article_targets,
+        "link_articles": link_articles,
+        "failing_sources": failing_sources,
+        "run_state": run_state,
+    }
+
+
+# Functions the templates call with the page's `ui` and `t` (kb.web.app adds them).
+TEMPLATE_HELPERS = _template_helpers()

@@ -1,4 +1,5 @@
-"""Accuracy of kb.tagging.lang on the labelled set, per language, kind and length.
+"""Accuracy of kb.tagging.lang on the labelled set, per language, kind and length, and
+each language's precision (of the texts it called that language, the share that are).
 
 Run: .venv/bin/python tests/lang_eval/evaluate.py [--errors]
 
@@ -62,9 +63,11 @@ def evaluate(items: list[Item] | None = None) -> dict[str, Any]:
             lambda: defaultdict(list)
         )
         errors: list[dict[str, str]] = []
+        answered: dict[str, list[bool]] = defaultdict(list)  # answer -> was it right
         for item in items:
             guess = detect_language(item.text, fallback=item.lang if with_context else "und")
             ok = guess.lang == item.lang
+            answered[guess.lang].append(ok)
             for group, key in (
                 ("overall", "all"),
                 ("by_lang", item.lang),
@@ -86,6 +89,11 @@ def evaluate(items: list[Item] | None = None) -> dict[str, Any]:
             group: {key: _accuracy(pairs) for key, pairs in sorted(keys.items())}
             for group, keys in groups.items()
         }
+        result[setting]["precision"] = {
+            lang: {"n": len(oks), "correct": sum(oks), "precision": sum(oks) / len(oks)}
+            for lang, oks in sorted(answered.items())
+            if lang != "und"
+        }
         result[setting]["errors"] = errors
     return result
 
@@ -99,7 +107,12 @@ def _print_report(result: dict[str, Any], *, show_errors: bool) -> None:
         for group in ("by_lang", "by_kind", "by_length", "overall"):
             for key, stats in result[setting][group].items():
                 label = f"{group.removeprefix('by_')}={key}"
-                print(f"  {label:<34} {stats['accuracy']:7.1%}  ({stats['correct']}/{stats['n']})")
+                line = f"  {label:<34} {stats['accuracy']:7.1%}  ({stats['correct']}/{stats['n']})"
+                answered = result[setting]["precision"].get(key) if group == "by_lang" else None
+                if answered:
+                    line += (f"   precision {answered['precision']:6.1%}"
+                             f"  ({answered['correct']}/{answered['n']} answers)")  # fmt: skip
+                print(line)
         if show_errors:
             for error in result[setting]["errors"]:
                 text = error["text"].replace("\n", " | ")[:90]
