@@ -64,6 +64,7 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
         metadata=dict(extracted.metadata),
         warnings=list(extracted.warnings),
         date_text=extracted.published,
+        page_labels=list(extracted.page_labels),
     )
 
 
@@ -74,7 +75,13 @@ def _key(text: str) -> str:
 def _append(
     sections: list[Section], path: list[str], heading: Block | None, body: list[Block]
 ) -> None:
-    pages = [b.page for b in ([heading] if heading else []) + body if b is not None and b.page]
+    pages = [
+        p
+        for b in ([heading] if heading else []) + body
+        if b is not None
+        for p in (b.page, b.page_end)
+        if p
+    ]
     number, kind = "", "section"
     if heading is not None:
         found = match_heading(heading.text)

@@ -15,7 +15,7 @@ from kb.sources import source_format
 
 # Bumped whenever an extractor's output changes: part of the Prefect cache key,
 # so a change of extractor code re-extracts what it affects and nothing else.
-EXTRACTOR_VERSIONS = {"pdf": "pdf-3", "html": "html-3", "text": "text-2"}
+EXTRACTOR_VERSIONS = {"pdf": "pdf-4", "html": "html-3", "text": "text-2"}
 
 # Leading bytes of formats we do not read, and how to name them to a person.
 _FOREIGN_FORMATS: tuple[tuple[bytes, str], ...] = (

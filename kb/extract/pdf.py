@@ -10,6 +10,7 @@ import io
 import logging
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader
@@ -69,17 +70,15 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         )
 
     warnings: list[str] = []
-    page_lines: list[list[str]] = []
+    pages: list[list[Line]] = []
     for number, page in enumerate(reader.pages, start=1):
         try:
-            raw = page.extract_text() or ""
+            pages.append(layout_lines(page))
         except Exception as exc:
             warnings.append(f"page {number}: text could not be extracted ({_short(exc)})")
-            raw = ""
-        text = normalize_text(raw)
-        page_lines.append([line for line in text.split("\n") if line.strip()])
+            pages.append([])
 
-    letters = sum(sum(ch.isalpha() for ch in line) for lines in page_lines for line in lines)
+    letters = sum(sum(ch.isalpha() for ch in line.text) for lines in pages for line in lines)
     if letters < MIN_CHARS_PER_PAGE * page_count:
         unreadable = _unreadable_content(reader)
         if unreadable:
@@ -87,10 +86,16 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         return _read_scanned(ref, data, max_pages=max_pages, ocr=ocr, ocr_timeout_s=ocr_timeout_s)
 
     outline = _read_outline(reader, page_count, warnings)
-    _drop_running_lines(page_lines)
-    blocks = _blocks_from_pages(page_lines, outline)
+    body_size = _body_size(pages)
+    first_page = list(pages[0])
+    running, printed = _drop_running_lines(pages)
+    notes = _drop_margin_notes(pages, body_size)
+    _drop_contents(pages)
+    blocks = _blocks_from_pages(pages, outline, body_size)
     meta = _metadata(reader)
-    title = ref.title_hint or meta.get("title", "") or _first_heading(blocks) or ref.location
+    title = ref.title_hint or choose_title(
+        meta.get("title", ""), first_page, pages[:2], body_size, running, ref.location
+    ) or _first_heading(blocks) or ref.location  # fmt: skip
     return Extracted(
         source=ref,
         format="pdf",
@@ -101,6 +106,8 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         published=meta.get("published", ""),
         metadata=meta,
         warnings=warnings,
+        page_labels=_page_labels(reader, page_count) or printed,
+        margin_notes=notes,
     )
 
 
@@ -228,56 +235,430 @@ def _read_outline(reader: PdfReader, page_count: int, warnings: list[str]) -> li
     return entries
 
 
+@dataclass
+class Line:
+    """One line of a page as pypdf reads it, with where it starts and its font."""
+
+    text: str
+    x: float = 0.0
+    y: float | None = None  # None: the position is unknown (a line inside a text run)
+    size: float = 0.0  # font size in points, as drawn (0: unknown)
+    bold: bool = False
+
+
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+def layout_lines(page: Any) -> list[Line]:
+    """The page's text lines (pypdf's own text, unchanged) with position and font size.
+
+    pypdf hands every text run to the visitor with its matrices and font; the runs
+    joined are exactly `extract_text()`, so the lines are cut from them and each line
+    takes the position and font of its first run and the size of its longest run.
+    """
+    runs: list[tuple[str, float, float, float, bool]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
+        name = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
+        runs.append((text, x, y, float(size) * scale, bool(_BOLD_FONT.search(name))))
+
+    page.extract_text(visitor_text=visit)
+    lines: list[Line] = []
+    parts: list[str] = []
+    placed: list[tuple[str, float, float, float, bool]] = []
+
+    def close() -> None:
+        text = normalize_text("".join(parts))
+        if text:
+            if placed:
+                first = placed[0]
+                longest = max(placed, key=lambda run: len(run[0].strip()))
+                bold = all(run[4] for run in placed)
+                lines.append(
+                    Line(text, round(first[1], 1), round(first[2], 1), round(longest[3], 1), bold)
+                )
+            else:
+                lines.append(Line(text))
+        parts.clear()
+        placed.clear()
+
+    for text, x, y, size, bold in runs:
+        pieces = text.split("\n")
+        for k, piece in enumerate(pieces):
+            if k:
+                close()
+            parts.append(piece)
+            if piece.strip():
+                # A line that starts inside a run (after its newline) is set one line lower.
+                placed.append((piece, x, y - k * 1.2 * size, size, bold))
+    close()
+    return lines
+
+
+def _body_size(pages: list[list[Line]]) -> float:
+    """The font size most of the text is set in (by characters), 0 when unknown."""
+    sizes: Counter[float] = Counter()
+    for lines in pages:
+        for line in lines:
+            if line.size:
+                sizes[round(line.size * 2) / 2] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
 def _shape(line: str) -> str:
-    return re.sub(r"\d+", "#", line.casefold()).strip()
+    """A running line's shape: the page number at either end gone, other digits as '#'."""
+    line = re.sub(r"^\d{1,4}\s*|\s*\d{1,4}$", "", line.strip())
+    return re.sub(r"\s+", "", re.sub(r"\d+", "#", line.casefold()))
 
 
-def _drop_running_lines(page_lines: list[list[str]]) -> None:
-    """Remove running headers/footers and page numbers (top or bottom 3 lines of a page)."""
-    pages = len(page_lines)
-    counts: Counter[str] = Counter()
-    for lines in page_lines:
-        edge = set(lines[:3] + lines[-3:])
-        counts.update({_shape(line) for line in edge})
-    threshold = max(3, pages // 2 + 1) if pages >= 3 else 10**9
-    repeated = {shape for shape, n in counts.items() if n >= threshold}
-    for i, lines in enumerate(page_lines):
-        keep: list[str] = []
-        for j, line in enumerate(lines):
-            at_edge = j < 3 or j >= len(lines) - 3
-            if at_edge and (_shape(line) in repeated or _PAGE_NUMBER.match(line.strip())):
+# A page number at the start of a running line ("7Penal Code…") or after a space at its end.
+_EDGE_NUMBER = re.compile(r"^\d{1,4}(?!\d)|(?<=\s)\d{1,3}$")
+
+
+def _middle(lines: list[Line]) -> float:
+    heights = [line.y for line in lines if line.y is not None]
+    return (max(heights) + min(heights)) / 2 if heights else 0.0
+
+
+def _edge_rows(lines: list[Line], rows: int = 3) -> set[int]:
+    """Indexes of lines in the top and bottom `rows` rows of a page, by position;
+    by reading order (first and last three lines) when positions are unknown."""
+    heights = sorted({round(line.y) for line in lines if line.y is not None})
+    if len(heights) < 2 * rows + 1:
+        return set(range(min(3, len(lines)))) | set(range(max(0, len(lines) - 3), len(lines)))
+    top, bottom = set(heights[-rows:]), set(heights[:rows])
+    edge = {
+        i for i, line in enumerate(lines) if line.y is not None and round(line.y) in top | bottom
+    }
+    # pypdf puts a footer drawn first at the start of the text: reading order counts too.
+    edge |= {i for i in (0, len(lines) - 1) if lines[i].y is None}
+    return edge
+
+
+def _drop_running_lines(pages: list[list[Line]]) -> tuple[list[str], list[str]]:
+    """Remove running headers/footers and page numbers (the top and bottom rows of a page).
+
+    Returns the removed running lines (a title may be found among them) and the
+    printed page number of each page when the header or footer carries one that
+    follows the page index at a constant offset on most pages (else []).
+    """
+    count = len(pages)
+    edges = [_edge_rows(lines) for lines in pages]
+    shapes: Counter[str] = Counter()
+    for lines, edge in zip(pages, edges, strict=True):
+        shapes.update({_shape(lines[i].text) for i in edge})
+    threshold = max(3, count // 2 + 1) if count >= 3 else 10**9
+    repeated = {shape for shape, n in shapes.items() if n >= threshold and len(shape) >= 4}
+    running: list[str] = []
+    offsets: Counter[int] = Counter()
+    numbered = 0
+    for index, (lines, edge) in enumerate(zip(pages, edges, strict=True)):
+        keep: list[Line] = []
+        found: set[int] = set()
+        bands: dict[bool, list[str]] = {}
+        middle = _middle(lines)
+        for i, line in enumerate(lines):
+            text = line.text.strip()
+            if i in edge and (_shape(text) in repeated or _PAGE_NUMBER.match(text)):
+                top = line.y is not None and line.y >= middle
+                bands.setdefault(top, []).append(text)
+                number = (
+                    _EDGE_NUMBER.search(text)
+                    if _shape(text) in repeated
+                    else re.search(r"\d{1,4}", text)
+                )
+                if number is not None:
+                    found.add(int(number.group(0)) - (index + 1))
                 continue
             keep.append(line)
-        page_lines[i] = keep
+        pages[index] = keep
+        # A running header set on two lines is one title line.
+        running.extend(" ".join(texts) for texts in bands.values())
+        if found:
+            numbered += 1
+            offsets.update(found)
+    printed: list[str] = []
+    if offsets and count >= 3:
+        offset, hits = offsets.most_common(1)[0]
+        if offset != 0 and hits >= max(3, 0.6 * numbered) and hits >= count // 2:
+            printed = [str(i + offset) if i + offset >= 1 else "" for i in range(1, count + 1)]
+    return running, printed
+
+
+def _drop_margin_notes(pages: list[list[Line]], body_size: float) -> list[Block]:
+    """Remove side headings (margin notes of gazettes): short lines in a smaller font
+    that start outside the column the body text starts in. Returned as 'meta' blocks."""
+    notes: list[Block] = []
+    if not body_size:
+        return notes
+    for number, lines in enumerate(pages, start=1):
+        body = [ln for ln in lines if ln.size >= 0.92 * body_size and ln.y is not None]
+        if len(body) < 5:
+            continue
+        starts = sorted(ln.x for ln in body)
+        left = starts[len(starts) // 20]  # the column's left edge, a stray line aside
+        # Where the body's longer lines end, from the font size (an em is about 2 letters).
+        ends = sorted(ln.x + 0.45 * ln.size * len(ln.text) for ln in body if len(ln.text) > 25)
+        right = ends[len(ends) // 2] if ends else float("inf")
+        keep: list[Line] = []
+        current: list[str] = []
+
+        def flush(current: list[str] = current, number: int = number) -> None:
+            if current:
+                text = join_hyphenated("\n".join(current)).replace("\n", " ")
+                notes.append(Block(text=text, kind="meta", page=number))
+                current.clear()
+
+        for line in lines:
+            small = 0 < line.size < 0.92 * body_size and len(line.text) <= 40
+            aside = line.x < left - 6 or line.x > right - 10
+            if small and aside and line.y is not None:
+                current.append(line.text)
+                if line.text.rstrip().endswith("."):
+                    flush()
+                continue
+            flush()
+            keep.append(line)
+        flush()
+        pages[number - 1] = keep
+    return notes
+
+
+_LEADER_LINE = re.compile(r"(?:\.{3,}|…{2,}|(?:\s?\.\s){3,}|_{4,}|·{3,})\s*\S{0,6}\s*$")
+_CONTENTS_TITLE = re.compile(
+    r"^(?:table of )?contents$|^содержание$|^оглавление$|^mazmuny$|^sommaire$", re.I
+)
+_ENDS_WITH_PAGE = re.compile(r"\s(?:\d{1,4}|[ivxlc]{1,6})$", re.I)
+
+
+def _drop_contents(pages: list[list[Line]]) -> None:
+    """Remove a printed table of contents: lines with dot leaders and a page number,
+    and on a page headed "Contents" the entry lines that end in a page number."""
+    for index, lines in enumerate(pages):
+        leaders = sum(1 for ln in lines if _LEADER_LINE.search(ln.text))
+        titled = any(_CONTENTS_TITLE.match(ln.text.strip(" :")) for ln in lines[:4])
+        if leaders < 3 and not titled:
+            continue
+        keep = []
+        for ln in lines:
+            text = ln.text.strip()
+            if _LEADER_LINE.search(text) or _CONTENTS_TITLE.match(text.strip(" :")):
+                continue
+            if titled and _ENDS_WITH_PAGE.search(text) and len(text) < 120:
+                continue
+            keep.append(ln)
+        pages[index] = keep
+
+
+def _page_labels(reader: PdfReader, page_count: int) -> list[str]:
+    """The PDF's own page labels ("i", "67"), when it has them and they are not the index."""
+    try:
+        if "/PageLabels" not in reader.trailer["/Root"]:
+            return []
+        labels = [str(label) for label in reader.page_labels][:page_count]
+    except Exception:
+        return []
+    if len(labels) != page_count or labels == [str(i) for i in range(1, page_count + 1)]:
+        return []
+    return labels
+
+
+_ARTEFACT_TITLE = re.compile(
+    r"\.(?:docx?|odt|rtf|pdf|p65|pm\d|indd|qxd|qxp|pub|txt|html?|ai|eps|tmp|wpd)\s*$"
+    r"|^(?:microsoft (?:word|powerpoint|excel)|untitled|document\d*|pdf|print)\b",
+    re.I,
+)
+_DATE_LINE = re.compile(
+    r"^(?:(?:\d{1,2}\s+)?(?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|spring|summer|autumn"
+    r"|fall|winter|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йя]|июн\w*|июл\w*|август\w*|сентябр\w*"
+    r"|октябр\w*|ноябр\w*|декабр\w*)\.?,?\s+)?(?:\d{1,2},?\s+)?\d{4}(?:\s*г(?:ода|\.)?)?$"
+    r"|^(?:vol(?:ume)?|issue|no|number|№|выпуск|series)\.?\s*\d",
+    re.I,
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3 and not w.isdigit()]
+
+
+def title_is_artefact(title: str, location: str) -> bool:
+    """A metadata title that names a file or the program that made it, not the document."""
+    stem = re.sub(r"\.\w{1,4}$", "", location.rsplit("/", 1)[-1]).casefold()
+    plain = title.strip().casefold()
+    return bool(_ARTEFACT_TITLE.search(title.strip())) or plain in (stem, location.casefold())
+
+
+def first_page_title(first_page: list[Line], body_size: float, running: list[str]) -> str:
+    """The first page's largest text (with the subtitle set just below it in the next
+    size), without date or issue lines; '' when nothing stands out from the body text."""
+    candidates = [
+        (i, ln)
+        for i, ln in enumerate(first_page)
+        if ln.size and not _DATE_LINE.match(ln.text.strip()) and not _PAGE_NUMBER.match(ln.text)
+        and sum(ch.isalpha() for ch in ln.text) >= 3
+    ]  # fmt: skip
+    if not candidates:
+        return ""
+    largest = max(ln.size for _, ln in candidates)
+    if body_size and largest < 1.15 * body_size:
+        return ""
+    tiers = sorted({round(ln.size) for _, ln in candidates}, reverse=True)
+
+    def run_of(size: int, start: int) -> tuple[list[str], int]:
+        """The lines set in `size` from `start` on, in reading order, and where they end."""
+        texts, last = [], start
+        for i, ln in candidates:
+            if i < start:
+                continue
+            if round(ln.size) == size:
+                if texts and i > last + 2:
+                    break
+                texts.append(ln.text)
+                last = i
+            elif texts:
+                break
+        return texts, last
+
+    first = next(i for i, ln in candidates if round(ln.size) == tiers[0])
+    title_lines, last = run_of(tiers[0], first)
+    title = _join_lines(title_lines)
+    if (
+        len(tiers) > 1
+        and tiers[1] >= 0.5 * tiers[0]
+        and (not body_size or tiers[1] >= 1.15 * body_size)
+    ):
+        following = [i for i, ln in candidates if i > last]
+        if (
+            following
+            and round(first_page[following[0]].size) == tiers[1]
+            and following[0] <= last + 2
+        ):
+            sub_lines, _ = run_of(tiers[1], following[0])
+            subtitle = _join_lines(sub_lines)
+            if subtitle and len(title) + len(subtitle) < 240:
+                title = f"{title.rstrip(' :')}: {subtitle}"
+    if len(title) > 300:
+        return ""
+    return _case_from_running(title, running)
+
+
+def _join_lines(lines: list[str]) -> str:
+    return " ".join(join_hyphenated("\n".join(lines)).split())
+
+
+def _unnumbered(line: str) -> str:
+    """A running line without its page number ("7Penal Code … of 2006" -> "Penal Code … of 2006")."""
+    return re.sub(r"^\d{1,4}(?!\d)\s*|\s+\d{1,3}$", "", line.strip()).strip()
+
+
+def _case_from_running(title: str, running: list[str]) -> str:
+    """A title set in capitals takes the case of a running header that says the same."""
+    if not title.isupper():
+        return title
+    key = _key(title)
+    for line in running:
+        text = _unnumbered(line)
+        if _key(text) == key:
+            return text
+    return title
+
+
+def choose_title(meta_title: str, first_page: list[Line], first_pages: list[list[Line]],
+                 body_size: float, running: list[str], location: str) -> str:  # fmt: skip
+    """The title a librarian would record: the metadata title unless it is missing, a
+    file or program artefact, or not what the first pages say; then the first page's
+    own title. '' when neither is found."""
+    meta_title = " ".join(meta_title.split())
+    if meta_title and not title_is_artefact(meta_title, location):
+        words = _words(meta_title)
+        shown = set(_words(" ".join(ln.text for lines in first_pages for ln in lines)))
+        shown |= set(_words(" ".join(running)))
+        if not words or sum(w in shown for w in words) >= 0.5 * len(words):
+            return meta_title
+    found = first_page_title(first_page, body_size, running)
+    own = _running_title(running, first_page)
+    if own and _key(own) != _key(found):
+        # The running header repeats the document's own title line ("Penal Code (Amendment)
+        # Act, No. 16 of 2006") where the cover's largest text is the issuing body; a cover
+        # title that holds the running line and more ("Polaris Analysis of 2021 Data…") stays.
+        later_parts = [_key(part) for part in found.split(": ")[1:]]
+        if not found or _key(own) in later_parts or _key(own) not in _key(found):
+            found = own
+    return found or (
+        "" if not meta_title or title_is_artefact(meta_title, location) else meta_title
+    )
+
+
+def _running_title(running: list[str], first_page: list[Line]) -> str:
+    """The running header or footer that is a title line printed on the first page too."""
+    texts = Counter(_unnumbered(line) for line in running)
+    shown = set(_words(" ".join(ln.text for ln in first_page)))
+    for text, n in texts.most_common(3):
+        words = _words(text)
+        if n >= 2 and len(words) >= 3 and sum(w in shown for w in words) >= 0.9 * len(words):
+            return text
+    return ""
 
 
 def _key(text: str) -> str:
     return re.sub(r"\W+", " ", text.casefold()).strip()
 
 
-def _blocks_from_pages(page_lines: list[list[str]], outline: list[OutlineEntry]) -> list[Block]:
+def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
+                       body_size: float = 0.0) -> list[Block]:  # fmt: skip
+    """Paragraphs and headings in reading order; a paragraph cut by a page break is one
+    block with its page range. Without an outline, lines set clearly larger than the
+    body text are headings (their size gives the level)."""
     titles_by_page: dict[int, list[tuple[str, int]]] = {}
     for entry in outline:
         if entry.page is not None:
             titles_by_page.setdefault(entry.page, []).append((_key(entry.title), entry.level))
+    # A sparse outline (a cover bookmark or two) leaves long stretches without headings:
+    # larger-font lines are headings below the outline's levels.
+    sparse = len(outline) < max(3, len(pages) // 4)
+    depth = max((entry.level for entry in outline), default=0)
+    levels = (
+        {size: level + depth for size, level in _size_levels(pages, body_size).items()}
+        if sparse
+        else {}
+    )
     blocks: list[Block] = []
-    # The last line of the previous page when its paragraph ran on: a heading-like
-    # first line of the next page is then the paragraph's continuation.
-    carried: list[str] = []
-    for page, lines in enumerate(page_lines, start=1):
+    paragraph: list[str] = []
+    started = [0]  # the page the open paragraph started on
+
+    def flush(page: int) -> None:
+        if paragraph:
+            text = join_hyphenated("\n".join(paragraph)).replace("\n", " ")
+            first = started[0] or page
+            blocks.append(
+                Block(
+                    text=text,
+                    kind="paragraph",
+                    page=first,
+                    page_end=page if page != first else None,
+                )
+            )
+            paragraph.clear()
+
+    for page, lines in enumerate(pages, start=1):
         wanted = list(titles_by_page.get(page, []))
-        longest = max((len(line) for line in lines), default=0)
-        paragraph: list[str] = []
-
-        def flush(paragraph: list[str] = paragraph, page: int = page) -> None:
-            if paragraph:
-                text = join_hyphenated("\n".join(paragraph)).replace("\n", " ")
-                blocks.append(Block(text=text, kind="paragraph", page=page))
-                paragraph.clear()
-
+        longest = max((len(line.text) for line in lines), default=0)
+        # The previous page's paragraph runs on when it stopped mid-sentence and this
+        # page starts with plain text: it stays open, else it ends with its page.
+        if paragraph and not (
+            paragraph_continues(paragraph)
+            and lines
+            and not _BULLET.match(lines[0].text)
+            and not _is_heading_line(lines[0], wanted, levels)
+        ):
+            flush(page - 1)
         i = 0
         while i < len(lines):
-            line = lines[i]
+            line = lines[i].text
             key = _key(line)
             hit = next(
                 (w for w in wanted if key and (key == w[0] or w[0].startswith(key + " "))), None
@@ -288,34 +669,71 @@ def _blocks_from_pages(page_lines: list[list[str]], outline: list[OutlineEntry])
                 while (
                     _key(text) != hit[0]
                     and i + 1 < len(lines)
-                    and hit[0].startswith(_key(text + " " + lines[i + 1]))
+                    and hit[0].startswith(_key(text + " " + lines[i + 1].text))
                 ):
                     i += 1
-                    text = f"{text} {lines[i]}"
-                flush()
+                    text = f"{text} {lines[i].text}"
+                flush(page)
                 wanted.remove(hit)
                 blocks.append(Block(text=text, kind="heading", level=hit[1], page=page))
                 i += 1
                 continue
+            level = levels.get(round(lines[i].size * 2) / 2, 0) if len(line) <= 150 else 0
+            if level and not (paragraph and paragraph_continues(paragraph) and started[0] == page):
+                # Consecutive lines in the same heading size are one wrapped heading.
+                text, size = line, lines[i].size
+                while i + 1 < len(lines) and lines[i + 1].size == size and len(text) < 200:
+                    i += 1
+                    text = f"{text} {lines[i].text}"
+                flush(page)
+                blocks.append(Block(text=_join_lines([text]), kind="heading", level=level,
+                                    page=page, size=round(size / body_size, 2), bold=lines[i].bold))  # fmt: skip
+                i += 1
+                continue
             heading = match_heading(line)
-            if heading is not None and not paragraph_continues(paragraph or carried):
-                flush()
+            if heading is not None and not paragraph_continues(paragraph):
+                flush(page)
                 blocks.append(Block(text=line, kind="heading", level=heading.level, page=page))
                 i += 1
                 continue
-            carried = []
             if paragraph and _BULLET.match(line):
-                flush()
+                flush(page)
+            if not paragraph:
+                started[0] = page
             paragraph.append(line)
             if (
                 line.rstrip().endswith((".", "!", "?", ":", ";", "»", "”"))
                 and len(line) < 0.8 * longest
             ):
-                flush()
+                flush(page)
             i += 1
-        carried = paragraph[-1:] if paragraph_continues(paragraph) else []
-        flush()
+    flush(len(pages))
     return blocks
+
+
+def _size_levels(pages: list[list[Line]], body_size: float) -> dict[float, int]:
+    """Font sizes that mark headings (clearly larger than the body text, used on short
+    lines more than once or twice but not for running text) -> heading level."""
+    if not body_size:
+        return {}
+    chars: Counter[float] = Counter()
+    uses: Counter[float] = Counter()
+    for lines in pages:
+        for line in lines:
+            size = round(line.size * 2) / 2
+            if size >= 1.15 * body_size and len(line.text) <= 150:
+                chars[size] += len(line.text)
+                uses[size] += 1
+    total = sum(len(ln.text) for lines in pages for ln in lines) or 1
+    sizes = sorted((s for s in uses if chars[s] < 0.15 * total), reverse=True)
+    return {size: min(level, 6) for level, size in enumerate(sizes, start=1)}
+
+
+def _is_heading_line(line: Line, wanted: list[tuple[str, int]], levels: dict[float, int]) -> bool:
+    key = _key(line.text)
+    if any(key and (key == w[0] or w[0].startswith(key + " ")) for w in wanted):
+        return True
+    return bool(levels.get(round(line.size * 2) / 2)) or match_heading(line.text) is not None
 
 
 def paragraph_continues(paragraph: list[str]) -> bool:
