@@ -1,8 +1,8 @@
 """Extraction: bytes of one source -> `Extracted` (blocks with pages, outline, title).
 
 One module per format; `extract_bytes` dispatches on what the bytes are, not on
-the file name, so a '.pdf' that is really HTML is read as HTML, and a Word file
-named '.pdf' is refused as what it is. Limits (`kb.limits`) are applied here:
+the file name; a '.pdf' that is really an HTML page (an error page saved in the
+document's place) and a Word file named '.pdf' are refused as what they are. Limits (`kb.limits`) are applied here:
 pages per PDF, bytes per HTML or text source.
 """
 
@@ -57,10 +57,16 @@ def extract_bytes(
     # Imported here, not at the top: a worker process (kb.extract.worker) imports this
     # package first, and only the real extraction job needs the parsers.
     from kb.extract.html import extract_html
-    from kb.extract.pdf import extract_pdf
+    from kb.extract.pdf import extract_pdf, html_instead_of_pdf
     from kb.extract.text import extract_text
 
     fmt = source_format(ref, content_type, data[:1024])
+    if fmt != "pdf" and _named_pdf(ref, content_type) and b"%PDF-" not in data[:1024]:
+        # A '.pdf' that is a web page is nearly always an error or login page served in the
+        # document's place: refused, so that "Page not found" never becomes a document.
+        html = html_instead_of_pdf(data)
+        if html:
+            raise SourceError(html, stage="extract", source=ref.location)
     if fmt == "pdf":
         return extract_pdf(ref, data, max_pages=limits.max_pdf_pages, ocr=limits.ocr,
                            ocr_timeout_s=0.9 * limits.extract_timeout_s or None)  # fmt: skip
@@ -73,6 +79,15 @@ def extract_bytes(
     if fmt == "html":
         return extract_html(ref, data, content_type=content_type)
     return extract_text(ref, data)
+
+
+def _named_pdf(ref: SourceRef, content_type: str) -> bool:
+    """The source is meant to be a PDF: its name or address ends in '.pdf', or the server says so."""
+    from pathlib import PurePosixPath
+    from urllib.parse import urlparse
+
+    name = urlparse(ref.key).path if ref.kind == "url" else ref.key
+    return PurePosixPath(name).suffix.lower() == ".pdf" or "pdf" in content_type.lower()
 
 
 __all__ = ["EXTRACTOR_VERSIONS", "describe_foreign", "extract_bytes"]

@@ -40,6 +40,9 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
     """Pages, outline and metadata of a PDF; a scanned PDF is read by OCR when `ocr` and installed."""
     where = ref.location
     if b"%PDF-" not in data[:1024]:
+        html = html_instead_of_pdf(data)
+        if html:
+            raise SourceError(html, source=where)
         raise SourceError(
             "not a PDF: there is no PDF header at the start of the file", source=where
         )
@@ -109,6 +112,34 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         page_labels=_page_labels(reader, page_count) or printed,
         margin_notes=notes,
     )
+
+
+# How an HTML page saved under a '.pdf' name starts (after a byte-order mark and blanks):
+# a doctype, a comment ("<!-- saved from url=… -->"), an XML declaration, or any tag.
+_HTML_START = re.compile(rb"^(?:<!doctype\s+html|<!--|<\?xml|<[a-z][a-z0-9]*[\s/>])", re.I)
+_HTML_MARK = re.compile(rb"<(?:html|head|body|div|p|title|meta|table|span|a|h[1-6]|script)\b", re.I)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
+
+
+def html_instead_of_pdf(data: bytes) -> str:
+    """'not a PDF: an HTML page …' when bytes meant to be a PDF are a web page (an error
+    page saved under the PDF's name, usually), else ''."""
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    elif head[:40].count(b"\x00") >= 10:  # UTF-16 without a byte-order mark
+        even = head[:40:2].count(b"\x00") > head[1:40:2].count(b"\x00")
+        head = head.decode("utf-16-be" if even else "utf-16-le", errors="replace").encode("utf-8")
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not _HTML_START.match(head) or not _HTML_MARK.search(head):
+        return ""
+    text = head.decode("utf-8", errors="replace")
+    found = _HTML_TITLE.search(text)
+    title = ""
+    if found:
+        title = " ".join(re.sub(r"<[^>]+>", " ", found.group(1) or found.group(2) or "").split())
+    said = f" titled {title[:80]!r}" if title else ""
+    return f"not a PDF: an HTML page{said} (an error page saved under the PDF's name?)"
 
 
 def _damaged(data: bytes, exc: BaseException) -> str:
