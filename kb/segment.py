@@ -51,7 +51,7 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
     if not sections and blocks:
         _append(sections, [], None, blocks)
     if extracted.format == "pdf" and len(sections) == 1 and extracted.page_count > 2:
-        sections = _by_page(sections[0], blocks)
+        sections = _by_page(sections[0], blocks, extracted.page_labels)
     sections = _split_long(sections)
     _assign_ids(sections)
     return Document(
@@ -102,13 +102,15 @@ def _append(
     )
 
 
-def _by_page(section: Section, blocks: list[Block]) -> list[Section]:
-    """A PDF with no headings at all: one section per page, so hits cite a page."""
+def _by_page(section: Section, blocks: list[Block], labels: list[str]) -> list[Section]:
+    """A PDF with no headings at all: one section per page, so hits cite a page
+    (named by the number printed on it, `labels`, when the PDF has its own)."""
     sections: list[Section] = []
     pages = sorted({b.page for b in blocks if b.page})
     for page in pages:
         body = [b for b in blocks if b.page == page]
-        _append(sections, [*section.heading_path, f"Page {page}"], None, body)
+        name = labels[page - 1] if page <= len(labels) and labels[page - 1] else str(page)
+        _append(sections, [*section.heading_path, f"Page {name}"], None, body)
     return sections or [section]
 
 

@@ -110,6 +110,8 @@ def section_fields(
             "title": doc.title,
             "heading_path": section.heading_path,
             "pages": section.pages,
+            # What the reader sees printed on those pages (page labels), when not the index.
+            "printed_pages": doc.printed_pages(section.pages),
             "source": doc.source.location,
             "source_kind": doc.source.kind,
             "format": doc.format,

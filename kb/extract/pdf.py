@@ -341,12 +341,11 @@ def _body_size(pages: list[list[Line]]) -> float:
 
 def _shape(line: str) -> str:
     """A running line's shape: the page number at either end gone, other digits as '#'."""
-    line = re.sub(r"^\d{1,4}\s*|\s*\d{1,4}$", "", line.strip())
-    return re.sub(r"\s+", "", re.sub(r"\d+", "#", line.casefold()))
+    return re.sub(r"\s+", "", re.sub(r"\d+", "#", _unnumbered(line).casefold()))
 
 
 # A page number at the start of a running line ("7Penal Code…") or after a space at its end.
-_EDGE_NUMBER = re.compile(r"^\d{1,4}(?!\d)|(?<=\s)\d{1,3}$")
+_EDGE_NUMBER = re.compile(r"^\d{1,4}(?=\s|[^\W\d_])|(?<=\s)\d{1,3}$")
 
 
 def _middle(lines: list[Line]) -> float:
@@ -612,6 +611,8 @@ def choose_title(meta_title: str, first_page: list[Line], first_pages: list[list
             return meta_title
     found = first_page_title(first_page, body_size, running)
     own = _running_title(running, first_page)
+    if not found and meta_title and not title_is_artefact(meta_title, location):
+        own = ""  # a metadata title is still better than a repeated line that is no title
     if own and _key(own) != _key(found):
         # The running header repeats the document's own title line ("Penal Code (Amendment)
         # Act, No. 16 of 2006") where the cover's largest text is the issuing body; a cover
@@ -630,7 +631,12 @@ def _running_title(running: list[str], first_page: list[Line]) -> str:
     shown = set(_words(" ".join(ln.text for ln in first_page)))
     for text, n in texts.most_common(3):
         words = _words(text)
-        if n >= 2 and len(words) >= 3 and sum(w in shown for w in words) >= 0.9 * len(words):
+        if (
+            n >= 2
+            and 3 <= len(words) <= 30
+            and not text.endswith((".", "!", "?", ";", ":"))
+            and sum(w in shown for w in words) >= 0.9 * len(words)
+        ):
             return text
     return ""
 
@@ -756,7 +762,7 @@ def _size_levels(pages: list[list[Line]], body_size: float) -> dict[float, int]:
                 chars[size] += len(line.text)
                 uses[size] += 1
     total = sum(len(ln.text) for lines in pages for ln in lines) or 1
-    sizes = sorted((s for s in uses if chars[s] < 0.15 * total), reverse=True)
+    sizes = sorted((s for s in uses if chars[s] < 0.35 * total), reverse=True)
     return {size: min(level, 6) for level, size in enumerate(sizes, start=1)}
 
 

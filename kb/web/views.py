@@ -177,7 +177,7 @@ def expansions(results: dict[str, Any]) -> list[ExpansionView]:
     return out
 
 
-def pages_text(pages: list[int]) -> str:
+def pages_text(pages: list[int | str]) -> str:
     if not pages:
         return ""
     return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
