@@ -220,10 +220,10 @@ def test_a_paragraph_cut_by_a_page_break_is_one_paragraph_over_both_pages() -> N
 
 def test_printed_page_numbers_come_from_the_running_header() -> None:
     extracted = _extract(gazette())
-    # The cover has no number; the act's pages are printed 1, 2, 3.
-    assert extracted.page_labels == ["", "1", "2", "3"]
+    # The cover has no number (cited by its place, "[1]"); the act's pages are printed 1, 2, 3.
+    assert extracted.page_labels == ["[1]", "1", "2", "3"]
     doc = segment(extracted, "act")
-    assert doc.page_label(1) == "1" and doc.page_label(4) == "3"
+    assert doc.page_label(1) == "[1]" and doc.page_label(2) == "1" and doc.page_label(4) == "3"
 
 
 def test_a_gazette_without_title_metadata_is_titled_by_its_own_title_line() -> None:

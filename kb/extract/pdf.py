@@ -93,12 +93,19 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
     first_page = list(pages[0])
     running, printed = _drop_running_lines(pages)
     notes = _drop_margin_notes(pages, body_size)
+    _drop_printer_lines(pages, body_size)
     _drop_contents(pages)
     blocks = _blocks_from_pages(pages, outline, body_size)
     meta = _metadata(reader)
     title = ref.title_hint or choose_title(
         meta.get("title", ""), first_page, pages[:2], body_size, running, ref.location
     ) or _first_heading(blocks) or ref.location  # fmt: skip
+    # The cover's title line is the title, not a passage of text.
+    blocks = [
+        b
+        for b in blocks
+        if not (b.page == 1 and b.kind == "paragraph" and _key(b.text) == _key(title))
+    ]
     return Extracted(
         source=ref,
         format="pdf",
@@ -414,47 +421,80 @@ def _drop_running_lines(pages: list[list[Line]]) -> tuple[list[str], list[str]]:
     if offsets and count >= 3:
         offset, hits = offsets.most_common(1)[0]
         if offset != 0 and hits >= max(3, 0.6 * numbered) and hits >= count // 2:
-            printed = [str(i + offset) if i + offset >= 1 else "" for i in range(1, count + 1)]
+            # An unnumbered page (a cover) is cited by its place in brackets: "[1]".
+            printed = [
+                str(i + offset) if i + offset >= 1 else f"[{i}]" for i in range(1, count + 1)
+            ]
     return running, printed
 
 
 def _drop_margin_notes(pages: list[list[Line]], body_size: float) -> list[Block]:
-    """Remove side headings (margin notes of gazettes): short lines in a smaller font
-    that start outside the column the body text starts in. Returned as 'meta' blocks."""
-    notes: list[Block] = []
-    if not body_size:
-        return notes
-    for number, lines in enumerate(pages, start=1):
-        body = [ln for ln in lines if ln.size >= 0.92 * body_size and ln.y is not None]
-        if len(body) < 5:
-            continue
-        starts = sorted(ln.x for ln in body)
-        left = starts[len(starts) // 20]  # the column's left edge, a stray line aside
-        # Where the body's longer lines end, from the font size (an em is about 2 letters).
-        ends = sorted(ln.x + 0.45 * ln.size * len(ln.text) for ln in body if len(ln.text) > 25)
-        right = ends[len(ends) // 2] if ends else float("inf")
-        keep: list[Line] = []
-        current: list[str] = []
+    """Remove side headings (margin notes of gazettes) and return them as 'meta' blocks.
 
-        def flush(current: list[str] = current, number: int = number) -> None:
+    A note is set smaller than the body text in short lines. It is found first by where
+    it starts: left of the body's column, or far right of where body lines start. In a
+    document that has such notes, a column of three or more small short lines at one
+    position is a note too: an inserted section's own side heading sits beside the
+    quoted text, inside the page's column.
+    """
+    if not body_size:
+        return []
+    found: list[list[bool]] = []
+    for lines in pages:
+        body = [ln for ln in lines if ln.size >= 0.92 * body_size and ln.y is not None]
+        flags = [False] * len(lines)
+        if len(body) >= 5:
+            starts = sorted(ln.x for ln in body)
+            left = starts[len(starts) // 20]  # the column's left edge, a stray line aside
+            rightmost = starts[-1 - len(starts) // 20]
+            for i, ln in enumerate(lines):
+                if _note_sized(ln, body_size) and (
+                    ln.x < left - 6 or ln.x > rightmost + 8 * body_size
+                ):
+                    flags[i] = True
+        found.append(flags)
+    if sum(any(flags) for flags in found) >= 2:
+        for lines, flags in zip(pages, found, strict=True):
+            _mark_note_columns(lines, flags, body_size)
+    notes: list[Block] = []
+    for number, (lines, flags) in enumerate(zip(pages, found, strict=True), start=1):
+        current: list[str] = []
+        for line, note in zip(lines, flags, strict=True):
+            if note:
+                current.append(line.text)
+                if not line.text.rstrip().endswith("."):
+                    continue
             if current:
                 text = join_hyphenated("\n".join(current)).replace("\n", " ")
                 notes.append(Block(text=text, kind="meta", page=number))
-                current.clear()
-
-        for line in lines:
-            small = 0 < line.size < 0.92 * body_size and len(line.text) <= 40
-            aside = line.x < left - 6 or line.x > right - 10
-            if small and aside and line.y is not None:
-                current.append(line.text)
-                if line.text.rstrip().endswith("."):
-                    flush()
-                continue
-            flush()
-            keep.append(line)
-        flush()
-        pages[number - 1] = keep
+                current = []
+        if current:
+            text = join_hyphenated("\n".join(current)).replace("\n", " ")
+            notes.append(Block(text=text, kind="meta", page=number))
+        pages[number - 1] = [ln for ln, note in zip(lines, flags, strict=True) if not note]
     return notes
+
+
+def _note_sized(line: Line, body_size: float) -> bool:
+    return 0 < line.size < 0.92 * body_size and len(line.text) <= 40 and line.y is not None
+
+
+def _mark_note_columns(lines: list[Line], flags: list[bool], body_size: float) -> None:
+    """Flag runs of small short lines that start at one position: three or more, or two
+    that end a sentence ("Soliciting a / child.")."""
+    i = 0
+    while i < len(lines):
+        j = i
+        while (
+            j < len(lines)
+            and _note_sized(lines[j], body_size)
+            and abs(lines[j].x - lines[i].x) <= 2
+        ):
+            j += 1
+        if j - i >= 3 or (j - i == 2 and lines[j - 1].text.rstrip().endswith(".")):
+            for k in range(i, j):
+                flags[k] = True
+        i = max(j, i + 1)
 
 
 _LEADER_LINE = re.compile(r"(?:\.{3,}|…{2,}|(?:\s?\.\s){3,}|_{4,}|·{3,})\s*\S{0,6}\s*$")
@@ -462,6 +502,25 @@ _CONTENTS_TITLE = re.compile(
     r"^(?:table of )?contents$|^содержание$|^оглавление$|^mazmuny$|^sommaire$", re.I
 )
 _ENDS_WITH_PAGE = re.compile(r"\s(?:\d{1,4}|[ivxlc]{1,6})$", re.I)
+
+
+def _drop_printer_lines(pages: list[list[Line]], body_size: float) -> None:
+    """Remove a printer's job line at the foot or head of a page ("2—PL 000608–5,650
+    (08/2005)"): small type, in the page's first or last row, hardly a letter in it."""
+    for index, lines in enumerate(pages):
+        heights = [ln.y for ln in lines if ln.y is not None]
+        if not heights or not body_size:
+            continue
+        low, high = min(heights), max(heights)
+        pages[index] = [
+            ln
+            for ln in lines
+            if not (
+                ln.y in (low, high)
+                and 0 < ln.size < 0.92 * body_size
+                and sum(ch.isalpha() for ch in ln.text) < 0.25 * len(ln.text)
+            )
+        ]
 
 
 def _drop_contents(pages: list[list[Line]]) -> None:
@@ -666,6 +725,8 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
     blocks: list[Block] = []
     paragraph: list[str] = []
     started = [0]  # the page the open paragraph started on
+    last_size = [0.0]  # the font size of its last line
+    last_low = [False]  # whether that line is the lowest on its page (the text ran on)
 
     def flush(page: int) -> None:
         if paragraph:
@@ -684,11 +745,14 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
     for page, lines in enumerate(pages, start=1):
         wanted = list(titles_by_page.get(page, []))
         longest = max((len(line.text) for line in lines), default=0)
+        lowest = min((line.y for line in lines if line.y is not None), default=0.0)
         # The previous page's paragraph runs on when it stopped mid-sentence and this
         # page starts with plain text: it stays open, else it ends with its page.
         if paragraph and not (
             paragraph_continues(paragraph)
             and lines
+            and abs(lines[0].size - last_size[0]) < 1
+            and last_low[0]
             and not _BULLET.match(lines[0].text)
             and not _is_heading_line(lines[0], wanted, levels)
         ):
@@ -738,6 +802,8 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
             if not paragraph:
                 started[0] = page
             paragraph.append(line)
+            last_size[0] = lines[i].size
+            last_low[0] = lines[i].y is None or lines[i].y <= lowest + 2
             if (
                 line.rstrip().endswith((".", "!", "?", ":", ";", "»", "”"))
                 and len(line) < 0.8 * longest
@@ -755,14 +821,21 @@ def _size_levels(pages: list[list[Line]], body_size: float) -> dict[float, int]:
         return {}
     chars: Counter[float] = Counter()
     uses: Counter[float] = Counter()
-    for lines in pages:
+    beyond_cover: set[float] = set()
+    for number, lines in enumerate(pages, start=1):
         for line in lines:
             size = round(line.size * 2) / 2
             if size >= 1.15 * body_size and len(line.text) <= 150:
                 chars[size] += len(line.text)
                 uses[size] += 1
+                if number > 1:
+                    beyond_cover.add(size)
     total = sum(len(ln.text) for lines in pages for ln in lines) or 1
-    sizes = sorted((s for s in uses if chars[s] < 0.35 * total), reverse=True)
+    # A size used on the cover only sets the title and the publisher, not headings.
+    sizes = sorted(
+        (s for s in uses if chars[s] < 0.35 * total and (s in beyond_cover or len(pages) <= 2)),
+        reverse=True,
+    )
     return {size: min(level, 6) for level, size in enumerate(sizes, start=1)}
 
 
