@@ -453,9 +453,10 @@ def _drop_margin_notes(pages: list[list[Line]], body_size: float) -> list[Block]
                 ):
                     flags[i] = True
         found.append(flags)
-    if sum(any(flags) for flags in found) >= 2:
-        for lines, flags in zip(pages, found, strict=True):
-            _mark_note_columns(lines, flags, body_size)
+    if not _has_note_columns(pages, found):
+        return []
+    for lines, flags in zip(pages, found, strict=True):
+        _mark_note_columns(lines, flags, body_size)
     notes: list[Block] = []
     for number, (lines, flags) in enumerate(zip(pages, found, strict=True), start=1):
         current: list[str] = []
@@ -473,6 +474,23 @@ def _drop_margin_notes(pages: list[list[Line]], body_size: float) -> list[Block]
             notes.append(Block(text=text, kind="meta", page=number))
         pages[number - 1] = [ln for ln, note in zip(lines, flags, strict=True) if not note]
     return notes
+
+
+def _has_note_columns(pages: list[list[Line]], found: list[list[bool]]) -> bool:
+    """Gazette-like: side notes on a good share of the pages (three in ten), standing in
+    one or two columns (left and right of the body, as pages alternate). Small tables and
+    figure labels beside a report's text stand at many places and on few pages."""
+    xs = sorted(ln.x for lines, flags in zip(pages, found, strict=True)
+                for ln, flag in zip(lines, flags, strict=True) if flag)  # fmt: skip
+    pages_with_notes = sum(any(flags) for flags in found)
+    if pages_with_notes < max(2, 0.3 * sum(1 for lines in pages if lines)):
+        return False
+    columns: list[int] = []
+    for i, x in enumerate(xs):
+        if i == 0 or x - xs[i - 1] > 8:
+            columns.append(0)
+        columns[-1] += 1
+    return sum(sorted(columns, reverse=True)[:2]) >= 0.8 * len(xs)
 
 
 def _note_sized(line: Line, body_size: float) -> bool:
@@ -779,11 +797,17 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
                 blocks.append(Block(text=text, kind="heading", level=hit[1], page=page))
                 i += 1
                 continue
-            level = levels.get(round(lines[i].size * 2) / 2, 0) if len(line) <= 150 else 0
+            level = levels.get(round(lines[i].size * 2) / 2, 0) if _heading_shaped(line) else 0
             if level and not (paragraph and paragraph_continues(paragraph) and started[0] == page):
                 # Consecutive lines in the same heading size are one wrapped heading.
                 text, size = line, lines[i].size
-                while i + 1 < len(lines) and lines[i + 1].size == size and len(text) < 200:
+                while (
+                    i + 1 < len(lines)
+                    and lines[i + 1].size == size
+                    and len(text) < 200
+                    and not text.endswith((":", ".", "?", "!"))
+                    and _heading_shaped(lines[i + 1].text)
+                ):
                     i += 1
                     text = f"{text} {lines[i].text}"
                 flush(page)
@@ -821,16 +845,25 @@ def _size_levels(pages: list[list[Line]], body_size: float) -> dict[float, int]:
         return {}
     chars: Counter[float] = Counter()
     uses: Counter[float] = Counter()
+    runs: Counter[float] = Counter()  # runs of consecutive lines in the size
     beyond_cover: set[float] = set()
     for number, lines in enumerate(pages, start=1):
+        previous = 0.0
         for line in lines:
             size = round(line.size * 2) / 2
-            if size >= 1.15 * body_size and len(line.text) <= 150:
+            if size >= 1.15 * body_size and _heading_shaped(line.text):
                 chars[size] += len(line.text)
                 uses[size] += 1
+                runs[size] += size != previous
                 if number > 1:
                     beyond_cover.add(size)
+            previous = size
     total = sum(len(ln.text) for lines in pages for ln in lines) or 1
+    # Text set large throughout (a poster's list, a report's paragraphs over table-sized
+    # type) is no heading: headings are short lines, one to three at a time.
+    uses = Counter(
+        {s: n for s, n in uses.items() if chars[s] / n <= 50 and n / max(runs[s], 1) <= 3}
+    )
     # A size used on the cover only sets the title and the publisher, not headings.
     sizes = sorted(
         (s for s in uses if chars[s] < 0.35 * total and (s in beyond_cover or len(pages) <= 2)),
@@ -839,11 +872,21 @@ def _size_levels(pages: list[list[Line]], body_size: float) -> dict[float, int]:
     return {size: min(level, 6) for level, size in enumerate(sizes, start=1)}
 
 
+def _heading_shaped(text: str) -> bool:
+    """Short, not a list item, not a long sentence: a line that can be a heading."""
+    text = text.strip()
+    if len(text) > 150 or _BULLET.match(text) or text.startswith(("»", "•", "●", "▪", "*")):
+        return False
+    return not (len(text) > 60 and text.endswith("."))
+
+
 def _is_heading_line(line: Line, wanted: list[tuple[str, int]], levels: dict[float, int]) -> bool:
     key = _key(line.text)
     if any(key and (key == w[0] or w[0].startswith(key + " ")) for w in wanted):
         return True
-    return bool(levels.get(round(line.size * 2) / 2)) or match_heading(line.text) is not None
+    if levels.get(round(line.size * 2) / 2) and _heading_shaped(line.text):
+        return True
+    return match_heading(line.text) is not None
 
 
 def paragraph_continues(paragraph: list[str]) -> bool:
