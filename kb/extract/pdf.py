@@ -97,15 +97,16 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
     _drop_contents(pages)
     blocks = _blocks_from_pages(pages, outline, body_size)
     meta = _metadata(reader)
-    title = ref.title_hint or choose_title(
+    chosen = choose_title(
         meta.get("title", ""), first_page, pages[:2], body_size, running, ref.location
-    ) or _first_heading(blocks) or ref.location  # fmt: skip
-    # The cover's title line is the title, not a passage of text.
-    blocks = [
-        b
-        for b in blocks
-        if not (b.page == 1 and b.kind == "paragraph" and _key(b.text) == _key(title))
-    ]
+    )
+    title = ref.title_hint or chosen or _first_heading(blocks) or ref.location
+    if chosen and chosen == first_page_title(first_page, body_size, running):
+        # The cover's title, set in its largest type, is the title, not a passage of text.
+        blocks = [
+            b for b in blocks
+            if not (b.page == 1 and b.kind == "paragraph" and _key(b.text) == _key(chosen))
+        ]  # fmt: skip
     return Extracted(
         source=ref,
         format="pdf",
