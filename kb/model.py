@@ -43,8 +43,8 @@ class Block:
     page: int | None = None  # 1-based PDF page; None for web pages
     # The last page of a paragraph that a page break cut (joined again); None: `page` only.
     page_end: int | None = None
-    # PDF layout signals for segmentation: the line's font size relative to the body
-    # text (1.0 = body size; 0 when unknown) and whether the whole line is bold.
+    # PDF layout signals for segmentation: the block's largest font size relative to the
+    # body text (1.0 = body size; 0 when unknown) and whether all of it is set in bold.
     size: float = 0.0
     bold: bool = False
 

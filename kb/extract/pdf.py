@@ -745,21 +745,27 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
     paragraph: list[str] = []
     started = [0]  # the page the open paragraph started on
     last_size = [0.0]  # the font size of its last line
+    placed: list[Line] = []  # its lines, for the font signals
     last_low = [False]  # whether that line is the lowest on its page (the text ran on)
 
     def flush(page: int) -> None:
         if paragraph:
             text = join_hyphenated("\n".join(paragraph)).replace("\n", " ")
             first = started[0] or page
+            sizes = [ln.size for ln in placed]
             blocks.append(
                 Block(
                     text=text,
                     kind="paragraph",
                     page=first,
                     page_end=page if page != first else None,
+                    # For segmentation: a short bold line alone ("Статья 1.") may head a part.
+                    size=round(max(sizes) / body_size, 2) if body_size and sizes else 0.0,
+                    bold=bool(placed) and all(ln.bold for ln in placed),
                 )
             )
             paragraph.clear()
+            placed.clear()
 
     for page, lines in enumerate(pages, start=1):
         wanted = list(titles_by_page.get(page, []))
@@ -816,10 +822,16 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
                                     page=page, size=round(size / body_size, 2), bold=lines[i].bold))  # fmt: skip
                 i += 1
                 continue
+            # A change of type size ends a paragraph: a cover's title is not glued to the
+            # "Статья 1." set below it.
+            if placed and lines[i].size and abs(lines[i].size - placed[-1].size) >= 1:
+                flush(page)
             heading = match_heading(line)
             if heading is not None and not paragraph_continues(paragraph):
                 flush(page)
-                blocks.append(Block(text=line, kind="heading", level=heading.level, page=page))
+                relative = round(lines[i].size / body_size, 2) if body_size else 0.0
+                blocks.append(Block(text=line, kind="heading", level=heading.level, page=page,
+                                    size=relative, bold=lines[i].bold))  # fmt: skip
                 i += 1
                 continue
             if paragraph and _BULLET.match(line):
@@ -827,6 +839,7 @@ def _blocks_from_pages(pages: list[list[Line]], outline: list[OutlineEntry],
             if not paragraph:
                 started[0] = page
             paragraph.append(line)
+            placed.append(lines[i])
             last_size[0] = lines[i].size
             last_low[0] = lines[i].y is None or lines[i].y <= lowest + 2
             if (
