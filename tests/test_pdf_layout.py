@@ -381,3 +381,26 @@ def test_the_gazette_is_cited_by_its_printed_pages_and_the_error_page_is_not_ind
     assert hits[0].citation.startswith(ACT) and "pp. 1–2" in hits[0].citation
     found = search("page not found sorry", home=built, flat=True).hits
     assert all(h.doc_id != "missing-report" and "not found" not in h.title.lower() for h in found)
+
+
+def test_the_web_interface_shows_printed_pages_and_links_the_pdf_page(built: Path) -> None:
+    from web_support import web_client
+
+    client = web_client(built)
+    html = client.get("/search", params={"q": "withheld passports"}).text
+    assert "/file/global-report-chapter-2#page=3" in html and "p. 69" in html
+    page = client.get("/doc/global-report-chapter-2").text
+    assert 'href="/file/global-report-chapter-2#page=3"' in page
+    assert ">p. 69</a>" in page and ">p. 3</a>" not in page
+    api = client.get("/api/search", params={"q": "withheld passports", "flat": "1"}).json()
+    assert api["hits"][0]["pages"] == [69] and api["hits"][0]["pdf_pages"] == [3]
+
+
+def test_page_texts_for_the_legal_parser_carry_no_furniture() -> None:
+    from kb.extract.pdf import page_texts
+
+    pages = page_texts(_extract(gazette()))
+    assert len(pages) == 4
+    assert "360C. (1) Whoever recruits" in pages[1] and CUT_SENTENCE in pages[1]
+    assert not any("Replacement of" in text or "PL 000608" in text for text in pages)
+    assert "text shall prevail." in pages[2]

@@ -916,3 +916,14 @@ def _first_heading(blocks: list[Block]) -> str:
         if block.kind == "heading" or (block.page == 1 and len(block.text) < 150):
             return block.text
     return ""
+
+
+def page_texts(extracted: Extracted) -> list[str]:
+    """The text of each page as extraction kept it: no running headers or footers, page
+    numbers, margin notes or printed contents (for readers of page text, such as the
+    legal-structure parser). A paragraph cut by a page break is on the page it starts on."""
+    pages: list[list[str]] = [[] for _ in range(extracted.page_count)]
+    for block in extracted.blocks:
+        if block.page is not None and 0 < block.page <= len(pages):
+            pages[block.page - 1].append(block.text)
+    return ["\n".join(texts) for texts in pages]
