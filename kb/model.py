@@ -90,9 +90,11 @@ class Extracted:
     block_hashes: list[str] = field(default_factory=list)
     # The printed page number of each PDF page (index 0 = page 1), from the PDF's page
     # labels or the running header/footer; empty when the printed numbers are the index.
-    page_labels: list[str] = field(default_factory=list)
+    # (Tuples, so that their empty defaults are class attributes: extractions pickled in
+    # the flow's cache before these fields existed still read.)
+    page_labels: tuple[str, ...] = ()
     # Side headings of gazette PDFs, kept out of the body text (kind "meta", with page).
-    margin_notes: list[Block] = field(default_factory=list)
+    margin_notes: tuple[Block, ...] = ()
 
 
 @dataclass

@@ -9,6 +9,7 @@ Markdown #, numbered lines: "Module 3", "3.2 …", "Article 5", "Статья 5"
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from kb.headings import match_heading
 from kb.model import Block, Document, Extracted, Section
@@ -102,7 +103,7 @@ def _append(
     )
 
 
-def _by_page(section: Section, blocks: list[Block], labels: list[str]) -> list[Section]:
+def _by_page(section: Section, blocks: list[Block], labels: Sequence[str]) -> list[Section]:
     """A PDF with no headings at all: one section per page, so hits cite a page
     (named by the number printed on it, `labels`, when the PDF has its own)."""
     sections: list[Section] = []

@@ -93,7 +93,7 @@ def labelled_report(start: int = 67) -> bytes:
 
 def test_page_labels_are_the_printed_pages_of_a_section() -> None:
     extracted = _extract(labelled_report())
-    assert extracted.page_labels == ["67", "68", "69"]
+    assert extracted.page_labels == ("67", "68", "69")
     assert extracted.title == "Global Report on Trafficking in Persons, chapter 2"
     doc = segment(extracted, "report")
     section = next(s for s in doc.sections if "withheld passports" in s.text)
@@ -221,7 +221,7 @@ def test_a_paragraph_cut_by_a_page_break_is_one_paragraph_over_both_pages() -> N
 def test_printed_page_numbers_come_from_the_running_header() -> None:
     extracted = _extract(gazette())
     # The cover has no number (cited by its place, "[1]"); the act's pages are printed 1, 2, 3.
-    assert extracted.page_labels == ["[1]", "1", "2", "3"]
+    assert extracted.page_labels == ("[1]", "1", "2", "3")
     doc = segment(extracted, "act")
     assert doc.page_label(1) == "[1]" and doc.page_label(2) == "1" and doc.page_label(4) == "3"
 

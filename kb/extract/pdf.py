@@ -117,8 +117,8 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         published=meta.get("published", ""),
         metadata=meta,
         warnings=warnings,
-        page_labels=_page_labels(reader, page_count) or printed,
-        margin_notes=notes,
+        page_labels=tuple(_page_labels(reader, page_count) or printed),
+        margin_notes=tuple(notes),
     )
 
 
