@@ -520,7 +520,9 @@ _LEADER_LINE = re.compile(r"(?:\.{3,}|…{2,}|(?:\s?\.\s){3,}|_{4,}|·{3,})\s*\S
 _CONTENTS_TITLE = re.compile(
     r"^(?:table of )?contents$|^содержание$|^оглавление$|^mazmuny$|^sommaire$", re.I
 )
-_ENDS_WITH_PAGE = re.compile(r"\s(?:\d{1,4}|x{0,3}(?:ix|iv|v?i{1,3}|v)|X{0,3}(?:IX|IV|V?I{1,3}|V))$")
+_ENDS_WITH_PAGE = re.compile(
+    r"\s(?:\d{1,4}|x{0,3}(?:ix|iv|v?i{1,3}|v)|X{0,3}(?:IX|IV|V?I{1,3}|V))$"
+)
 
 
 def _drop_printer_lines(pages: list[list[Line]], body_size: float) -> None:
