@@ -404,3 +404,40 @@ def test_page_texts_for_the_legal_parser_carry_no_furniture() -> None:
     assert "360C. (1) Whoever recruits" in pages[1] and CUT_SENTENCE in pages[1]
     assert not any("Replacement of" in text or "PL 000608" in text for text in pages)
     assert "text shall prevail." in pages[2]
+
+
+def report_with_footers() -> bytes:
+    """A report whose footer carries its title and the page number, glued to the title on
+    left pages ("…SURVIVORS2") and after a space on right pages, and whose pages begin with
+    different text; two pages open a table whose column heads must stay."""
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_font("dejavu", "", str(FONTS / "DejaVuSans.ttf"))
+    for page in range(1, 9):
+        pdf.add_page()
+        y = 20.0
+        if page in (3, 4):
+            _write(pdf, 15, y, "Top reported 1st 2nd 3rd", 10)
+            y += 8
+        for n in range(4):
+            _write(
+                pdf,
+                15,
+                y,
+                f"Finding {page}.{n}: survivors in group {page * 10 + n} reported debts.",
+                10,
+            )
+            y += 7
+        footer = "IN HARM'S WAY: HOW SYSTEMS FAIL SURVIVORS"
+        if page % 2 == 0:
+            _write(pdf, 100, 285, f"{footer}{page}", 7)
+        else:
+            _write(pdf, 15, 285, f"{footer} {page}", 7)
+    return bytes(pdf.output())
+
+
+def test_footers_on_left_and_right_pages_go_and_a_table_head_stays() -> None:
+    doc = segment(_extract(report_with_footers()), "report")
+    assert "HOW SYSTEMS FAIL" not in doc.text
+    assert doc.text.count("Top reported 1st 2nd 3rd") == 2
+    assert "Finding 8.3: survivors in group 83 reported debts." in doc.text

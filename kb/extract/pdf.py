@@ -93,7 +93,8 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
     first_page = list(pages[0])
     running, printed = _drop_running_lines(pages)
     notes = _drop_margin_notes(pages, body_size)
-    _drop_printer_lines(pages, body_size)
+    if notes:  # a gazette: its printer's job line goes with the margin notes
+        _drop_printer_lines(pages, body_size)
     _drop_contents(pages)
     blocks = _blocks_from_pages(pages, outline, body_size)
     meta = _metadata(reader)
@@ -348,12 +349,15 @@ def _body_size(pages: list[list[Line]]) -> float:
 
 
 def _shape(line: str) -> str:
-    """A running line's shape: the page number at either end gone, other digits as '#'."""
-    return re.sub(r"\s+", "", re.sub(r"\d+", "#", _unnumbered(line).casefold()))
+    """A running line's shape: the page number gone, a number left at either end as '#'."""
+    # Other numbers stay: body lines that differ only in their numbers ("Finding 8.3:
+    # … group 83") are not one running line.
+    return re.sub(r"\s+", "", re.sub(r"^\d+|\d+$", "#", _unnumbered(line).casefold()))
 
 
 # A page number at the start of a running line ("7Penal Code…") or after a space at its end.
-_EDGE_NUMBER = re.compile(r"^\d{1,4}(?=\s|[^\W\d_])|(?<=\s)\d{1,3}$")
+# Not "1st": a number glued to a word is a page number only before a capital ("7Penal").
+_EDGE_NUMBER = re.compile(r"^\d{1,4}(?=\s|[A-ZА-ЯЁ])|(?<=\s|[^\W\d_])\d{1,3}$")
 
 
 def _middle(lines: list[Line]) -> float:
@@ -386,10 +390,24 @@ def _drop_running_lines(pages: list[list[Line]]) -> tuple[list[str], list[str]]:
     count = len(pages)
     edges = [_edge_rows(lines) for lines in pages]
     shapes: Counter[str] = Counter()
+    with_number: Counter[str] = Counter()  # shapes seen with a page number attached
     for lines, edge in zip(pages, edges, strict=True):
         shapes.update({_shape(lines[i].text) for i in edge})
-    threshold = max(3, count // 2 + 1) if count >= 3 else 10**9
-    repeated = {shape for shape, n in shapes.items() if n >= threshold and len(shape) >= 4}
+        with_number.update(
+            {_shape(lines[i].text) for i in edge if _EDGE_NUMBER.search(lines[i].text)}
+        )
+    # More than half the pages; four in ten for a line that carries the page number
+    # (headers that differ on left and right pages each reach that). A table's column
+    # heads repeated on a third of the pages stay.
+    if count >= 3:
+        repeated = {
+            shape
+            for shape, n in shapes.items()
+            if len(shape) >= 4
+            and n >= max(3, count // 2 + 1 if with_number[shape] < n / 2 else round(0.4 * count))
+        }
+    else:
+        repeated = set()
     running: list[str] = []
     offsets: Counter[int] = Counter()
     numbered = 0
@@ -662,7 +680,10 @@ def _join_lines(lines: list[str]) -> str:
 
 def _unnumbered(line: str) -> str:
     """A running line without its page number ("7Penal Code … of 2006" -> "Penal Code … of 2006")."""
-    return re.sub(r"^\d{1,4}(?!\d)\s*|\s+\d{1,3}$", "", line.strip()).strip()
+    # The number may follow the last word with no space ("…SURVIVORS2"), as set in a box.
+    return re.sub(
+        r"^\d{1,4}(?=\s|[A-ZА-ЯЁ])\s*|(?:\s+|(?<=[^\W\d_]))\d{1,3}$", "", line.strip()
+    ).strip()
 
 
 def _case_from_running(title: str, running: list[str]) -> str:
