@@ -1,7 +1,11 @@
 """PDF extraction with pypdf: text page by page, the outline, metadata.
 
-Lines repeated at the top or bottom of most pages (running headers, footers,
-page numbers) are removed here, because only here is the page layout known.
+Only here is the page layout known, so the furniture of a printed page is removed
+here: lines repeated in the top or bottom rows of most pages (running headers,
+footers, page numbers, whose numbers give the printed page numbers), a gazette's
+margin notes (kept apart), printers' job lines and printed contents. Each line
+keeps its position and font size (pypdf's text visitor): larger type marks
+headings and the cover's title, and a paragraph cut by a page break is joined.
 """
 
 from __future__ import annotations
