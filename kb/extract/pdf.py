@@ -918,6 +918,8 @@ def _heading_shaped(text: str) -> bool:
     text = text.strip()
     if len(text) > 150 or _BULLET.match(text) or text.startswith(("»", "•", "●", "▪", "*")):
         return False
+    if sum(ch.isalpha() for ch in text) < 3:  # a chart's figures ("37+16+31+16+G")
+        return False
     return not (len(text) > 60 and text.endswith("."))
 
 
