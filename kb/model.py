@@ -42,6 +42,12 @@ class Block:
     kind: BlockKind = "paragraph"
     level: int = 0  # heading level (1 = top); 0 for non-headings
     page: int | None = None  # 1-based PDF page; None for web pages
+    # The last page of a paragraph that a page break cut (joined again); None: `page` only.
+    page_end: int | None = None
+    # PDF layout signals for segmentation: the block's largest font size relative to the
+    # body text (1.0 = body size; 0 when unknown) and whether all of it is set in bold.
+    size: float = 0.0
+    bold: bool = False
 
 
 @dataclass
@@ -86,6 +92,13 @@ class Extracted:
     # Fingerprints of the HTML blocks (before boilerplate removal), so that blocks
     # repeated across pages of one site can be recognised on later runs too.
     block_hashes: list[str] = field(default_factory=list)
+    # The printed page number of each PDF page (index 0 = page 1), from the PDF's page
+    # labels or the running header/footer; empty when the printed numbers are the index.
+    # (Tuples, so that their empty defaults are class attributes: extractions pickled in
+    # the flow's cache before these fields existed still read.)
+    page_labels: tuple[str, ...] = ()
+    # Side headings of gazette PDFs, kept out of the body text (kind "meta", with page).
+    margin_notes: tuple[Block, ...] = ()
 
 
 @dataclass
@@ -133,6 +146,18 @@ class Document:
     tags: list[Tag] = field(default_factory=list)
     content_hash: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Printed page numbers of a PDF (see `Extracted.page_labels`); empty: the index is printed.
+    page_labels: list[str] = field(default_factory=list)
+
+    def page_label(self, page: int) -> str:
+        """The number printed on PDF page `page` (1-based), else the page index itself."""
+        if 0 < page <= len(self.page_labels) and self.page_labels[page - 1]:
+            return self.page_labels[page - 1]
+        return str(page)
+
+    def printed_pages(self, pages: list[int]) -> list[str]:
+        """Printed numbers of these PDF pages; [] when the PDF prints its index."""
+        return [self.page_label(p) for p in pages] if self.page_labels else []
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)

@@ -13,6 +13,7 @@ Footnotes and comments (note blocks) become one last "Notes" section.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from kb.headings import HeadingMatch, find_headings, keyword_heading, match_heading
@@ -74,7 +75,7 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
             for piece in _by_page_if_long(part):
                 _append(sections, piece.path, piece.heading, piece.body, piece.match)
     if extracted.format == "pdf" and len(sections) == 1 and extracted.page_count > 2:
-        sections = _by_page(sections[0], blocks)
+        sections = _by_page(sections[0], blocks, extracted.page_labels)
     sections = _split_long(sections)
     if notes:
         # Footnotes and comments: searchable, citable, and never inside a provision's text.
@@ -91,6 +92,7 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
         metadata=dict(extracted.metadata),
         warnings=list(extracted.warnings),
         date_text=extracted.published,
+        page_labels=list(extracted.page_labels),
     )
 
 
@@ -180,7 +182,13 @@ def _append(
     body: list[Block],
     match: HeadingMatch | None = None,
 ) -> None:
-    pages = [b.page for b in ([heading] if heading else []) + body if b is not None and b.page]
+    pages = [
+        p
+        for b in ([heading] if heading else []) + body
+        if b is not None
+        for p in (b.page, b.page_end)
+        if p
+    ]
     number, kind = "", "section"
     if heading is not None:
         found = match or match_heading(heading.text) or keyword_heading(heading.text)
@@ -201,13 +209,15 @@ def _append(
     )
 
 
-def _by_page(section: Section, blocks: list[Block]) -> list[Section]:
-    """A PDF with no headings at all: one section per page, so hits cite a page."""
+def _by_page(section: Section, blocks: list[Block], labels: Sequence[str]) -> list[Section]:
+    """A PDF with no headings at all: one section per page, so hits cite a page
+    (named by the number printed on it, `labels`, when the PDF has its own)."""
     sections: list[Section] = []
     pages = sorted({b.page for b in blocks if b.page})
     for page in pages:
         body = [b for b in blocks if b.page == page]
-        _append(sections, [*section.heading_path, f"Page {page}"], None, body)
+        name = labels[page - 1] if page <= len(labels) and labels[page - 1] else str(page)
+        _append(sections, [*section.heading_path, f"Page {name}"], None, body)
     return sections or [section]
 
 

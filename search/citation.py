@@ -9,6 +9,7 @@ with the section; the provision that holds the matched words is chosen at query 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,19 @@ LEGAL_DOCTYPES = ("legislation", "international_instrument")
 _ARTICLE_WORDS = re.compile(r"^(article|art\.|статья|ст\.|madda|section|§)\s*\S", re.IGNORECASE)
 
 
-def format_pages(pages: list[int]) -> str:
+def format_pages(pages: Sequence[int | str]) -> str:
     if not pages:
         return ""
     return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+
+
+def shown_pages(data: dict[str, Any]) -> list[int | str]:
+    """The page numbers a reader finds printed on a hit's pages (the PDF's page labels, or
+    the number in its running header), else the page index; numeric labels as numbers."""
+    printed = [str(p) for p in data.get("printed_pages") or []]
+    if not printed:
+        return list(data.get("pages") or [])
+    return [int(p) if p.isdigit() else p for p in printed]
 
 
 def citation_title(doc: Document) -> str:
@@ -130,7 +140,7 @@ def citation_line(data: dict[str, Any], unit: str = "") -> str:
     label = unit or str(data.get("cite_label") or "")
     if label:
         parts.append(label)
-    pages = format_pages(list(data.get("pages") or []))
+    pages = format_pages(shown_pages(data))
     if pages:
         parts.append(pages)
     elif data.get("format") == "html" and data.get("source"):

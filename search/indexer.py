@@ -112,6 +112,8 @@ def section_fields(
             "pages": section.pages,
             "source": doc.cited_source(),
             "location": doc.source.location,
+            # What the reader sees printed on those pages (page labels), when not the index.
+            "printed_pages": doc.printed_pages(section.pages),
             "source_kind": doc.source.kind,
             "format": doc.format,
             "doc_lang": doc.lang,

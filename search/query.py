@@ -27,7 +27,7 @@ from whoosh.searching import Searcher
 from kb.errors import IndexMissingError, NotFoundError, QueryError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
-from search.citation import best_unit, citation_line, format_pages
+from search.citation import best_unit, citation_line, format_pages, shown_pages
 from search.compile import Compiled, Compiler, Expansion, filter_term
 from search.engine import IndexArrays, Matches, index_arrays, top
 from search.indexer import INDEX_NAME
@@ -76,7 +76,7 @@ class Hit:
     title: str
     heading: str
     heading_path: list[str]
-    pages: list[int]
+    pages: list[int | str]  # printed page numbers when the PDF has its own, else the index
     lang: str
     doctype: str
     date: str
@@ -93,6 +93,7 @@ class Hit:
     cite_title: str = ""
     cite_label: str = ""  # the provision or section, as the citation names it
     url: str = ""  # the page's address, for a web page fetched from one
+    pdf_pages: list[int] = field(default_factory=list)  # the PDF's page index, for #page= links
 
     @property
     def key(self) -> str:
@@ -579,7 +580,8 @@ def _hit(
         title=data["title"],
         heading=" / ".join(data["heading_path"]),
         heading_path=list(data["heading_path"]),
-        pages=list(data["pages"]),
+        pages=shown_pages(data),
+        pdf_pages=list(data["pages"]),
         lang=lang,
         doctype=fields.get("doctype", ""),
         date=fields.get("date", ""),

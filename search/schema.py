@@ -18,7 +18,7 @@ from search.analysis import (
     turkmen_analyzer,
 )
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 TEXT_LANGS = ("en", "ru", "tk")
 
 ANALYZERS = {"en": english_analyzer, "ru": russian_analyzer, "tk": turkmen_analyzer}

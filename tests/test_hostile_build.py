@@ -27,7 +27,6 @@ FINDABLE = {
     "broken-xref.pdf": "withheld passports",
     "encrypted-empty-password.pdf": "withheld passports",
     "outline-missing-pages.pdf": "withheld passports",
-    "annual-report-really-html.pdf": "consular staff",
     "charset-says-1251-is-utf8.html": "собираются работать",
     "charset-says-utf8-is-1251.html": "собираются работать",
     "no-body.html": "opened in Mary",

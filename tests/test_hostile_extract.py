@@ -77,8 +77,9 @@ def test_what_the_odd_files_contain(hostile: tuple[Path, dict[str, Expected]]) -
     assert outline.page_count == 2 and [o.page for o in outline.outline] == [2, None, None]
     assert "outline entry 'Module 3. Protection' points to a missing page" in outline.warnings
 
-    html_named_pdf = _extract(folder, "annual-report-really-html.pdf")
-    assert html_named_pdf.format == "html" and html_named_pdf.title == "Annual report 2023"
+    with pytest.raises(SourceError) as html_named_pdf:
+        _extract(folder, "annual-report-really-html.pdf")
+    assert "an HTML page titled 'Annual report 2023'" in html_named_pdf.value.reason
 
     for name in ("charset-says-1251-is-utf8.html", "charset-says-utf8-is-1251.html"):
         page = _extract(folder, name)

@@ -1,8 +1,8 @@
 """Extraction: bytes of one source -> `Extracted` (blocks with pages, outline, title).
 
 One module per format; `extract_bytes` dispatches on what the bytes are, not on
-the file name, so a '.pdf' that is really HTML is read as HTML, and a Word file
-named '.pdf' is refused as what it is. Limits (`kb.limits`) are applied here:
+the file name; a '.pdf' that is really an HTML page (an error page saved in the
+document's place) and a Word file named '.pdf' are refused as what they are. Limits (`kb.limits`) are applied here:
 pages per PDF, bytes per HTML or text source.
 """
 
@@ -15,7 +15,7 @@ from kb.sources import source_format
 
 # Bumped whenever an extractor's output changes: part of the Prefect cache key,
 # so a change of extractor code re-extracts what it affects and nothing else.
-EXTRACTOR_VERSIONS = {"pdf": "pdf-3", "html": "html-4", "text": "text-2"}
+EXTRACTOR_VERSIONS = {"pdf": "pdf-4", "html": "html-4", "text": "text-2"}
 
 # Leading bytes of formats we do not read, and how to name them to a person.
 _FOREIGN_FORMATS: tuple[tuple[bytes, str], ...] = (
@@ -68,9 +68,15 @@ def extract_bytes(
     # Imported here, not at the top: a worker process (kb.extract.worker) imports this
     # package first, and only the real extraction job needs the parsers.
     from kb.extract.html import extract_html
-    from kb.extract.pdf import extract_pdf
+    from kb.extract.pdf import extract_pdf, html_instead_of_pdf
     from kb.extract.text import extract_text
 
+    if fmt != "pdf" and _named_pdf(ref, content_type) and b"%PDF-" not in data[:1024]:
+        # A '.pdf' that is a web page is nearly always an error or login page served in the
+        # document's place: refused, so that "Page not found" never becomes a document.
+        html = html_instead_of_pdf(data)
+        if html:
+            raise SourceError(html, stage="extract", source=ref.location)
     if fmt == "pdf":
         return extract_pdf(ref, data, max_pages=limits.max_pdf_pages, ocr=limits.ocr,
                            ocr_timeout_s=0.9 * limits.extract_timeout_s or None)  # fmt: skip
@@ -97,5 +103,15 @@ def extract_bytes(
 # every format's stored documents are read again once.
 EXTRACTOR_VERSIONS.update({fmt: f"{version}+seg2" for fmt, version in EXTRACTOR_VERSIONS.items()})
 EXTRACTOR_VERSIONS.update({"text": "text-3+seg2", "docx": "docx-1", "odt": "odt-1"})
+
+
+def _named_pdf(ref: SourceRef, content_type: str) -> bool:
+    """The source is meant to be a PDF: its name or address ends in '.pdf', or the server says so."""
+    from pathlib import PurePosixPath
+    from urllib.parse import urlparse
+
+    name = urlparse(ref.key).path if ref.kind == "url" else ref.key
+    return PurePosixPath(name).suffix.lower() == ".pdf" or "pdf" in content_type.lower()
+
 
 __all__ = ["EXTRACTOR_VERSIONS", "describe_foreign", "extract_bytes"]

@@ -181,7 +181,7 @@ def expansions(results: dict[str, Any]) -> list[ExpansionView]:
     return out
 
 
-def pages_text(pages: list[int]) -> str:
+def pages_text(pages: list[int | str]) -> str:
     if not pages:
         return ""
     return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
@@ -360,7 +360,7 @@ def section_citation(doc: Any, section: Any, t: Translator) -> str:
         t,
         title=citation_title(doc),
         label=section_label(doc, section),
-        pages=list(section.pages or []),
+        pages=list(doc.printed_pages(section.pages) or section.pages or []),
         url=document_address(doc),
         source=doc.source.location,
     )
@@ -379,7 +379,7 @@ def document_address(doc: Any) -> str:
     from search.query import web_address
 
     metadata = getattr(doc, "metadata", None) or {}
-    candidates = (getattr(doc, "url", ""), getattr(doc.source, "url", ""), metadata.get("url"),
+    candidates = (getattr(doc, "url", ""), getattr(doc.source, "url", ""), metadata.get("address"), metadata.get("url"),
                   metadata.get("canonical_url"), doc.source.location, doc.source.key)  # fmt: skip
     for candidate in candidates:
         address = web_address(str(candidate or ""))

@@ -46,7 +46,7 @@ EXPECTED: dict[str, Expected] = {
     "outline-missing-pages.pdf": Expected(True),
     "flate-bomb.pdf": Expected(False, "extract", "damaged PDF:"),
     "empty.pdf": Expected(False, "extract", "empty file: 0 bytes"),
-    "annual-report-really-html.pdf": Expected(True),
+    "annual-report-really-html.pdf": Expected(False, "extract", "not a PDF: an HTML page"),
     "garbage.html": Expected(False, "extract", "not HTML:"),
     "charset-says-1251-is-utf8.html": Expected(True),
     "charset-says-utf8-is-1251.html": Expected(True),
