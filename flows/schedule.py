@@ -13,12 +13,16 @@ Nothing here imports Prefect at module level: `kb status` imports this module.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +48,16 @@ NIGHTLY_WAIT_SECONDS = 1800.0
 # A first start runs the database migrations: 16-25 s measured, more on a busy machine.
 SERVER_START_TIMEOUT = 180.0
 _SCHEDULE_KEY = "schedule"
+# The Prefect server's API credentials, under its PREFECT_HOME (mode 0600).
+AUTH_FILE = "api-auth"
+# What `kb schedule` last found about its server, under the home folder.
+HEALTH_FILE = "schedule-health.json"
+# Health checks: every HEALTH_INTERVAL s; down after HEALTH_FAILURES missed in a row.
+HEALTH_INTERVAL = float(os.environ.get("KB_SCHEDULE_HEALTH_SECONDS", "10"))
+HEALTH_FAILURES = 3
+# `kb schedule`'s exit code when its server is down for good (EX_TEMPFAIL: try again).
+EXIT_SERVER_DOWN = 75
+_REPO = Path(__file__).resolve().parents[1]
 
 
 class ScheduleError(KBError):
@@ -76,20 +90,25 @@ def recorded_schedule(store: Store) -> NightlySchedule | None:
 
 
 def next_run(
-    schedule: NightlySchedule | None, *, now: datetime | None = None, ask_server: bool = True
+    schedule: NightlySchedule | None,
+    *,
+    now: datetime | None = None,
+    ask_server: bool = True,
+    home: Path | None = None,
 ) -> datetime | None:
     """When the nightly run starts next: the server's earliest scheduled run, else the cron's next time."""
     if schedule is None:
         return None
     now = now or datetime.now(UTC)
     if ask_server and schedule.deployment_id:
-        scheduled = _server_next_run(schedule)
+        auth = read_api_auth(home / "prefect") if home is not None else None
+        scheduled = _server_next_run(schedule, auth)
         if scheduled is not None and scheduled > now:
             return scheduled.astimezone(ZoneInfo(schedule.timezone))
     return next_fire_time(schedule.cron, schedule.timezone, now)
 
 
-def _server_next_run(schedule: NightlySchedule) -> datetime | None:
+def _server_next_run(schedule: NightlySchedule, auth: str | None = None) -> datetime | None:
     """The earliest Scheduled flow run of the deployment, if the server answers within a second."""
     body = {
         "deployments": {"id": {"any_": [schedule.deployment_id]}},
@@ -99,7 +118,10 @@ def _server_next_run(schedule: NightlySchedule) -> datetime | None:
     }
     try:
         resp = httpx.post(
-            f"{schedule.api_url.rstrip('/')}/flow_runs/filter", json=body, timeout=1.0
+            f"{schedule.api_url.rstrip('/')}/flow_runs/filter",
+            json=body,
+            timeout=1.0,
+            headers=auth_headers(auth),
         )
         resp.raise_for_status()
         runs = resp.json()
@@ -112,10 +134,54 @@ def _server_next_run(schedule: NightlySchedule) -> datetime | None:
 
 # -- the Prefect server ------------------------------------------------------------------
 def server_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether the server answers its health check (which needs no credentials)."""
     try:
         return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def auth_headers(auth: str | None) -> dict[str, str]:
+    """Prefect's scheme for PREFECT_API_AUTH_STRING: HTTP basic with the whole string."""
+    if not auth:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+
+
+def server_accepts(api_url: str, auth: str | None, timeout: float = 2.0) -> bool:
+    """Whether the server answers an API call made with `auth` (a server of ours does)."""
+    try:
+        resp = httpx.get(
+            f"{api_url.rstrip('/')}/admin/version", headers=auth_headers(auth), timeout=timeout
+        )
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
+
+
+def api_auth_string(prefect_home: Path) -> str:
+    """The secret our local servers require (PREFECT_SERVER_API_AUTH_STRING), made once.
+
+    Kept in a file only the service's user can read, so other local users cannot
+    start runs through the API with parameters of their choosing.
+    """
+    path = prefect_home / AUTH_FILE
+    existing = read_api_auth(prefect_home)
+    if existing:
+        return existing
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret)
+    return secret
+
+
+def read_api_auth(prefect_home: Path) -> str | None:
+    try:
+        return (prefect_home / AUTH_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def free_port() -> int:
@@ -124,8 +190,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(prefect_home: Path) -> dict[str, str]:
-    """Environment for a local server: its own PREFECT_HOME (SQLite database inside), no telemetry."""
+def server_environment(prefect_home: Path, auth: str | None = None) -> dict[str, str]:
+    """Environment for a local server: its own PREFECT_HOME (SQLite database inside), no
+    telemetry, and the API credentials when given."""
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)
     env.update({
@@ -135,12 +202,21 @@ def server_environment(prefect_home: Path) -> dict[str, str]:
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
     })  # fmt: skip
+    env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
+    if auth:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth
+        env["PREFECT_API_AUTH_STRING"] = auth
     return env
 
 
 def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
-                 timeout: float = SERVER_START_TIMEOUT, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
-    """`prefect server start` on 127.0.0.1:`port`; returns once it answers, or raises ScheduleError."""
+                 timeout: float = SERVER_START_TIMEOUT, env: dict[str, str] | None = None,
+                 auth: str | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """`prefect server start` on 127.0.0.1:`port`; returns once it answers, or raises ScheduleError.
+
+    The server exits when the process that started it dies, even by SIGKILL
+    (flows/server_main.py), so a killed `kb build` or `kb schedule` leaves no server.
+    """
     prefect_home.mkdir(parents=True, exist_ok=True)
     log_path = log_path or prefect_home / "server.log"
     api_url = api_url_for(port)
@@ -149,7 +225,7 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
             [
                 sys.executable,
                 "-m",
-                "prefect",
+                "flows.server_main",
                 "server",
                 "start",
                 "--host",
@@ -158,10 +234,11 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
                 str(port),
                 "--no-ui",
             ],
-            env={**server_environment(prefect_home), **(env or {})},
+            env={**server_environment(prefect_home, auth), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=str(_REPO),
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -197,8 +274,11 @@ def connect_or_start_server(
 ) -> tuple[str, subprocess.Popen[bytes] | None]:
     """The API URL to use, and the server process if this call started it.
 
-    PREFECT_API_URL wins (it must answer); else a server already answering on
-    127.0.0.1:`port` is used; else one is started there.
+    PREFECT_API_URL wins (it must answer; its credentials, if any, come from
+    PREFECT_API_AUTH_STRING). Else a server on 127.0.0.1:`port` is used only if it
+    accepts our credentials (one we started earlier); else one is started there,
+    requiring those credentials. Another Prefect server on the port is refused, never
+    adopted.
     """
     configured = os.environ.get("PREFECT_API_URL", "")
     if configured:
@@ -207,15 +287,138 @@ def connect_or_start_server(
                 f"PREFECT_API_URL={configured} does not answer: start that server or unset the variable"
             )
         return configured, None
+    auth = api_auth_string(prefect_home)
+    os.environ["PREFECT_API_AUTH_STRING"] = auth  # this process and the runs it starts
     api_url = api_url_for(port)
     if server_healthy(api_url):
-        return api_url, None
+        if server_accepts(api_url, auth):
+            return api_url, None
+        raise ScheduleError(
+            f"another Prefect server (not started by kb with this home's credentials) answers on "
+            f"127.0.0.1:{port}; stop it or use --port"
+        )
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
             raise ScheduleError(
                 f"port {port} on 127.0.0.1 is taken by something that is not a Prefect server; use --port"
             )
-    return api_url, start_server(prefect_home, port)
+    return api_url, start_server(prefect_home, port, auth=auth)
+
+
+# -- health of the server under `kb schedule` -------------------------------------------
+def write_scheduler_health(home: Path, state: str, message: str, api_url: str = "") -> None:
+    """What `kb schedule` last found (serving, server down, restarting, stopped), for `kb status`.
+
+    A small file next to the store rather than a row in it: it must be written while
+    an ingest holds the store's write lock.
+    """
+    data = {
+        "pid": os.getpid(),
+        "state": state,
+        "message": message,
+        "api_url": api_url,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = home / f".{HEALTH_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, home / HEALTH_FILE)
+
+
+def read_scheduler_health(paths: Any) -> dict[str, Any] | None:
+    """The last state `kb schedule` wrote; "exited" if that process is gone while it said serving."""
+    try:
+        data = json.loads((paths.root / HEALTH_FILE).read_text())
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("state") in ("serving", "server down", "restarting server") and not _alive(pid):
+        data["state"] = "exited"
+        data["message"] = f"kb schedule (pid {pid}) is no longer running; last: {data['message']}"
+    return data
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
+
+
+class ServerWatchdog:
+    """Checks the Prefect server under `kb schedule` every `interval` seconds.
+
+    After `failures` failed checks in a row the server is down: a server this process
+    started is restarted on the same port and database (once per outage); if that
+    fails, or the server is not ours, `on_give_up` is called (it stops `kb schedule`
+    with a non-zero exit, so a service manager restarts it). Each step is logged and
+    written where `kb status` reads it.
+    """
+
+    def __init__(self, home: Path, api_url: str, server: subprocess.Popen[bytes] | None, *,
+                 restart: Callable[[], subprocess.Popen[bytes]] | None,
+                 on_give_up: Callable[[str], None], log: Callable[[str], None],
+                 interval: float = HEALTH_INTERVAL, failures: int = HEALTH_FAILURES) -> None:  # fmt: skip
+        self.home, self.api_url, self.server = home, api_url, server
+        self.restart, self.on_give_up, self.log = restart, on_give_up, log
+        self.interval, self.failures = interval, failures
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="prefect-watchdog", daemon=True)
+
+    def start(self) -> None:
+        write_scheduler_health(self.home, "serving", f"serving on {self.api_url}", self.api_url)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        missed = 0
+        while not self._stop.wait(self.interval):
+            died = self.server is not None and self.server.poll() is not None
+            if not died and server_healthy(self.api_url, timeout=min(5.0, self.interval)):
+                missed = 0
+                continue
+            missed += 1
+            if not died and missed < self.failures:
+                continue
+            missed = 0
+            reason = (
+                f"the Prefect server (pid {self.server.pid}) exited with code {self.server.returncode}"
+                if died and self.server is not None
+                else f"the Prefect server at {self.api_url} stopped answering"
+            )
+            self._outage(reason)
+
+    def _outage(self, reason: str) -> None:
+        self.log(f"{reason}")
+        write_scheduler_health(self.home, "server down", reason, self.api_url)
+        if self.restart is None or self.server is None:
+            self._give_up(f"{reason}; it is not ours to restart")
+            return
+        self.log("restarting the Prefect server …")
+        write_scheduler_health(self.home, "restarting server", reason, self.api_url)
+        stop_server(self.server)
+        try:
+            self.server = self.restart()
+        except KBError as exc:
+            self._give_up(f"{reason}; restarting it failed: {exc}")
+            return
+        self.restarts += 1
+        message = (
+            f"{reason}; restarted it (restart {self.restarts}) at {datetime.now(UTC):%H:%M:%S} UTC"
+        )
+        self.log(message)
+        write_scheduler_health(self.home, "serving", message, self.api_url)
+
+    def _give_up(self, message: str) -> None:
+        self.log(f"{message}: stopping (exit code {EXIT_SERVER_DOWN})")
+        write_scheduler_health(self.home, "server down", message, self.api_url)
+        self._stop.set()
+        self.on_give_up(message)
 
 
 # -- the deployment ------------------------------------------------------------------------

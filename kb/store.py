@@ -18,6 +18,8 @@ from typing import Any
 from kb.model import Document, Section, SourceRef, Tag
 
 SCHEMA_VERSION = 1
+# A reader waits this long at most: only a writer switching the journal mode blocks readers.
+READ_TIMEOUT_SECONDS = 5.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,8 +114,29 @@ class SourceRecord:
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    """The store at `path`.
+
+    `readonly=True` is for commands that only read (status, show, docs, the web pages): it
+    neither creates nor alters anything, so it never waits for an ingest's write lock (in
+    WAL mode, readers do not wait for the writer). A writer's connection creates the
+    schema, which takes the write lock: it waits up to 60 s for a running ingest.
+    """
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"{self.path}: no store there")
+            self.db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=READ_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.db.row_factory = sqlite3.Row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(
             self.path, timeout=60, isolation_level=None, check_same_thread=False

@@ -19,6 +19,7 @@ from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_js
 from kb.errors import NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
+from kb.lock import waiting_runs
 from kb.store import Store
 
 SOURCE_COUNTS = ("seen", "new", "changed", "unchanged", "removed", "failed")
@@ -26,18 +27,31 @@ SECTION_COUNTS = ("added", "updated", "removed")
 
 
 def status_data(paths: HomePaths, *, limit: int = 10, ask_server: bool = True) -> dict[str, Any]:
-    """What `kb status --json` prints: the last runs, newest first, and the next scheduled run."""
-    from flows.schedule import next_run, recorded_schedule
+    """What `kb status --json` prints: the last runs, newest first, the next scheduled run,
+    runs waiting for the ingest lock, and the state of `kb schedule` and its Prefect server.
+
+    The store is opened read-only: this answers at once while an ingest writes.
+    """
+    from flows.schedule import next_run, read_scheduler_health, recorded_schedule
 
     if not paths.store.exists():
         raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
-    with Store(paths.store) as store:
+    with Store(paths.store, readonly=True) as store:
         rows = store.runs(limit)
         schedule = recorded_schedule(store)
     holder_alive = _lock_holder_alive(paths.lock)
     runs = [_run_entry(row, newest=n == 0, holder_alive=holder_alive) for n, row in enumerate(rows)]
-    upcoming = next_run(schedule, ask_server=ask_server)
-    return {"runs": runs, "next_run": upcoming.isoformat() if upcoming else None}
+    scheduler = read_scheduler_health(paths) if schedule is not None else None
+    upcoming = None
+    # A scheduler known to be gone or without its server starts nothing: no "next run" then.
+    if scheduler is None or scheduler["state"] == "serving":
+        upcoming = next_run(schedule, ask_server=ask_server, home=paths.root)
+    return {
+        "runs": runs,
+        "next_run": upcoming.isoformat() if upcoming else None,
+        "waiting_for_lock": waiting_runs(paths.lock),
+        "scheduler": scheduler,
+    }
 
 
 def _run_entry(row: dict[str, Any], *, newest: bool, holder_alive: bool) -> dict[str, Any]:
@@ -131,9 +145,20 @@ def status(
             console.print(
                 f"[red]failed[/] {escape(f['source'])} ({f['stage']}): {escape(f['reason'])}"
             )
-    console.print(
-        f"Next scheduled run: {data['next_run'] or 'none (set one up with `kb schedule`)'}"
-    )
+    for waiting in data["waiting_for_lock"]:
+        console.print(
+            f"[yellow]waiting[/] a run (pid {waiting['pid']}) has been waiting for the ingest lock "
+            f"since {waiting['since']}; it gives up at {waiting['until']}"
+        )
+    scheduler = data["scheduler"]
+    if scheduler is not None and scheduler["state"] != "serving":
+        console.print(f"[red]scheduler {scheduler['state']}[/]: {escape(scheduler['message'])}")
+    if data["next_run"]:
+        console.print(f"Next scheduled run: {data['next_run']}")
+    elif scheduler is not None and scheduler["state"] != "serving":
+        console.print("Next scheduled run: none until `kb schedule` serves again")
+    else:
+        console.print("Next scheduled run: none (set one up with `kb schedule`)")
 
 
 @app.command()
