@@ -350,21 +350,20 @@ def _alive(pid: int) -> bool:
 class ServerWatchdog:
     """Checks the Prefect server under `kb schedule` every `interval` seconds.
 
-    After `failures` failed checks in a row the server is down: a server this process
-    started is restarted on the same port and database (once per outage); if that
-    fails, or the server is not ours, `on_give_up` is called (it stops `kb schedule`
-    with a non-zero exit, so a service manager restarts it). Each step is logged and
-    written where `kb status` reads it.
+    After `failures` failed checks in a row (or at once, if the server process we
+    started has exited) the server is down: `on_down` is called with the reason,
+    which stops `kb schedule` with exit code EXIT_SERVER_DOWN so that the service
+    manager starts it again (a fresh server and runner: Prefect's runner stops
+    polling for good after a few failed polls, so restarting only the server would
+    leave it idle). The reason is logged and written where `kb status` reads it.
     """
 
     def __init__(self, home: Path, api_url: str, server: subprocess.Popen[bytes] | None, *,
-                 restart: Callable[[], subprocess.Popen[bytes]] | None,
-                 on_give_up: Callable[[str], None], log: Callable[[str], None],
+                 on_down: Callable[[str], None], log: Callable[[str], None],
                  interval: float = HEALTH_INTERVAL, failures: int = HEALTH_FAILURES) -> None:  # fmt: skip
         self.home, self.api_url, self.server = home, api_url, server
-        self.restart, self.on_give_up, self.log = restart, on_give_up, log
+        self.on_down, self.log = on_down, log
         self.interval, self.failures = interval, failures
-        self.restarts = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="prefect-watchdog", daemon=True)
 
@@ -383,42 +382,63 @@ class ServerWatchdog:
                 missed = 0
                 continue
             missed += 1
-            if not died and missed < self.failures:
-                continue
-            missed = 0
-            reason = (
-                f"the Prefect server (pid {self.server.pid}) exited with code {self.server.returncode}"
-                if died and self.server is not None
-                else f"the Prefect server at {self.api_url} stopped answering"
-            )
-            self._outage(reason)
-
-    def _outage(self, reason: str) -> None:
-        self.log(f"{reason}")
-        write_scheduler_health(self.home, "server down", reason, self.api_url)
-        if self.restart is None or self.server is None:
-            self._give_up(f"{reason}; it is not ours to restart")
+            if died or missed >= self.failures:
+                break
+        else:
             return
-        self.log("restarting the Prefect server …")
-        write_scheduler_health(self.home, "restarting server", reason, self.api_url)
-        stop_server(self.server)
-        try:
-            self.server = self.restart()
-        except KBError as exc:
-            self._give_up(f"{reason}; restarting it failed: {exc}")
-            return
-        self.restarts += 1
-        message = (
-            f"{reason}; restarted it (restart {self.restarts}) at {datetime.now(UTC):%H:%M:%S} UTC"
-        )
+        if died and self.server is not None:
+            reason = f"the Prefect server (pid {self.server.pid}) exited with code {self.server.returncode}"
+        else:
+            reason = f"the Prefect server at {self.api_url} stopped answering ({missed} health checks failed)"
+        message = f"{reason}; kb schedule stops with exit code {EXIT_SERVER_DOWN} to be restarted"
         self.log(message)
-        write_scheduler_health(self.home, "serving", message, self.api_url)
-
-    def _give_up(self, message: str) -> None:
-        self.log(f"{message}: stopping (exit code {EXIT_SERVER_DOWN})")
         write_scheduler_health(self.home, "server down", message, self.api_url)
-        self._stop.set()
-        self.on_give_up(message)
+        self.on_down(message)
+
+
+def mark_crashed_runs(home: str | Path, *, exclude: Any = None) -> int:
+    """Mark `ingest` flow runs of `home` still `Running` in Prefect as Crashed, with why.
+
+    Call only while no ingest of `home` can be running (holding the ingest lock, or
+    having found it free): such runs died with their process (kill -9, power cut) and
+    Prefect would show them running for ever. Returns how many were marked.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.states import Crashed
+
+    wanted = str(Path(home).resolve())
+    marked = 0
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[FLOW_NAME])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+            ),
+            sort=FlowRunSort.ID_DESC,
+            limit=200,
+        )
+        for run in runs:
+            if exclude is not None and run.id == exclude:
+                continue
+            if str(Path(str(run.parameters.get("home", ""))).resolve()) != wanted:
+                continue
+            message = (
+                "crashed: its process ended without finishing (killed, or its machine stopped); "
+                f"found at {datetime.now(UTC).isoformat(timespec='seconds')} when no ingest of "
+                f"{wanted} was running"
+            )
+            client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+            marked += 1
+    return marked
 
 
 # -- the deployment ------------------------------------------------------------------------
@@ -472,8 +492,13 @@ def apply_nightly(
 
 def serve_nightly(parameters: dict[str, Any], cron: str, timezone: str) -> None:
     """Serve the deployment until interrupted: the runs execute in this process's children."""
+    import warnings
+
     from prefect import serve
 
+    # Prefect's SIGTERM handler calls the runner's async stop without awaiting it, then
+    # exits; the exit is what stops the runner.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     serve(
         nightly_deployment(parameters, cron, timezone),
         pause_on_shutdown=False,

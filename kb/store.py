@@ -352,6 +352,42 @@ class Store:
                 [(run_id, f["source"], f["stage"], f["reason"]) for f in failures],
             )
 
+    def add_run_progress(self, run_id: int, part: dict[str, Any], db: sqlite3.Connection) -> None:
+        """Append one commit's changes to a running run's record (inside that commit)."""
+        row = db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+        stats = json.loads(row["stats"]) if row else {}
+        stats.setdefault("committed", []).append(part)
+        db.execute(
+            "UPDATE runs SET stats = ? WHERE id = ?",
+            (json.dumps(stats, ensure_ascii=False), run_id),
+        )
+
+    def mark_interrupted(self, reason: str) -> list[dict[str, Any]]:
+        """Runs left 'running' become 'interrupted' with `reason`; returns them (id, started,
+        and what their commits had changed, under "committed")."""
+        out = []
+        with self.transaction() as db:
+            rows = db.execute("SELECT * FROM runs WHERE state = 'running' ORDER BY id").fetchall()
+            for r in rows:
+                stats = json.loads(r["stats"])
+                stats.setdefault("error", reason)
+                db.execute(
+                    "UPDATE runs SET state = 'interrupted', stats = ? WHERE id = ?",
+                    (json.dumps(stats, ensure_ascii=False), r["id"]),
+                )
+                out.append({"id": r["id"], "started": r["started"], **stats})
+        return out
+
+    def runs_stats(self, run_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row["stats"]) if row else {}
+
+    def set_run_stats(self, run_id: int, stats: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET stats = ? WHERE id = ?",
+            (json.dumps(stats, ensure_ascii=False), run_id),
+        )
+
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         out = []
         for r in self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)):

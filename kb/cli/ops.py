@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,11 +18,21 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
+from kb.cli.app import (
+    HomeOption,
+    JsonOption,
+    app,
+    console,
+    err_console,
+    home_path,
+    print_json,
+    user_errors,
+)
 from kb.errors import NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
 from kb.lock import waiting_runs
+from kb.orphans import reap_descendants_on_exit
 from kb.store import Store
 
 SOURCE_COUNTS = ("seen", "new", "changed", "unchanged", "removed", "failed")
@@ -183,20 +196,26 @@ def schedule(
     ] = 4200,
     home: HomeOption = None,
 ) -> None:
-    """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C).
+    """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C or SIGTERM).
 
-    Uses the Prefect server at PREFECT_API_URL if set, else one answering on
-    127.0.0.1:PORT, else starts one there (its database under the home folder).
-    The schedule is recorded in the store, for `kb status`.
+    Uses the Prefect server at PREFECT_API_URL if set, else one of ours answering on
+    127.0.0.1:PORT, else starts one there (its database under the home folder; its API
+    needs the credentials kept in HOME/prefect/api-auth). The schedule is recorded in
+    the store, for `kb status`. If the Prefect server dies, this exits with code 75 so
+    that a service manager restarts it; SIGTERM or Ctrl-C stop it with code 0.
     """
     from flows.cron import next_fire_time
     from flows.schedule import (
+        EXIT_SERVER_DOWN,
+        ServerWatchdog,
         apply_nightly,
         connect_or_start_server,
         nightly_parameters,
         serve_nightly,
         stop_server,
+        write_scheduler_health,
     )
+    from kb.nightly import NIGHTLY_PARAMETERS_ENV
 
     next_fire_time(
         cron, timezone, datetime.now(UTC)
@@ -214,21 +233,73 @@ def schedule(
     from flows.settings import configure_prefect
 
     configure_prefect(root)
+    # The server and the runs this starts end with it, even after `kill -9`.
+    reap_descendants_on_exit()
     console.print("Connecting to the Prefect server (starting one if needed) …")
     api_url, server = connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
     os.environ["PREFECT_API_URL"] = (
         api_url  # before Prefect is imported: it reads its settings once
     )
+    down: list[str] = []
+
+    def server_down(message: str) -> None:
+        down.append(message)
+        # Prefect's runner stops on SIGTERM; should it hang on the dead API, leave anyway.
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(60)
+        os._exit(EXIT_SERVER_DOWN)
+
+    watchdog = ServerWatchdog(root, api_url, server, on_down=server_down, log=_log)
     try:
         parameters = nightly_parameters(root, sources if corpus is None else None, corpus)
+        # The served runs inherit this: each checks its parameters against it.
+        os.environ[NIGHTLY_PARAMETERS_ENV] = json.dumps(parameters)
         with Store(paths.store) as store:
             recorded = apply_nightly(store, api_url, parameters, cron, timezone)
+        _mark_crashed_if_idle(paths)
         upcoming = next_fire_time(cron, timezone, datetime.now(UTC))
         console.print(
             f"Serving [bold]{recorded.deployment}[/] on {api_url}: cron {escape(cron)} ({timezone}); "
-            f"next run {upcoming.isoformat()}. Stop with Ctrl-C."
+            f"next run {upcoming.isoformat()}. Stop with Ctrl-C or SIGTERM."
         )
-        serve_nightly(parameters, cron, timezone)
+        watchdog.start()
+        try:
+            serve_nightly(parameters, cron, timezone)
+        except SystemExit as exc:  # Prefect's runner exits on SIGTERM
+            if not down and exc.code not in (0, None):
+                raise
     finally:
+        watchdog.stop()
         if server is not None:
             stop_server(server)
+        if down:
+            write_scheduler_health(root, "server down", down[0], api_url)
+        else:
+            write_scheduler_health(root, "stopped", "kb schedule was stopped", api_url)
+    if down:
+        err_console.print(f"[bold red]error:[/] {escape(down[0])}", highlight=False)
+        raise typer.Exit(EXIT_SERVER_DOWN)
+
+
+def _log(message: str) -> None:
+    """A timestamped line on stderr (the journal, under systemd)."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    err_console.print(f"{stamp} kb schedule: {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _mark_crashed_if_idle(paths: HomePaths) -> None:
+    """With no ingest running, ingest runs Prefect still shows `Running` died: mark them."""
+    from flows.schedule import mark_crashed_runs
+    from kb.lock import BusyError, check_free
+
+    try:
+        check_free(paths.lock)
+    except BusyError:
+        return
+    try:
+        marked = mark_crashed_runs(paths.root)
+    except Exception as exc:  # bookkeeping: never stops the scheduler
+        _log(f"could not mark crashed runs: {exc}")
+        return
+    if marked:
+        _log(f"marked {marked} ingest run(s) left Running by a killed process as Crashed")
