@@ -157,10 +157,10 @@ def test_status_says_when_a_run_is_waiting_for_the_lock(small_home: Path) -> Non
             waiting: list[dict[str, str]] = []
             while not waiting and time.monotonic() < deadline:
                 time.sleep(0.2)
-                code, out = invoke("status", "--json", "--home", str(small_home))
+                _code, out = invoke("status", "--json", "--home", str(small_home))
                 waiting = json.loads(out)["waiting_for_lock"]
             assert [w["pid"] for w in waiting] == [waiter.pid]
-            code, out = invoke("status", "--home", str(small_home))
+            _code, out = invoke("status", "--home", str(small_home))
             assert f"a run (pid {waiter.pid}) has been waiting for the ingest lock" in out
         finally:
             waiter.kill()
