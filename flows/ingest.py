@@ -270,12 +270,11 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
     seconds: dict[str, float] = {}
     check_run_parameters(home, sources, corpus)
     with ingest_lock(paths.lock, wait_seconds=wait_seconds), Store(paths.store) as store:
-        interrupted = store.mark_interrupted(
+        store.mark_interrupted(
             f"interrupted: its process ended before it finished (found {_now()})"
         )
         run_id = store.start_run(started.isoformat(timespec="seconds"))
         recovered = recovered_changes(store, run_id)
-        del interrupted
         _mark_crashed_prefect_runs(home)
         try:
             t = time.perf_counter()

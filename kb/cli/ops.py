@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,6 +233,11 @@ def schedule(
         raise NotFoundError(f"{corpus.resolve()}: not a folder")
     from flows.settings import configure_prefect
 
+    # SIGTERM (systemd's stop) before Prefect's runner installs its own handler: the same
+    # clean stop, exit code 0.
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     configure_prefect(root)
     # The server and the runs this starts end with it, even after `kill -9`.
     reap_descendants_on_exit()
@@ -263,11 +269,10 @@ def schedule(
             f"next run {upcoming.isoformat()}. Stop with Ctrl-C or SIGTERM."
         )
         watchdog.start()
-        try:
-            serve_nightly(parameters, cron, timezone)
-        except SystemExit as exc:  # Prefect's runner exits on SIGTERM
-            if not down and exc.code not in (0, None):
-                raise
+        serve_nightly(parameters, cron, timezone)
+    except SystemExit as exc:  # SIGTERM: Prefect's runner (or ours, before it) exits
+        if not down and exc.code not in (0, None):
+            raise
     finally:
         watchdog.stop()
         if server is not None:
@@ -276,9 +281,15 @@ def schedule(
             write_scheduler_health(root, "server down", down[0], api_url)
         else:
             write_scheduler_health(root, "stopped", "kb schedule was stopped", api_url)
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     if down:
         err_console.print(f"[bold red]error:[/] {escape(down[0])}", highlight=False)
         raise typer.Exit(EXIT_SERVER_DOWN)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _log(message: str) -> None:
