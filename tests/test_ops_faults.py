@@ -36,7 +36,7 @@ from kb.nightly import (
     recovered_changes,
     report_recovered,
 )
-from kb.orphans import descendants
+from kb.orphans import _start_time, descendants
 from kb.runner import run_ingest
 from kb.store import Store
 from search.query import searchers
@@ -418,6 +418,7 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
             [str(KB), "build", "--corpus", str(docs), "--home", str(home), "--workers", "2"],
             env=env, stdout=out, stderr=out,
         )  # fmt: skip
+    below: dict[int, str] = {}
     try:
         deadline = time.monotonic() + 240
         while not (marker.exists() and marker.read_text().strip()):
@@ -439,8 +440,9 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
         if build.poll() is None:
             build.kill()
             build.wait()
-        for pid in descendants(build.pid):
-            os.kill(pid, signal.SIGKILL)
+        for pid, started in below.items():  # whatever is left if the test failed
+            if _start_time(pid) == started:
+                os.kill(pid, signal.SIGKILL)
 
 
 def _cmdline(pid: int) -> bytes:
