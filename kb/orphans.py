@@ -61,7 +61,7 @@ def reap_descendants_on_exit(poll_seconds: float = 0.5) -> None:
     )
 
 
-def _start_time(pid: int) -> str | None:
+def process_start_time(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -91,7 +91,7 @@ def descendants(pid: int) -> dict[int, str]:
         child = todo.pop()
         if child in found or child == os.getpid():
             continue
-        started = _start_time(child)
+        started = process_start_time(child)
         if started is not None:
             found[child] = started
             todo.extend(_children(child))
@@ -99,28 +99,28 @@ def descendants(pid: int) -> dict[int, str]:
 
 
 def _watch(parent: int, poll_seconds: float) -> None:
-    parent_started = _start_time(parent)
+    parent_started = process_start_time(parent)
     known: dict[int, str] = {}
-    while _start_time(parent) == parent_started and parent_started is not None:
+    while process_start_time(parent) == parent_started and parent_started is not None:
         # Children of descendants that died are re-parented away from the tree: keep them.
-        known = {p: t for p, t in known.items() if _start_time(p) == t}
+        known = {p: t for p, t in known.items() if process_start_time(p) == t}
         known.update(descendants(parent))
         time.sleep(poll_seconds)
     _end(known)
 
 
 def _end(known: dict[int, str]) -> None:
-    known = {p: t for p, t in known.items() if _start_time(p) == t}
+    known = {p: t for p, t in known.items() if process_start_time(p) == t}
     for more in list(known):  # what they started since the last look
         known.update(descendants(more))
     for pid in known:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + REAP_GRACE_SECONDS
-    while time.monotonic() < deadline and any(_start_time(p) == t for p, t in known.items()):
+    while time.monotonic() < deadline and any(process_start_time(p) == t for p, t in known.items()):
         time.sleep(0.2)
     for pid, started in known.items():
-        if _start_time(pid) == started:
+        if process_start_time(pid) == started:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 

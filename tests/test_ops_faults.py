@@ -36,7 +36,7 @@ from kb.nightly import (
     recovered_changes,
     report_recovered,
 )
-from kb.orphans import _start_time, descendants
+from kb.orphans import descendants, process_start_time
 from kb.runner import run_ingest
 from kb.store import Store
 from search.query import searchers
@@ -441,7 +441,7 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
             build.kill()
             build.wait()
         for pid, started in below.items():  # whatever is left if the test failed
-            if _start_time(pid) == started:
+            if process_start_time(pid) == started:
                 os.kill(pid, signal.SIGKILL)
 
 
