@@ -1,9 +1,10 @@
 """The nightly deployment of the ingest flow, and the Prefect server it needs.
 
 A temporary Prefect server cannot schedule, so `kb schedule` connects to the
-server named by PREFECT_API_URL, or to one already answering on 127.0.0.1, or
-starts `prefect server start` there itself (SQLite under the home folder), and
-then serves the `ingest/nightly` deployment until stopped.
+server named by PREFECT_API_URL, or to one of ours answering on 127.0.0.1, or
+starts `prefect server start` there itself (SQLite under the home folder, API
+credentials required), and then serves the `ingest/nightly` deployment until
+stopped, checking the server's health meanwhile (ServerWatchdog).
 
 The schedule is also recorded in the store, so that `kb status` can say when the
 next run is without importing Prefect or starting anything.
