@@ -15,6 +15,7 @@ Nothing here imports Prefect at module level: `kb status` imports this module.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -492,16 +493,21 @@ def apply_nightly(
 
 
 def serve_nightly(parameters: dict[str, Any], cron: str, timezone: str) -> None:
-    """Serve the deployment until interrupted: the runs execute in this process's children."""
-    import warnings
+    """Serve the deployment until interrupted: the runs execute in this process's children.
 
-    from prefect import serve
+    Prefect's `serve()`, with SIGTERM taking the same way out as Ctrl-C: Prefect's own
+    SIGTERM handler exits from inside its event loop, which logs a traceback per open
+    connection and leaves the runs in progress to chance.
+    """
+    import asyncio
 
-    # Prefect's SIGTERM handler calls the runner's async stop without awaiting it, then
-    # exits; the exit is what stops the runner.
-    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
-    serve(
-        nightly_deployment(parameters, cron, timezone),
-        pause_on_shutdown=False,
-        print_starting_message=False,
-    )
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            raise KeyboardInterrupt
+
+    runner = _Runner(pause_on_shutdown=False)
+    runner.add_deployment(nightly_deployment(parameters, cron, timezone))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C or SIGTERM: a clean stop
+        asyncio.run(runner.start())

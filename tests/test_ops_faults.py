@@ -378,13 +378,29 @@ def test_the_readme_unit_exits_75_when_its_server_dies_and_0_on_sigterm(tmp_path
             serving.kill()
             serving.wait(10)
 
-    # As systemd would (Restart=on-failure): started again, it serves; SIGTERM stops it cleanly.
+    # As systemd would (Restart=on-failure): started again, it serves; a run starts and is
+    # held mid-extraction (kb.testhooks); SIGTERM stops everything cleanly.
+    marker = tmp_path / "paused"
+    env.update({"KB_TEST_PAUSE_AT": "extract", "KB_TEST_PAUSE_SECONDS": "600",
+                "KB_TEST_PAUSE_FILE": str(marker), "PREFECT_RUNNER_POLL_FREQUENCY": "1"})  # fmt: skip
     with log.open("ab") as out:
         again = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=out)
     try:
-        _serving(home, again, log)
+        health = _serving(home, again, log)
+        auth = {"Authorization": f"Basic {secret}"}
+        [deployment] = httpx.post(f"{health['api_url']}/deployments/filter", json={},
+                                  headers=auth, timeout=10).json()  # fmt: skip
+        started = httpx.post(
+            f"{health['api_url']}/deployments/{deployment['id']}/create_flow_run",
+            json={"state": {"type": "SCHEDULED"}}, headers=auth, timeout=10,
+        )  # fmt: skip
+        assert started.status_code == 201, started.text
+        deadline = time.monotonic() + 180
+        while not (marker.exists() and marker.read_text().strip()):
+            assert time.monotonic() < deadline, f"the run never started: {log.read_text()[-3000:]}"
+            time.sleep(0.5)
         below = list(descendants(again.pid))
-        assert below, "kb schedule started no server"
+        assert len(below) >= 2, "no server or no run under kb schedule"
         again.send_signal(getattr(signal, readme_unit()["KillSignal"]))
         assert again.wait(timeout=int(readme_unit()["TimeoutStopSec"])) == 0, log.read_text()[
             -3000:
@@ -392,6 +408,7 @@ def test_the_readme_unit_exits_75_when_its_server_dies_and_0_on_sigterm(tmp_path
         assert _gone(below, 15) == [], "processes left after kb schedule stopped"
         status = json.loads(invoke("status", "--json", "--home", str(home))[1])
         assert status["scheduler"]["state"] == "stopped"
+        assert status["runs"][0]["state"] == "interrupted"  # the run held mid-way
     finally:
         if again.poll() is None:
             again.kill()
