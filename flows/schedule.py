@@ -59,6 +59,9 @@ HEALTH_INTERVAL = float(os.environ.get("KB_SCHEDULE_HEALTH_SECONDS", "10"))
 HEALTH_FAILURES = 3
 # `kb schedule`'s exit code when its server is down for good (EX_TEMPFAIL: try again).
 EXIT_SERVER_DOWN = 75
+# A server of ours that dies is started again, at most this many times in this window.
+MAX_SERVER_RESTARTS = 3
+RESTART_WINDOW_SECONDS = 600.0
 _REPO = Path(__file__).resolve().parents[1]
 
 
@@ -353,24 +356,26 @@ class ServerWatchdog:
     """Checks the Prefect server under `kb schedule` every `interval` seconds.
 
     After `failures` failed checks in a row (or at once, if the server process we
-    started has exited) the server is down: `on_down` is called with the reason,
-    which stops `kb schedule` with exit code EXIT_SERVER_DOWN so that the service
-    manager starts it again (a fresh server and runner: Prefect's runner stops
-    polling for good after a few failed polls, so restarting only the server would
-    leave it idle). The reason is logged and written where `kb status` reads it.
+    started has exited) the server is down: `on_down` is called with the reason. The
+    caller stops the runner then (Prefect's runner stops polling for good after a few
+    failed polls, so it must be served anew) and either starts its server again or
+    exits with EXIT_SERVER_DOWN for the service manager. The reason is logged and
+    written where `kb status` reads it.
     """
 
     def __init__(self, home: Path, api_url: str, server: subprocess.Popen[bytes] | None, *,
                  on_down: Callable[[str], None], log: Callable[[str], None],
-                 interval: float = HEALTH_INTERVAL, failures: int = HEALTH_FAILURES) -> None:  # fmt: skip
-        self.home, self.api_url, self.server = home, api_url, server
+                 interval: float = HEALTH_INTERVAL, failures: int = HEALTH_FAILURES,
+                 note: str = "") -> None:  # fmt: skip
+        self.home, self.api_url, self.server, self.note = home, api_url, server, note
         self.on_down, self.log = on_down, log
         self.interval, self.failures = interval, failures
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="prefect-watchdog", daemon=True)
 
     def start(self) -> None:
-        write_scheduler_health(self.home, "serving", f"serving on {self.api_url}", self.api_url)
+        message = f"serving on {self.api_url}" + (f"; {self.note}" if self.note else "")
+        write_scheduler_health(self.home, "serving", message, self.api_url)
         self._thread.start()
 
     def stop(self) -> None:
@@ -392,10 +397,9 @@ class ServerWatchdog:
             reason = f"the Prefect server (pid {self.server.pid}) exited with code {self.server.returncode}"
         else:
             reason = f"the Prefect server at {self.api_url} stopped answering ({missed} health checks failed)"
-        message = f"{reason}; kb schedule stops with exit code {EXIT_SERVER_DOWN} to be restarted"
-        self.log(message)
-        write_scheduler_health(self.home, "server down", message, self.api_url)
-        self.on_down(message)
+        self.log(reason)
+        write_scheduler_health(self.home, "server down", reason, self.api_url)
+        self.on_down(reason)
 
 
 def mark_crashed_runs(home: str | Path, *, exclude: Any = None) -> int:

@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -336,15 +337,45 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def _wait_for_health(home: Path, proc: subprocess.Popen[bytes], log: Path, want: str,
+                     timeout: float = 120) -> dict:  # fmt: skip
+    """The scheduler's health once its message contains `want`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"kb schedule exited with {proc.returncode}: {log.read_text()[-3000:]}")
+        try:
+            health = json.loads((home / "schedule-health.json").read_text())
+        except (OSError, ValueError):
+            health = {}
+        if health.get("state") == "serving" and want in health.get("message", ""):
+            return health
+        time.sleep(0.5)
+    pytest.fail(f"no {want!r} in time: {log.read_text()[-3000:]}")
+
+
+def _start_run(api: str, auth: dict[str, str]) -> str:
+    [deployment] = httpx.post(f"{api}/deployments/filter", json={}, headers=auth, timeout=10).json()
+    started = httpx.post(
+        f"{api}/deployments/{deployment['id']}/create_flow_run",
+        json={"state": {"type": "SCHEDULED"}}, headers=auth, timeout=10,
+    )  # fmt: skip
+    assert started.status_code == 201, started.text
+    return str(started.json()["id"])
+
+
 @pytest.mark.flow
 @pytest.mark.slow
-def test_the_readme_unit_exits_75_when_its_server_dies_and_0_on_sigterm(tmp_path: Path) -> None:
-    """Its own server (no PREFECT_API_URL): API credentials required; kill -9 of the server
-    stops kb schedule with 75 within a minute; started again, SIGTERM stops it with 0."""
+def test_the_readme_unit_survives_its_server_dying_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """Its own server (no PREFECT_API_URL), whose API wants credentials. kill -9 of the server:
+    kb schedule starts it again and a later run completes; when the restart fails, it exits 75
+    within a minute. Started again (as systemd would), SIGTERM stops it and its run with 0."""
     port = free_port()
     command, home = _unit_command(tmp_path, port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env["KB_SCHEDULE_HEALTH_SECONDS"] = "2"
+    env.update({"KB_SCHEDULE_HEALTH_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "1"})
     log = tmp_path / "schedule.log"
     with log.open("wb") as out:
         serving = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=out)
@@ -356,21 +387,52 @@ def test_the_readme_unit_exits_75_when_its_server_dies_and_0_on_sigterm(tmp_path
         auth_file = home / "prefect" / "api-auth"
         assert auth_file.stat().st_mode & 0o077 == 0
         secret = base64.b64encode(auth_file.read_text().encode()).decode()
+        auth = {"Authorization": f"Basic {secret}"}
         assert httpx.get(f"{api}/admin/version", timeout=10).status_code == 401
         assert httpx.post(f"{api}/deployments/filter", json={}, timeout=10).status_code == 401
-        ok = httpx.get(f"{api}/admin/version", headers={"Authorization": f"Basic {secret}"})
-        assert ok.status_code == 200
+        assert httpx.get(f"{api}/admin/version", headers=auth, timeout=10).status_code == 200
 
-        server = _server_pid(serving.pid)
-        os.kill(server, signal.SIGKILL)
-        code = serving.wait(timeout=60)
-        assert code == EXIT_SERVER_DOWN, log.read_text()[-3000:]
-        assert "stopped answering" in log.read_text() or "exited with code -9" in log.read_text()
+        # The server dies: kb schedule notices, says so, starts it again, and runs happen.
+        first = _server_pid(serving.pid)
+        os.kill(first, signal.SIGKILL)
+        health = _wait_for_health(home, serving, log, "restarted the Prefect server", 150)
+        assert f"(pid {first}) exited with code -9" in health["message"]
+        assert _server_pid(serving.pid) != first
+        run_id = _start_run(api, auth)
+        deadline = time.monotonic() + 180
+        state: dict = {}
+        while time.monotonic() < deadline:
+            state = httpx.get(f"{api}/flow_runs/{run_id}", headers=auth, timeout=10).json()["state"]
+            if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                break
+            time.sleep(1)
+        assert state["type"] == "COMPLETED", (state, log.read_text()[-3000:])
         status = json.loads(invoke("status", "--json", "--home", str(home))[1])
+        assert (
+            status["runs"][0]["state"] == "completed" and status["runs"][0]["sources"]["new"] == 2
+        )
+        assert status["scheduler"]["state"] == "serving" and status["next_run"] is not None
+
+        # It dies again and cannot come back (something else took its port): exit 75.
+        second = _server_pid(serving.pid)
+        with socket.socket() as squatter:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            os.kill(second, signal.SIGKILL)
+            for _ in range(100):
+                try:
+                    squatter.bind(("127.0.0.1", port))
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            squatter.listen()
+            code = serving.wait(timeout=60)
+        assert code == EXIT_SERVER_DOWN, log.read_text()[-3000:]
+        assert "restarting it failed" in log.read_text()
         # kb schedule has gone (for systemd to restart it); status says so, and why.
+        status = json.loads(invoke("status", "--json", "--home", str(home))[1])
         scheduler = status["scheduler"]
         assert scheduler["state"] == "exited" and status["next_run"] is None
-        assert "the Prefect server" in scheduler["message"]
+        assert "restarting it failed" in scheduler["message"]
         _, text = invoke("status", "--home", str(home))
         assert "scheduler exited" in text and "none until `kb schedule` serves again" in text
     finally:
@@ -386,15 +448,9 @@ def test_the_readme_unit_exits_75_when_its_server_dies_and_0_on_sigterm(tmp_path
     with log.open("ab") as out:
         again = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=out)
     try:
-        health = _serving(home, again, log)
-        auth = {"Authorization": f"Basic {secret}"}
-        [deployment] = httpx.post(f"{health['api_url']}/deployments/filter", json={},
-                                  headers=auth, timeout=10).json()  # fmt: skip
-        started = httpx.post(
-            f"{health['api_url']}/deployments/{deployment['id']}/create_flow_run",
-            json={"state": {"type": "SCHEDULED"}}, headers=auth, timeout=10,
-        )  # fmt: skip
-        assert started.status_code == 201, started.text
+        _serving(home, again, log)
+        (tmp_path / "docs" / "leaflet.md").write_text("# Leaflet\n\nSafe migration advice.\n")
+        _start_run(api, auth)
         deadline = time.monotonic() + 180
         while not (marker.exists() and marker.read_text().strip()):
             assert time.monotonic() < deadline, f"the run never started: {log.read_text()[-3000:]}"

@@ -29,7 +29,7 @@ from kb.cli.app import (
     print_json,
     user_errors,
 )
-from kb.errors import NotFoundError
+from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
 from kb.lock import waiting_runs
@@ -202,17 +202,22 @@ def schedule(
     Uses the Prefect server at PREFECT_API_URL if set, else one of ours answering on
     127.0.0.1:PORT, else starts one there (its database under the home folder; its API
     needs the credentials kept in HOME/prefect/api-auth). The schedule is recorded in
-    the store, for `kb status`. If the Prefect server dies, this exits with code 75 so
-    that a service manager restarts it; SIGTERM or Ctrl-C stop it with code 0.
+    the store, for `kb status`. If a server it started dies, it starts it again (up to 3
+    times in 10 minutes); if that fails, or the server is not its own, it exits with code 75
+    so that a service manager restarts it. SIGTERM or Ctrl-C stop it with code 0.
     """
     from flows.cron import next_fire_time
     from flows.schedule import (
         EXIT_SERVER_DOWN,
+        MAX_SERVER_RESTARTS,
+        RESTART_WINDOW_SECONDS,
         ServerWatchdog,
         apply_nightly,
         connect_or_start_server,
         nightly_parameters,
+        read_api_auth,
         serve_nightly,
+        start_server,
         stop_server,
         write_scheduler_health,
     )
@@ -246,16 +251,21 @@ def schedule(
     os.environ["PREFECT_API_URL"] = (
         api_url  # before Prefect is imported: it reads its settings once
     )
-    down: list[str] = []
+    prefect_home = Path(os.environ["PREFECT_HOME"])
+    down: list[str] = []  # why the server went down, set by the watchdog's thread
+    handled = threading.Event()
 
     def server_down(message: str) -> None:
         down.append(message)
-        # Prefect's runner stops on SIGTERM; should it hang on the dead API, leave anyway.
+        handled.clear()
+        # Stops the runner (see serve_nightly); should it hang on the dead API, leave anyway.
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(60)
-        os._exit(EXIT_SERVER_DOWN)
+        if not handled.wait(60):
+            os._exit(EXIT_SERVER_DOWN)
 
-    watchdog = ServerWatchdog(root, api_url, server, on_down=server_down, log=_log)
+    restarts: list[float] = []
+    restart_note = ""
+    watchdog: ServerWatchdog | None = None
     try:
         parameters = nightly_parameters(root, sources if corpus is None else None, corpus)
         # The served runs inherit this: each checks its parameters against it.
@@ -268,17 +278,53 @@ def schedule(
             f"Serving [bold]{recorded.deployment}[/] on {api_url}: cron {escape(cron)} ({timezone}); "
             f"next run {upcoming.isoformat()}. Stop with Ctrl-C or SIGTERM."
         )
-        watchdog.start()
-        serve_nightly(parameters, cron, timezone)
-    except SystemExit as exc:  # SIGTERM: Prefect's runner (or ours, before it) exits
+        while True:
+            watchdog = ServerWatchdog(
+                root, api_url, server, on_down=server_down, log=_log, note=restart_note
+            )
+            watchdog.start()
+            serve_nightly(parameters, cron, timezone)
+            watchdog.stop()
+            handled.set()
+            if not down:  # Ctrl-C or SIGTERM
+                break
+            # Our own server died: start it again (same port and database) and serve anew,
+            # a few times; a server that keeps dying, or one that is not ours, is for the
+            # service manager (exit code 75).
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < RESTART_WINDOW_SECONDS]
+            if server is None or len(restarts) >= MAX_SERVER_RESTARTS:
+                break
+            restarts.append(now)
+            stop_server(server)
+            _log("restarting the Prefect server …")
+            write_scheduler_health(root, "restarting server", down[0], api_url)
+            try:
+                server = start_server(prefect_home, port, auth=read_api_auth(prefect_home))
+                with Store(paths.store) as store:
+                    apply_nightly(store, api_url, parameters, cron, timezone)
+            except KBError as exc:
+                down[0] = f"{down[0]}; restarting it failed: {exc}"
+                break
+            restart_note = (
+                f"restarted the Prefect server at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+                f"(restart {len(restarts)}) after: {down[0]}"
+            )
+            _log(restart_note)
+            down.clear()
+    except SystemExit as exc:  # SIGTERM before the runner started, or during a restart
         if not down and exc.code not in (0, None):
             raise
     finally:
-        watchdog.stop()
+        handled.set()
+        if watchdog is not None:
+            watchdog.stop()
         if server is not None:
             stop_server(server)
         if down:
-            write_scheduler_health(root, "server down", down[0], api_url)
+            message = f"{down[0]}; kb schedule stops with exit code {EXIT_SERVER_DOWN}"
+            _log(message)
+            write_scheduler_health(root, "server down", message, api_url)
         else:
             write_scheduler_health(root, "stopped", "kb schedule was stopped", api_url)
         if previous_handler is not None:
