@@ -44,10 +44,13 @@ from kb.listings import (
 from kb.lock import ingest_lock
 from kb.model import Document, SourceRef
 from kb.nightly import (
+    check_run_parameters,
     listing_failures,
     needs_extraction,
     record_for_fetch,
+    recovered_changes,
     relabel_refetched,
+    report_recovered,
     sync_index,
     with_listed,
 )
@@ -208,9 +211,12 @@ def commit(
     outcomes: list[Outcome],
     documents: list[Document],
     remove_unseen: bool = True,
+    run_id: int | None = None,
 ) -> ChangeSet:
     with Store(home_paths(home).store) as store:
-        return commit_outcomes(store, seen, outcomes, documents, remove_unseen=remove_unseen)
+        return commit_outcomes(
+            store, seen, outcomes, documents, remove_unseen=remove_unseen, run_id=run_id
+        )
 
 
 @task(name="update index", cache_policy=NONE)
@@ -262,9 +268,14 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
     paths: HomePaths = home_paths(home).ensure()
     started = datetime.now(UTC)
     seconds: dict[str, float] = {}
+    check_run_parameters(home, sources, corpus)
     with ingest_lock(paths.lock, wait_seconds=wait_seconds), Store(paths.store) as store:
-        _mark_interrupted_runs(store)
+        store.mark_interrupted(
+            f"interrupted: its process ended before it finished (found {_now()})"
+        )
         run_id = store.start_run(started.isoformat(timespec="seconds"))
+        recovered = recovered_changes(store, run_id)
+        _mark_crashed_prefect_runs(home)
         try:
             t = time.perf_counter()
             found = discover_sources(sources, corpus)
@@ -349,7 +360,7 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
                 seconds["build"] += time.perf_counter() - t
                 t = time.perf_counter()
                 part = commit(home, quote(refs), quote(chunk_outcomes), quote(documents),
-                              remove_unseen=False)  # fmt: skip
+                              remove_unseen=False, run_id=run_id)  # fmt: skip
                 merge_changes(changes, part)
                 for o in chunk_outcomes:  # committed: the text now lives in the store only
                     o.extracted = None
@@ -364,7 +375,7 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             # The rest (unchanged, failed, missing) and the sources no longer seen.
             in_chunks = {id(o) for chunk in chunks for o, _ in chunk}
             rest = [o for o in outcomes if id(o) not in in_chunks]
-            merge_changes(changes, commit(home, quote(refs), quote(rest), quote([])))
+            merge_changes(changes, commit(home, quote(refs), quote(rest), quote([]), run_id=run_id))
             save_listing_states(store, listings)
             _add_listing_failures(changes, listings)
             progress.reporter.advance()
@@ -379,11 +390,20 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             if _pool is not None:
                 _pool.shutdown(cancel_futures=True)
                 _pool = None
-            store.finish_run(
-                run_id, _now(), "failed", {"error": f"{type(exc).__name__}: {exc}"}, []
-            )
+            # Stopped (SIGTERM, Ctrl-C, cancelled) rather than broken: the next run carries on.
+            stopped = isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ in (
+                "TerminationSignal", "CancelledError", "Abort")  # fmt: skip
+            state, error = "interrupted" if stopped else "failed", f"{type(exc).__name__}: {exc}"
+            if stopped:
+                error = f"interrupted: stopped by {type(exc).__name__} {exc}".rstrip()
+            progress_so_far = store.runs_stats(run_id)
+            store.finish_run(run_id, _now(), state, {**progress_so_far, "error": error}, [])
             raise
+        if recovered is not None:
+            report_recovered(changes, recovered.changes)
         summary = _summary(store, started, changes, indexed, seconds)
+        if recovered is not None:
+            summary["recovered_from"] = recovered.run_ids
         summary["extracted"] = extracted
         store.finish_run(
             run_id,
@@ -421,9 +441,33 @@ def _unique_ids(items: list[tuple[Outcome, str]]) -> list[tuple[Outcome, str]]:
     return out
 
 
-def _mark_interrupted_runs(store: Store) -> None:
-    """Runs still 'running' when we hold the lock died without finishing (killed, power cut)."""
-    store.db.execute("UPDATE runs SET state = 'interrupted' WHERE state = 'running'")
+def _mark_crashed_prefect_runs(home: str) -> None:
+    """Prefect flow runs of this home still `Running` died with their process: say so there.
+
+    We hold the ingest lock, so no other ingest of this home is running. Best effort:
+    a run must not fail because the bookkeeping of older runs could not be corrected.
+    """
+    from prefect.context import FlowRunContext
+
+    from flows.schedule import mark_crashed_runs
+
+    context = FlowRunContext.get()
+    current = context.flow_run.id if context is not None and context.flow_run else None
+    try:
+        mark_crashed_runs(home, exclude=current)
+    except Exception as exc:  # reported, never fatal
+        get_run_logger_safe().warning("could not mark crashed Prefect runs: %s", exc)
+
+
+def get_run_logger_safe() -> Any:
+    import logging
+
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except Exception:  # outside a run context
+        return logging.getLogger("kb.flows")
 
 
 def _read_listings(found: Discovered, home: str, full: bool) -> list[ListingResult]:

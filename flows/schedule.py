@@ -1,9 +1,10 @@
 """The nightly deployment of the ingest flow, and the Prefect server it needs.
 
 A temporary Prefect server cannot schedule, so `kb schedule` connects to the
-server named by PREFECT_API_URL, or to one already answering on 127.0.0.1, or
-starts `prefect server start` there itself (SQLite under the home folder), and
-then serves the `ingest/nightly` deployment until stopped.
+server named by PREFECT_API_URL, or to one of ours answering on 127.0.0.1, or
+starts `prefect server start` there itself (SQLite under the home folder, API
+credentials required), and then serves the `ingest/nightly` deployment until
+stopped, checking the server's health meanwhile (ServerWatchdog).
 
 The schedule is also recorded in the store, so that `kb status` can say when the
 next run is without importing Prefect or starting anything.
@@ -13,12 +14,17 @@ Nothing here imports Prefect at module level: `kb status` imports this module.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +50,19 @@ NIGHTLY_WAIT_SECONDS = 1800.0
 # A first start runs the database migrations: 16-25 s measured, more on a busy machine.
 SERVER_START_TIMEOUT = 180.0
 _SCHEDULE_KEY = "schedule"
+# The Prefect server's API credentials, under its PREFECT_HOME (mode 0600).
+AUTH_FILE = "api-auth"
+# What `kb schedule` last found about its server, under the home folder.
+HEALTH_FILE = "schedule-health.json"
+# Health checks: every HEALTH_INTERVAL s; down after HEALTH_FAILURES missed in a row.
+HEALTH_INTERVAL = float(os.environ.get("KB_SCHEDULE_HEALTH_SECONDS", "10"))
+HEALTH_FAILURES = 3
+# `kb schedule`'s exit code when its server is down for good (EX_TEMPFAIL: try again).
+EXIT_SERVER_DOWN = 75
+# A server of ours that dies is started again, at most this many times in this window.
+MAX_SERVER_RESTARTS = 3
+RESTART_WINDOW_SECONDS = 600.0
+_REPO = Path(__file__).resolve().parents[1]
 
 
 class ScheduleError(KBError):
@@ -76,20 +95,25 @@ def recorded_schedule(store: Store) -> NightlySchedule | None:
 
 
 def next_run(
-    schedule: NightlySchedule | None, *, now: datetime | None = None, ask_server: bool = True
+    schedule: NightlySchedule | None,
+    *,
+    now: datetime | None = None,
+    ask_server: bool = True,
+    home: Path | None = None,
 ) -> datetime | None:
     """When the nightly run starts next: the server's earliest scheduled run, else the cron's next time."""
     if schedule is None:
         return None
     now = now or datetime.now(UTC)
     if ask_server and schedule.deployment_id:
-        scheduled = _server_next_run(schedule)
+        auth = read_api_auth(home / "prefect") if home is not None else None
+        scheduled = _server_next_run(schedule, auth)
         if scheduled is not None and scheduled > now:
             return scheduled.astimezone(ZoneInfo(schedule.timezone))
     return next_fire_time(schedule.cron, schedule.timezone, now)
 
 
-def _server_next_run(schedule: NightlySchedule) -> datetime | None:
+def _server_next_run(schedule: NightlySchedule, auth: str | None = None) -> datetime | None:
     """The earliest Scheduled flow run of the deployment, if the server answers within a second."""
     body = {
         "deployments": {"id": {"any_": [schedule.deployment_id]}},
@@ -99,7 +123,10 @@ def _server_next_run(schedule: NightlySchedule) -> datetime | None:
     }
     try:
         resp = httpx.post(
-            f"{schedule.api_url.rstrip('/')}/flow_runs/filter", json=body, timeout=1.0
+            f"{schedule.api_url.rstrip('/')}/flow_runs/filter",
+            json=body,
+            timeout=1.0,
+            headers=auth_headers(auth),
         )
         resp.raise_for_status()
         runs = resp.json()
@@ -112,10 +139,54 @@ def _server_next_run(schedule: NightlySchedule) -> datetime | None:
 
 # -- the Prefect server ------------------------------------------------------------------
 def server_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether the server answers its health check (which needs no credentials)."""
     try:
         return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def auth_headers(auth: str | None) -> dict[str, str]:
+    """Prefect's scheme for PREFECT_API_AUTH_STRING: HTTP basic with the whole string."""
+    if not auth:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+
+
+def server_accepts(api_url: str, auth: str | None, timeout: float = 2.0) -> bool:
+    """Whether the server answers an API call made with `auth` (a server of ours does)."""
+    try:
+        resp = httpx.get(
+            f"{api_url.rstrip('/')}/admin/version", headers=auth_headers(auth), timeout=timeout
+        )
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
+
+
+def api_auth_string(prefect_home: Path) -> str:
+    """The secret our local servers require (PREFECT_SERVER_API_AUTH_STRING), made once.
+
+    Kept in a file only the service's user can read, so other local users cannot
+    start runs through the API with parameters of their choosing.
+    """
+    path = prefect_home / AUTH_FILE
+    existing = read_api_auth(prefect_home)
+    if existing:
+        return existing
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret)
+    return secret
+
+
+def read_api_auth(prefect_home: Path) -> str | None:
+    try:
+        return (prefect_home / AUTH_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def free_port() -> int:
@@ -124,8 +195,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_environment(prefect_home: Path) -> dict[str, str]:
-    """Environment for a local server: its own PREFECT_HOME (SQLite database inside), no telemetry."""
+def server_environment(prefect_home: Path, auth: str | None = None) -> dict[str, str]:
+    """Environment for a local server: its own PREFECT_HOME (SQLite database inside), no
+    telemetry, and the API credentials when given."""
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)
     env.update({
@@ -135,12 +207,21 @@ def server_environment(prefect_home: Path) -> dict[str, str]:
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_SERVER_LOGGING_LEVEL": env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
     })  # fmt: skip
+    env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
+    if auth:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth
+        env["PREFECT_API_AUTH_STRING"] = auth
     return env
 
 
 def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
-                 timeout: float = SERVER_START_TIMEOUT, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
-    """`prefect server start` on 127.0.0.1:`port`; returns once it answers, or raises ScheduleError."""
+                 timeout: float = SERVER_START_TIMEOUT, env: dict[str, str] | None = None,
+                 auth: str | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """`prefect server start` on 127.0.0.1:`port`; returns once it answers, or raises ScheduleError.
+
+    The server exits when the process that started it dies, even by SIGKILL
+    (flows/server_main.py), so a killed `kb build` or `kb schedule` leaves no server.
+    """
     prefect_home.mkdir(parents=True, exist_ok=True)
     log_path = log_path or prefect_home / "server.log"
     api_url = api_url_for(port)
@@ -149,7 +230,7 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
             [
                 sys.executable,
                 "-m",
-                "prefect",
+                "flows.server_main",
                 "server",
                 "start",
                 "--host",
@@ -158,10 +239,11 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
                 str(port),
                 "--no-ui",
             ],
-            env={**server_environment(prefect_home), **(env or {})},
+            env={**server_environment(prefect_home, auth), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=str(_REPO),
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -197,8 +279,11 @@ def connect_or_start_server(
 ) -> tuple[str, subprocess.Popen[bytes] | None]:
     """The API URL to use, and the server process if this call started it.
 
-    PREFECT_API_URL wins (it must answer); else a server already answering on
-    127.0.0.1:`port` is used; else one is started there.
+    PREFECT_API_URL wins (it must answer; its credentials, if any, come from
+    PREFECT_API_AUTH_STRING). Else a server on 127.0.0.1:`port` is used only if it
+    accepts our credentials (one we started earlier); else one is started there,
+    requiring those credentials. Another Prefect server on the port is refused, never
+    adopted.
     """
     configured = os.environ.get("PREFECT_API_URL", "")
     if configured:
@@ -207,15 +292,159 @@ def connect_or_start_server(
                 f"PREFECT_API_URL={configured} does not answer: start that server or unset the variable"
             )
         return configured, None
+    auth = api_auth_string(prefect_home)
+    os.environ["PREFECT_API_AUTH_STRING"] = auth  # this process and the runs it starts
     api_url = api_url_for(port)
     if server_healthy(api_url):
-        return api_url, None
+        if server_accepts(api_url, auth):
+            return api_url, None
+        raise ScheduleError(
+            f"another Prefect server (not started by kb with this home's credentials) answers on "
+            f"127.0.0.1:{port}; stop it or use --port"
+        )
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
             raise ScheduleError(
                 f"port {port} on 127.0.0.1 is taken by something that is not a Prefect server; use --port"
             )
-    return api_url, start_server(prefect_home, port)
+    return api_url, start_server(prefect_home, port, auth=auth)
+
+
+# -- health of the server under `kb schedule` -------------------------------------------
+def write_scheduler_health(home: Path, state: str, message: str, api_url: str = "") -> None:
+    """What `kb schedule` last found (serving, server down, restarting, stopped), for `kb status`.
+
+    A small file next to the store rather than a row in it: it must be written while
+    an ingest holds the store's write lock.
+    """
+    data = {
+        "pid": os.getpid(),
+        "state": state,
+        "message": message,
+        "api_url": api_url,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = home / f".{HEALTH_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, home / HEALTH_FILE)
+
+
+def read_scheduler_health(paths: Any) -> dict[str, Any] | None:
+    """The last state `kb schedule` wrote; "exited" if that process is gone while it said serving."""
+    try:
+        data = json.loads((paths.root / HEALTH_FILE).read_text())
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("state") in ("serving", "server down", "restarting server") and not _alive(pid):
+        data["state"] = "exited"
+        data["message"] = f"kb schedule (pid {pid}) is no longer running; last: {data['message']}"
+    return data
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
+
+
+class ServerWatchdog:
+    """Checks the Prefect server under `kb schedule` every `interval` seconds.
+
+    After `failures` failed checks in a row (or at once, if the server process we
+    started has exited) the server is down: `on_down` is called with the reason. The
+    caller stops the runner then (Prefect's runner stops polling for good after a few
+    failed polls, so it must be served anew) and either starts its server again or
+    exits with EXIT_SERVER_DOWN for the service manager. The reason is logged and
+    written where `kb status` reads it.
+    """
+
+    def __init__(self, home: Path, api_url: str, server: subprocess.Popen[bytes] | None, *,
+                 on_down: Callable[[str], None], log: Callable[[str], None],
+                 interval: float = HEALTH_INTERVAL, failures: int = HEALTH_FAILURES,
+                 note: str = "") -> None:  # fmt: skip
+        self.home, self.api_url, self.server, self.note = home, api_url, server, note
+        self.on_down, self.log = on_down, log
+        self.interval, self.failures = interval, failures
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="prefect-watchdog", daemon=True)
+
+    def start(self) -> None:
+        message = f"serving on {self.api_url}" + (f"; {self.note}" if self.note else "")
+        write_scheduler_health(self.home, "serving", message, self.api_url)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        missed = 0
+        while not self._stop.wait(self.interval):
+            died = self.server is not None and self.server.poll() is not None
+            if not died and server_healthy(self.api_url, timeout=min(5.0, self.interval)):
+                missed = 0
+                continue
+            missed += 1
+            if died or missed >= self.failures:
+                break
+        else:
+            return
+        if died and self.server is not None:
+            reason = f"the Prefect server (pid {self.server.pid}) exited with code {self.server.returncode}"
+        else:
+            reason = f"the Prefect server at {self.api_url} stopped answering ({missed} health checks failed)"
+        self.log(reason)
+        write_scheduler_health(self.home, "server down", reason, self.api_url)
+        self.on_down(reason)
+
+
+def mark_crashed_runs(home: str | Path, *, exclude: Any = None) -> int:
+    """Mark `ingest` flow runs of `home` still `Running` in Prefect as Crashed, with why.
+
+    Call only while no ingest of `home` can be running (holding the ingest lock, or
+    having found it free): such runs died with their process (kill -9, power cut) and
+    Prefect would show them running for ever. Returns how many were marked.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.states import Crashed
+
+    wanted = str(Path(home).resolve())
+    marked = 0
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[FLOW_NAME])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+            ),
+            sort=FlowRunSort.ID_DESC,
+            limit=200,
+        )
+        for run in runs:
+            if exclude is not None and run.id == exclude:
+                continue
+            if str(Path(str(run.parameters.get("home", ""))).resolve()) != wanted:
+                continue
+            message = (
+                "crashed: its process ended without finishing (killed, or its machine stopped); "
+                f"found at {datetime.now(UTC).isoformat(timespec='seconds')} when no ingest of "
+                f"{wanted} was running"
+            )
+            client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+            marked += 1
+    return marked
 
 
 # -- the deployment ------------------------------------------------------------------------
@@ -268,11 +497,21 @@ def apply_nightly(
 
 
 def serve_nightly(parameters: dict[str, Any], cron: str, timezone: str) -> None:
-    """Serve the deployment until interrupted: the runs execute in this process's children."""
-    from prefect import serve
+    """Serve the deployment until interrupted: the runs execute in this process's children.
 
-    serve(
-        nightly_deployment(parameters, cron, timezone),
-        pause_on_shutdown=False,
-        print_starting_message=False,
-    )
+    Prefect's `serve()`, with SIGTERM taking the same way out as Ctrl-C: Prefect's own
+    SIGTERM handler exits from inside its event loop, which logs a traceback per open
+    connection and leaves the runs in progress to chance.
+    """
+    import asyncio
+
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            raise KeyboardInterrupt
+
+    runner = _Runner(pause_on_shutdown=False)
+    runner.add_deployment(nightly_deployment(parameters, cron, timezone))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C or SIGTERM: a clean stop
+        asyncio.run(runner.start())

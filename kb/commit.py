@@ -63,6 +63,30 @@ def merge_changes(total: ChangeSet, part: ChangeSet) -> ChangeSet:
     return total
 
 
+def changes_to_dict(changes: ChangeSet, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    return {
+        "sources": dict(counts if counts is not None else changes.sources),
+        "sections": dict(changes.sections),
+        "documents": dict(changes.documents),
+        "digest": changes.digest,
+    }
+
+
+def changes_from_dict(data: dict[str, Any]) -> ChangeSet:
+    return ChangeSet(
+        sources=dict(data.get("sources", {})),
+        sections={"added": 0, "updated": 0, "removed": 0, **data.get("sections", {})},
+        documents={"added": 0, "updated": 0, "removed": 0, **data.get("documents", {})},
+        digest={
+            "new": [],
+            "updated": [],
+            "removed": [],
+            "legislation": [],
+            **data.get("digest", {}),
+        },
+    )
+
+
 def commit_outcomes(
     store: Store,
     seen: list[SourceRef],
@@ -70,8 +94,13 @@ def commit_outcomes(
     documents: list[Document],
     *,
     remove_unseen: bool = True,
+    run_id: int | None = None,
 ) -> ChangeSet:
     """Commit `outcomes` (and their `documents`) in one transaction.
+
+    With `run_id`, what this commit changed is added to that run's record in the same
+    transaction, so a run killed after some commits can still be reported (see
+    `committed_changes`).
 
     A run may commit its sources in several batches, each a transaction of its own with
     its own index journal: only the last (`remove_unseen`) removes the sources the run
@@ -153,6 +182,8 @@ def commit_outcomes(
                 _remove(store, db, record, changes)
                 counts["removed"] += 1
         _journal_for_index(db, changes.changed_docs, changes.removed_docs)
+        if run_id is not None:
+            store.add_run_progress(run_id, changes_to_dict(changes, counts), db)
         pause_point("store")  # crash tests: every write done, the transaction not committed
     changes.sources = counts
     return changes

@@ -12,6 +12,16 @@ def run_report_markdown(summary: dict[str, Any]) -> str:
         "",
         f"Started {summary['started']}, finished {summary['finished']}.",
         "",
+        *(
+            [
+                "Includes what interrupted run(s) "
+                + ", ".join(str(i) for i in summary["recovered_from"])
+                + " stored before they stopped (they never reported it).",
+                "",
+            ]
+            if summary.get("recovered_from")
+            else []
+        ),
         "| sources | seen | new | changed | unchanged | removed | failed | duplicate |",
         "|---|---|---|---|---|---|---|---|",
         "| | "

@@ -18,6 +18,8 @@ from typing import Any
 from kb.model import Document, Section, SourceRef, Tag
 
 SCHEMA_VERSION = 1
+# A reader waits this long at most: only a writer switching the journal mode blocks readers.
+READ_TIMEOUT_SECONDS = 5.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,8 +114,29 @@ class SourceRecord:
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    """The store at `path`.
+
+    `readonly=True` is for commands that only read (status, show, docs, the web pages): it
+    neither creates nor alters anything, so it never waits for an ingest's write lock (in
+    WAL mode, readers do not wait for the writer). A writer's connection creates the
+    schema, which takes the write lock: it waits up to 60 s for a running ingest.
+    """
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"{self.path}: no store there")
+            self.db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=READ_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.db.row_factory = sqlite3.Row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(
             self.path, timeout=60, isolation_level=None, check_same_thread=False
@@ -328,6 +351,42 @@ class Store:
                 "INSERT INTO failures(run_id, source, stage, reason) VALUES (?,?,?,?)",
                 [(run_id, f["source"], f["stage"], f["reason"]) for f in failures],
             )
+
+    def add_run_progress(self, run_id: int, part: dict[str, Any], db: sqlite3.Connection) -> None:
+        """Append one commit's changes to a running run's record (inside that commit)."""
+        row = db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+        stats = json.loads(row["stats"]) if row else {}
+        stats.setdefault("committed", []).append(part)
+        db.execute(
+            "UPDATE runs SET stats = ? WHERE id = ?",
+            (json.dumps(stats, ensure_ascii=False), run_id),
+        )
+
+    def mark_interrupted(self, reason: str) -> list[dict[str, Any]]:
+        """Runs left 'running' become 'interrupted' with `reason`; returns them (id, started,
+        and what their commits had changed, under "committed")."""
+        out = []
+        with self.transaction() as db:
+            rows = db.execute("SELECT * FROM runs WHERE state = 'running' ORDER BY id").fetchall()
+            for r in rows:
+                stats = json.loads(r["stats"])
+                stats.setdefault("error", reason)
+                db.execute(
+                    "UPDATE runs SET state = 'interrupted', stats = ? WHERE id = ?",
+                    (json.dumps(stats, ensure_ascii=False), r["id"]),
+                )
+                out.append({"id": r["id"], "started": r["started"], **stats})
+        return out
+
+    def runs_stats(self, run_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row["stats"]) if row else {}
+
+    def set_run_stats(self, run_id: int, stats: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET stats = ? WHERE id = ?",
+            (json.dumps(stats, ensure_ascii=False), run_id),
+        )
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         out = []

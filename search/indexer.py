@@ -248,6 +248,7 @@ def _new_dir(paths: HomePaths) -> Path:
 def _swap(paths: HomePaths, new_dir: Path) -> None:
     (new_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
     save_vocabulary(new_dir)
+    _remove_dead_links(paths)
     tmp_link = paths.root / f".index-{os.getpid()}.tmp"
     if tmp_link.is_symlink() or tmp_link.exists():
         tmp_link.unlink()
@@ -257,18 +258,50 @@ def _swap(paths: HomePaths, new_dir: Path) -> None:
     _prune(paths, keep={new_dir})
 
 
+def _remove_dead_links(paths: HomePaths) -> None:
+    """`.index-<pid>.tmp` links left by builds killed just before their swap."""
+    for link in paths.root.glob(".index-*.tmp"):
+        if not _pid_alive(_pid_in(link.name.removeprefix(".index-").removesuffix(".tmp"))):
+            link.unlink(missing_ok=True)
+
+
 def _prune(paths: HomePaths, keep: set[Path]) -> None:
-    """Remove index folders that are neither live nor the newest previous one.
+    """Remove index folders that are neither live nor the newest complete previous one.
 
     One previous folder stays for searchers that still have it open; open files
-    keep working on Linux even after deletion.
+    keep working on Linux even after deletion. A folder without its SCHEMA_VERSION
+    marker was never swapped in (a build killed half-way): it is never the
+    "previous" index, and goes once the build that wrote it is gone.
     """
     folders = sorted(
         (p for p in paths.indexes.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
     )
     old = [p for p in folders if p not in keep]
-    for folder in old[:-1]:
+    complete = [p for p in old if (p / "SCHEMA_VERSION").exists()]
+    partial = [p for p in old if p not in complete]
+    for folder in complete[:-1]:
         shutil.rmtree(folder, ignore_errors=True)
+    for folder in partial:
+        if not _pid_alive(_pid_in(folder.name.split("-")[1] if "-" in folder.name else "")):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_in(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (0: unknown, treated as gone). Our own pid counts as
+    alive: this process may be writing that folder in another thread."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def document_records(doc: Document, store: Store) -> Iterator[dict[str, Any]]:

@@ -231,11 +231,29 @@ def test_a_run_killed_while_indexing_leaves_search_working_and_the_next_run_comp
     assert _hits(home, "quokka") == {"manual"} and _hits(home, "bilby") == set()
     assert _status(home)["runs"][0]["state"] == "interrupted"
 
+    killed_id = _status_runs_ids(home)[0]
     after = _ingest(home, corpus)  # nothing changed on disk since the killed run's commit
 
-    assert after["sources"]["unchanged"] == 3 and after["indexed_sections"] >= 1
+    # The killed run's change is reported by this run, on its behalf (it never reported it).
+    assert after["sources"]["changed"] == 1 and after["sources"]["unchanged"] == 2
+    assert after["recovered_from"] == [killed_id] and after["indexed_sections"] >= 1
+    assert [d["id"] for d in after["digest"]["updated"]] == ["manual"]
+    # ...and Prefect no longer shows the killed run as Running: it crashed, and says why.
+    import httpx
+
+    body = {"flows": {"name": {"any_": ["ingest"]}}, "limit": 200}
+    flow_runs = httpx.post(f"{prefect_api}/flow_runs/filter", json=body, timeout=10).json()
+    mine = [r for r in flow_runs if r["parameters"].get("home") == str(home.resolve())]
+    assert [r["state"]["type"] for r in mine if r["state"]["type"] == "RUNNING"] == []
+    [crashed] = [r for r in mine if r["state"]["type"] == "CRASHED"]
+    assert "its process ended without finishing" in crashed["state"]["message"]
     assert _hits(home, "bilby") == {"manual"} and _hits(home, "quokka") == set()
     assert [r["state"] for r in _status(home)["runs"]] == ["completed", "interrupted", "completed"]
+
+
+def _status_runs_ids(home: Path) -> list[int]:
+    with Store(home / "kb.sqlite") as store:
+        return [r["id"] for r in store.runs()]
 
 
 def _watch_for_pause(build: subprocess.Popen[str], paused: threading.Event) -> None:

@@ -199,7 +199,7 @@ def test_a_scheduled_run_of_the_served_deployment_completes(
                 time.sleep(1)
         assert state is not None and state.is_completed(), (state, log.read_text()[-3000:])
     finally:
-        serving.send_signal(signal.SIGINT)  # as Ctrl-C; systemd: KillSignal=SIGINT
+        serving.send_signal(signal.SIGINT)  # as Ctrl-C (systemd sends SIGTERM: test_ops_faults)
         try:
             serving.wait(30)
         except subprocess.TimeoutExpired:

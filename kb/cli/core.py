@@ -14,6 +14,8 @@ from rich.table import Table
 from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
 from kb.errors import NotFoundError
 from kb.home import paths as home_paths
+from kb.lock import check_free, ingest_lock
+from kb.orphans import reap_descendants_on_exit
 from kb.store import Store
 
 
@@ -104,6 +106,11 @@ def build(
         )
     )
     root = home_path(home)
+    # Before Prefect starts (5-25 s): a build that cannot run says so at once, in one line.
+    wait = _wait_for_lock(home_paths(root).lock, wait)
+    # Whatever the build starts (Prefect's temporary server, extraction workers) ends with
+    # it, even after `kill -9`.
+    reap_descendants_on_exit()
     from flows.settings import configure_prefect
 
     configure_prefect(root)
@@ -148,6 +155,18 @@ def build(
     _print_summary(summary)
 
 
+def _wait_for_lock(lock: Path, wait: float) -> float:
+    """Fail now if another ingest holds the lock, or wait up to `wait` s for it (as the
+    flow would, saying so in `kb status`); returns the wait left for the flow."""
+    if wait <= 0:
+        check_free(lock)
+        return wait
+    started = time.monotonic()
+    with ingest_lock(lock, wait_seconds=wait):
+        pass
+    return max(wait - (time.monotonic() - started), 1.0)
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     src, totals = summary["sources"], summary["totals"]
     console.print(
@@ -172,7 +191,7 @@ def open_store(home: Path | None) -> Store:
     paths = home_paths(home_path(home))
     if not paths.store.exists():
         raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
-    return Store(paths.store)
+    return Store(paths.store, readonly=True)
 
 
 @app.command()

@@ -117,7 +117,7 @@ def load_from_store(doc_id: str, home: Path | None) -> LegalSource:
         )
     from kb.store import Store
 
-    with Store(store_path) as store:
+    with Store(store_path, readonly=True) as store:
         doc = store.load_document(doc_id)
         if doc is None:
             raise NotFoundError(f"{doc_id!r} is neither a file nor a document in {store_path}")

@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,10 +19,21 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
-from kb.errors import NotFoundError
+from kb.cli.app import (
+    HomeOption,
+    JsonOption,
+    app,
+    console,
+    err_console,
+    home_path,
+    print_json,
+    user_errors,
+)
+from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
+from kb.lock import waiting_runs
+from kb.orphans import reap_descendants_on_exit
 from kb.store import Store
 
 SOURCE_COUNTS = ("seen", "new", "changed", "unchanged", "removed", "failed")
@@ -26,18 +41,31 @@ SECTION_COUNTS = ("added", "updated", "removed")
 
 
 def status_data(paths: HomePaths, *, limit: int = 10, ask_server: bool = True) -> dict[str, Any]:
-    """What `kb status --json` prints: the last runs, newest first, and the next scheduled run."""
-    from flows.schedule import next_run, recorded_schedule
+    """What `kb status --json` prints: the last runs, newest first, the next scheduled run,
+    runs waiting for the ingest lock, and the state of `kb schedule` and its Prefect server.
+
+    The store is opened read-only: this answers at once while an ingest writes.
+    """
+    from flows.schedule import next_run, read_scheduler_health, recorded_schedule
 
     if not paths.store.exists():
         raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
-    with Store(paths.store) as store:
+    with Store(paths.store, readonly=True) as store:
         rows = store.runs(limit)
         schedule = recorded_schedule(store)
     holder_alive = _lock_holder_alive(paths.lock)
     runs = [_run_entry(row, newest=n == 0, holder_alive=holder_alive) for n, row in enumerate(rows)]
-    upcoming = next_run(schedule, ask_server=ask_server)
-    return {"runs": runs, "next_run": upcoming.isoformat() if upcoming else None}
+    scheduler = read_scheduler_health(paths) if schedule is not None else None
+    upcoming = None
+    # A scheduler known to be gone or without its server starts nothing: no "next run" then.
+    if scheduler is None or scheduler["state"] == "serving":
+        upcoming = next_run(schedule, ask_server=ask_server, home=paths.root)
+    return {
+        "runs": runs,
+        "next_run": upcoming.isoformat() if upcoming else None,
+        "waiting_for_lock": waiting_runs(paths.lock),
+        "scheduler": scheduler,
+    }
 
 
 def _run_entry(row: dict[str, Any], *, newest: bool, holder_alive: bool) -> dict[str, Any]:
@@ -131,9 +159,20 @@ def status(
             console.print(
                 f"[red]failed[/] {escape(f['source'])} ({f['stage']}): {escape(f['reason'])}"
             )
-    console.print(
-        f"Next scheduled run: {data['next_run'] or 'none (set one up with `kb schedule`)'}"
-    )
+    for waiting in data["waiting_for_lock"]:
+        console.print(
+            f"[yellow]waiting[/] a run (pid {waiting['pid']}) has been waiting for the ingest lock "
+            f"since {waiting['since']}; it gives up at {waiting['until']}"
+        )
+    scheduler = data["scheduler"]
+    if scheduler is not None and scheduler["state"] != "serving":
+        console.print(f"[red]scheduler {scheduler['state']}[/]: {escape(scheduler['message'])}")
+    if data["next_run"]:
+        console.print(f"Next scheduled run: {data['next_run']}")
+    elif scheduler is not None and scheduler["state"] != "serving":
+        console.print("Next scheduled run: none until `kb schedule` serves again")
+    else:
+        console.print("Next scheduled run: none (set one up with `kb schedule`)")
 
 
 @app.command()
@@ -158,20 +197,31 @@ def schedule(
     ] = 4200,
     home: HomeOption = None,
 ) -> None:
-    """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C).
+    """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C or SIGTERM).
 
-    Uses the Prefect server at PREFECT_API_URL if set, else one answering on
-    127.0.0.1:PORT, else starts one there (its database under the home folder).
-    The schedule is recorded in the store, for `kb status`.
+    Uses the Prefect server at PREFECT_API_URL if set, else one of ours answering on
+    127.0.0.1:PORT, else starts one there (its database under the home folder; its API
+    needs the credentials kept in HOME/prefect/api-auth). The schedule is recorded in
+    the store, for `kb status`. If a server it started dies, it starts it again (up to 3
+    times in 10 minutes); if that fails, or the server is not its own, it exits with code 75
+    so that a service manager restarts it. SIGTERM or Ctrl-C stop it with code 0.
     """
     from flows.cron import next_fire_time
     from flows.schedule import (
+        EXIT_SERVER_DOWN,
+        MAX_SERVER_RESTARTS,
+        RESTART_WINDOW_SECONDS,
+        ServerWatchdog,
         apply_nightly,
         connect_or_start_server,
         nightly_parameters,
+        read_api_auth,
         serve_nightly,
+        start_server,
         stop_server,
+        write_scheduler_health,
     )
+    from kb.nightly import NIGHTLY_PARAMETERS_ENV
 
     next_fire_time(
         cron, timezone, datetime.now(UTC)
@@ -188,22 +238,125 @@ def schedule(
         raise NotFoundError(f"{corpus.resolve()}: not a folder")
     from flows.settings import configure_prefect
 
+    # SIGTERM (systemd's stop) before Prefect's runner installs its own handler: the same
+    # clean stop, exit code 0.
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     configure_prefect(root)
+    # The server and the runs this starts end with it, even after `kill -9`.
+    reap_descendants_on_exit()
     console.print("Connecting to the Prefect server (starting one if needed) …")
     api_url, server = connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
     os.environ["PREFECT_API_URL"] = (
         api_url  # before Prefect is imported: it reads its settings once
     )
+    prefect_home = Path(os.environ["PREFECT_HOME"])
+    down: list[str] = []  # why the server went down, set by the watchdog's thread
+    handled = threading.Event()
+
+    def server_down(message: str) -> None:
+        down.append(message)
+        handled.clear()
+        # Stops the runner (see serve_nightly); should it hang on the dead API, leave anyway.
+        os.kill(os.getpid(), signal.SIGTERM)
+        if not handled.wait(60):
+            os._exit(EXIT_SERVER_DOWN)
+
+    restarts: list[float] = []
+    restart_note = ""
+    watchdog: ServerWatchdog | None = None
     try:
         parameters = nightly_parameters(root, sources if corpus is None else None, corpus)
+        # The served runs inherit this: each checks its parameters against it.
+        os.environ[NIGHTLY_PARAMETERS_ENV] = json.dumps(parameters)
         with Store(paths.store) as store:
             recorded = apply_nightly(store, api_url, parameters, cron, timezone)
+        _mark_crashed_if_idle(paths)
         upcoming = next_fire_time(cron, timezone, datetime.now(UTC))
         console.print(
             f"Serving [bold]{recorded.deployment}[/] on {api_url}: cron {escape(cron)} ({timezone}); "
-            f"next run {upcoming.isoformat()}. Stop with Ctrl-C."
+            f"next run {upcoming.isoformat()}. Stop with Ctrl-C or SIGTERM."
         )
-        serve_nightly(parameters, cron, timezone)
+        while True:
+            watchdog = ServerWatchdog(
+                root, api_url, server, on_down=server_down, log=_log, note=restart_note
+            )
+            watchdog.start()
+            serve_nightly(parameters, cron, timezone)
+            watchdog.stop()
+            handled.set()
+            if not down:  # Ctrl-C or SIGTERM
+                break
+            # Our own server died: start it again (same port and database) and serve anew,
+            # a few times; a server that keeps dying, or one that is not ours, is for the
+            # service manager (exit code 75).
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < RESTART_WINDOW_SECONDS]
+            if server is None or len(restarts) >= MAX_SERVER_RESTARTS:
+                break
+            restarts.append(now)
+            stop_server(server)
+            _log("restarting the Prefect server …")
+            write_scheduler_health(root, "restarting server", down[0], api_url)
+            try:
+                server = start_server(prefect_home, port, auth=read_api_auth(prefect_home))
+                with Store(paths.store) as store:
+                    apply_nightly(store, api_url, parameters, cron, timezone)
+            except KBError as exc:
+                down[0] = f"{down[0]}; restarting it failed: {exc}"
+                break
+            restart_note = (
+                f"restarted the Prefect server at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+                f"(restart {len(restarts)}) after: {down[0]}"
+            )
+            _log(restart_note)
+            down.clear()
+    except SystemExit as exc:  # SIGTERM before the runner started, or during a restart
+        if not down and exc.code not in (0, None):
+            raise
     finally:
+        handled.set()
+        if watchdog is not None:
+            watchdog.stop()
         if server is not None:
             stop_server(server)
+        if down:
+            message = f"{down[0]}; kb schedule stops with exit code {EXIT_SERVER_DOWN}"
+            _log(message)
+            write_scheduler_health(root, "server down", message, api_url)
+        else:
+            write_scheduler_health(root, "stopped", "kb schedule was stopped", api_url)
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    if down:
+        err_console.print(f"[bold red]error:[/] {escape(down[0])}", highlight=False)
+        raise typer.Exit(EXIT_SERVER_DOWN)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _log(message: str) -> None:
+    """A timestamped line on stderr (the journal, under systemd)."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    err_console.print(f"{stamp} kb schedule: {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _mark_crashed_if_idle(paths: HomePaths) -> None:
+    """With no ingest running, ingest runs Prefect still shows `Running` died: mark them."""
+    from flows.schedule import mark_crashed_runs
+    from kb.lock import BusyError, check_free
+
+    try:
+        check_free(paths.lock)
+    except BusyError:
+        return
+    try:
+        marked = mark_crashed_runs(paths.root)
+    except Exception as exc:  # bookkeeping: never stops the scheduler
+        _log(f"could not mark crashed runs: {exc}")
+        return
+    if marked:
+        _log(f"marked {marked} ingest run(s) left Running by a killed process as Crashed")

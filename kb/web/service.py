@@ -352,7 +352,7 @@ def status(home: Path, limit: int = 10) -> dict[str, Any]:
         raise ParameterError(f"limit {limit}: use a number from 1 to 100")
     paths = home_paths(home)
     data = status_data(paths, limit=limit)
-    with Store(paths.store) as store:
+    with Store(paths.store, readonly=True) as store:
         recorded = {row["started"]: row for row in store.runs(limit)}
         data["totals"] = store.counts()
     for run in data["runs"]:
