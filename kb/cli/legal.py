@@ -37,6 +37,10 @@ _INSTRUMENT_TITLE = re.compile(
     r"\b(?:protocol|convention|конвенци|протокол|konwensiýa|protokol)", re.IGNORECASE
 )
 
+_NATIONAL_ACT_TITLE = re.compile(
+    r"\b(?:Act,? No\.?|Act of \d{4}|Закон|Law No\.?|Kanuny)\b|\bAct\s*$", re.IGNORECASE
+)
+
 
 @dataclass
 class LegalSource:
@@ -55,11 +59,12 @@ class LegalSource:
 def _doctype_of(root: LegalUnit, given: str = "") -> str:
     if given and given != "other":
         return given
-    return (
-        "international_instrument"
-        if _INSTRUMENT_TITLE.search(root.heading or "")
-        else "legislation"
-    )
+    title = root.heading or ""
+    # "Convention on … Trafficking … Act, No. 30 of 2005" is a national act giving effect
+    # to a convention: legislation.
+    if _INSTRUMENT_TITLE.search(title) and not _NATIONAL_ACT_TITLE.search(title):
+        return "international_instrument"
+    return "legislation"
 
 
 def load_from_file(path: Path) -> LegalSource:
@@ -85,19 +90,9 @@ def load_from_file(path: Path) -> LegalSource:
 
 
 def _pdf_pages(path: Path) -> list[str]:
-    import pypdf
-    from pypdf.errors import PdfReadError
+    from kb.legal.pdfpages import pdf_page_texts
 
-    try:
-        reader = pypdf.PdfReader(path)
-        if reader.is_encrypted:
-            raise KBError(f"{path}: encrypted PDF, a password is required")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfReadError as exc:
-        raise KBError(f"{path}: unreadable PDF ({exc})") from None
-    if not any(text.strip() for text in pages):
-        raise KBError(f"{path}: the PDF has no text layer (scanned? it needs OCR)")
-    return pages
+    return pdf_page_texts(path)
 
 
 def source_from_document(

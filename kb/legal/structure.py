@@ -33,8 +33,11 @@ from kb.legal.numbering import (
 from kb.model import Document
 from kb.normalize import normalize_text
 
-KINDS: tuple[str, ...] = ("act", "part", "chapter", "section", "article", "paragraph", "point")
+KINDS: tuple[str, ...] = (
+    "act", "part", "chapter", "section", "article", "paragraph", "point", "note",
+)  # fmt: skip
 ID_PREFIX = {
+    "note": "note",
     "part": "part",
     "chapter": "chp",
     "section": "sec",
@@ -63,6 +66,9 @@ class LegalUnit:
     page_end: int | None = None
     children: list[LegalUnit] = field(default_factory=list)
     label: str = ""
+    # Editorial notes of the publisher, kept out of the law's words: «Сноска. …»,
+    # "(В редакции Федерального закона от …)", «КонсультантПлюс: примечание.».
+    annotations: list[str] = field(default_factory=list)
 
     def full_text(self) -> str:
         parts = [self.text] if self.text else []
@@ -118,7 +124,7 @@ def heading_label(unit: LegalUnit) -> str:
 
 # --- line classification ---------------------------------------------------------
 
-_NUM = r"\d+(?:\s?[A-Z]{1,2}\b|[a-z]{1,2}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater)\b)?"
+_NUM = r"\d+(?:\.\d+)*(?:\s?[A-Z]{1,2}\b|[a-z]{1,4}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater|quinquies|sexies|septies|octies)\b)?"
 _ORDINAL_WORDS = (
     r"перв\w+|втор\w+|трет\w+|четв[её]рт\w+|пят\w+|шест\w+|седьм\w+|восьм\w+|девят\w+|десят\w+"
 )
@@ -146,6 +152,11 @@ _PART_RE = re.compile(
     rf"^(?P<label>(?i:Part|Раздел|Partie|Livre|Titre|Deel|Título|Bölüm))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
 )
 _BARE_ROMAN_RE = re.compile(r"^(?P<num>[IVXLC]+)\.?$")
+# A note of an article: «Примечание.», «Примечания. 1. …», "Explanation 2: …", "Bellik."
+_NOTE_RE = re.compile(
+    r"^(?P<label>Примечани[ея]|Примечание|Explanation|Explanations|Note|Notes|Bellik|Bellikler|Eskerme)"
+    r"(?:\s+(?P<num>\d+))?\s*[.:—–-]\s*(?P<rest>.*)$"
+)
 # Common-law acts number their sections "360C. (1) Whoever—" with no label.
 _BARE_SECTION_RE = re.compile(r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.\s+(?P<rest>\S.*)$")
 
@@ -182,6 +193,7 @@ class _Line:
     heading: bool = False
     page_start: int | None = None
     page_end: int | None = None
+    annotation: bool = False  # a publisher's note: kept aside, never the law's text
 
 
 @dataclass
@@ -384,14 +396,36 @@ class _Builder:
             self.chapter = None
         self.previous_closed = True
 
+    def add_note(self, match: re.Match[str], line: _Line) -> bool:
+        """«Примечание.» / "Explanation 2:" under the open article: a unit of its own, so
+        that its numbered items are the note's and not the article's next parts."""
+        if not self.stack or self.stack[0].style != "":
+            return False
+        provision = self.stack[0].unit
+        label = match.group("label")
+        number = match.group("num") or ""
+        note = LegalUnit("", "note", number, "", "", line.page_start, line.page_end, label=label)
+        provision.children.append(note)
+        self.stack = [self.stack[0], _Open(note, "note")]
+        self._touch(line)
+        self.previous_closed = True
+        rest = (match.group("rest") or "").strip()
+        if rest:
+            rest_line = _Line(rest, False, line.page_start, line.page_end)
+            marker = _match_marker(rest)
+            if marker is None or not self.add_marker(*marker, rest_line):
+                self.add_text(rest_line)
+        return True
+
     def add_marker(self, style: str, kind: str, number: str, rest: str, line: _Line) -> bool:
         roman = style in _ROMAN_STYLES
         if style == "paren-roman" and self._continues_letters(number):
             style, roman = "paren-letter", False
         if kind == "paragraph":
-            open_index = 0 if self.stack and self.stack[0].style == "" else -1
-            parent = self.stack[0].unit if open_index == 0 else self.container()
-            keep = 1 if open_index == 0 else 0
+            # Under the article, or under its note when one is open.
+            base = max((i for i, o in enumerate(self.stack) if o.style in ("", "note")), default=-1)
+            parent = self.stack[base].unit if base >= 0 else self.container()
+            keep = base + 1
         else:
             keep = len(self.stack)
             for index in range(len(self.stack) - 1, -1, -1):
@@ -455,6 +489,10 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
     last_closed = True  # did the last line with text end a sentence?
     for line in lines:
         text = line.text
+        if line.annotation:
+            if text:
+                builder.top().annotations.append(text)
+            continue
         if not text:
             blank_before = True
             builder.previous_closed = True
@@ -471,6 +509,11 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
         builder.heading_may_continue = None
         heading = _match_heading(text, is_heading=line.heading, common_law=common_law)
         starts_unit = blank_before or builder.previous_closed or line.heading
+        note = _NOTE_RE.match(text) if heading is None and starts_unit else None
+        if note is not None and builder.add_note(note, line):
+            blank_before = False
+            last_closed = True
+            continue
         if heading is not None and (starts_unit or heading.kind != "section" or heading.label):
             builder.add_heading(heading, line)
             opened = builder.top() if builder.stack else builder.container()
@@ -548,9 +591,75 @@ def _assign_ids(root: LegalUnit) -> None:
 # --- inputs ----------------------------------------------------------------------
 
 
+_ANNOTATION_MARK = "\x1e"  # starts a line that holds a publisher's note, after cleaning
+_FRONT_MATTER = re.compile(r"\A\s*---\n.*?\n---[ \t]*\n", re.DOTALL)
+_WIKI_NAV_LINE = re.compile(r"^>.*\[\[.*$", re.MULTILINE)
+_QUOTE_PREFIX = re.compile(r"^>[ \t]?", re.MULTILINE)
+_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_SUP = re.compile(r"<sup>\s*(\d+)\s*</sup>", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_INLINE_TAG = re.compile(
+    r"</?(?:a|span|em|strong|b|i|u|s|sub|font|abbr|small|mark|ins|del|code)\b[^>]*>",
+    re.IGNORECASE,
+)
+_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+.!-])")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# "(В редакции Федерального закона от 07.12.2011 № 420-ФЗ)", "(Дополнение пунктом -
+# Федеральный закон от …)": the publisher's record of amendments, not the law's words.
+_AMENDMENT_NOTE = re.compile(
+    r"\(\s*(?:(?:Часть|Пункт|Подпункт|Абзац|Статья|Примечание|Наименование|Раздел|Глава)\s+)?"
+    r"(?:[Вв] редакции|Дополнение|Дополнен[аоы]?|Утратил[аио]?|Исключен[аоы]?|Введен[аоы]?"
+    r"|Признан[аоы]?|Изменен[аоы]?)\b[^()]*?(?:[Зз]акон|ФЗ|Указ|[Пп]остановлени)[^()]*?\)"
+)
+# Blocks that run to the next blank line: «Сноска. Статья 128 с изменениями…» (adilet),
+# «Примечание ИЗПИ!»; and «КонсультантПлюс: примечание.» with the line after it.
+_FOOTNOTE_BLOCK = re.compile(
+    r"^[ \t]*(?:Сноска\.|Примечание ИЗПИ[!.])[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*", re.MULTILINE
+)
+_CONSULTANT_NOTE = re.compile(r"^[ \t]*КонсультантПлюс: примечание\.[ \t]*\n[^\n]*", re.MULTILINE)
+
+
+def _as_annotation(match: re.Match[str]) -> str:
+    return f"\n{_ANNOTATION_MARK}{' '.join(match.group(0).split())}\n"
+
+
+def visible_text(text: str) -> str:
+    """The words a reader sees: Markdown and HTML markup (links, emphasis, front matter,
+    wiki navigation) removed, so two editions that differ only in whether a
+    cross-reference is a link read the same. Publisher's notes are not touched here."""
+    text = _FRONT_MATTER.sub("", text)
+    text = _WIKI_NAV_LINE.sub("", text)
+    text = _QUOTE_PREFIX.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _WIKI_LINK.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_LINK.sub(r"\1", text)
+    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), text)
+    text = _BR.sub("\n", text)
+    text = _INLINE_TAG.sub("", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _MD_ESCAPE.sub(r"\1", text)
+
+
+def clean_source(text: str) -> str:
+    """Normalised, visible text with each publisher's note moved to a line of its own
+    (marked, so the parser keeps it with the unit but out of the unit's words)."""
+    text = visible_text(normalize_text(text))
+    text = _FOOTNOTE_BLOCK.sub(_as_annotation, text)
+    text = _CONSULTANT_NOTE.sub(_as_annotation, text)
+    return _AMENDMENT_NOTE.sub(_as_annotation, text)
+
+
 def _text_lines(text: str, page: int | None = None) -> list[_Line]:
     lines: list[_Line] = []
-    for raw in normalize_text(text).split("\n"):
+    for raw in clean_source(text).split("\n"):
+        if raw.startswith(_ANNOTATION_MARK):
+            lines.append(_Line(raw[1:].strip(), False, page, page, annotation=True))
+            continue
         if _HTML_LINE.match(raw):
             continue
         match = _MARKDOWN_HEADING.match(raw)
@@ -569,7 +678,7 @@ def parse_text(text: str, title: str = "") -> LegalUnit:
     lines = _text_lines(text)
     if not title and not any(line.heading for line in lines):
         title, used = _first_page_title(lines)
-        content = [i for i, line in enumerate(lines) if line.text]
+        content = [i for i, line in enumerate(lines) if line.text and not line.annotation]
         if title and len(title) <= 160 and not title.endswith(_CLOSES):
             for i in content[:used]:
                 lines[i] = _Line("", False)
@@ -586,11 +695,15 @@ def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
     of the next, and hide the next point's start."""
     per_page = [_text_lines(page_text, number) for number, page_text in enumerate(pages, start=1)]
     running = _running_lines(per_page)
+    running_title = "" if title else _running_title(per_page, running)
     if not title and per_page and per_page[0]:
-        title, used = _first_page_title(per_page[0])
-        content = [i for i, line in enumerate(per_page[0]) if line.text]
-        for i in content[:used]:
-            per_page[0][i] = _Line("", False)
+        first_title, used = _first_page_title(per_page[0])
+        title = running_title or first_title
+        same = " ".join(first_title.split()).casefold() == " ".join(title.split()).casefold()
+        if same:  # the cover's title line is the title, not text of the act
+            content = [i for i, line in enumerate(per_page[0]) if line.text]
+            for i in content[:used]:
+                per_page[0][i] = _Line("", False)
     lines: list[_Line] = []
     for page_lines in per_page:
         content = [i for i, line in enumerate(page_lines) if line.text]
@@ -610,10 +723,33 @@ _PAGE_NUMBER = re.compile(
 )
 
 
+_TITLE_WORDS = re.compile(
+    r"\b(?:Act|Law|Code|Ordinance|Decree|Protocol|Convention|Закон|Кодекс|Указ|Konstitusiýa|Kanuny|Kodeksi)\b",
+    re.IGNORECASE,
+)
+
+
+def _running_title(per_page: list[list[_Line]], running: set[str]) -> str:
+    """A gazette prints the act's short title at the head of every page ("8 Penal Code
+    (Amendment) Act, No. 16 of 2006"): a better title than the cover's first line
+    ("PARLIAMENT OF THE DEMOCRATIC SOCIALIST REPUBLIC OF SRI LANKA")."""
+    for page_lines in per_page[1:]:
+        content = [line.text for line in page_lines if line.text and not line.annotation]
+        head: list[str] = []
+        for text in content[:_HEADER_LINES]:
+            if _page_furniture_key(text) not in running:
+                break
+            head.append(text)
+        title = re.sub(r"^\s*\d+\s*", "", " ".join(head)).strip()
+        if _TITLE_WORDS.search(title) and len(title) >= 10:
+            return title
+    return ""
+
+
 def _first_page_title(lines: list[_Line]) -> tuple[str, int]:
     """The first line of the first page, with its wrapped end ("… Trafficking in" / "Persons"),
     and how many lines it took."""
-    content = [line.text for line in lines if line.text]
+    content = [line.text for line in lines if line.text and not line.annotation]
     if not content or _match_heading(content[0], is_heading=False, common_law=False):
         return "", 0
     if len(content) > 1 and _continues_heading(content[1]) and not re.search(r"\d", content[1]):
@@ -625,14 +761,17 @@ def _page_furniture_key(text: str) -> str:
     return re.sub(r"[\d\s]+", " ", text).strip().casefold()
 
 
+_HEADER_LINES = 3  # a running title may wrap over three lines
+
+
 def _running_lines(per_page: list[list[_Line]]) -> set[str]:
-    """Lines (digits ignored) found among the first or last two lines of most pages."""
+    """Lines (digits ignored) found among the first three or last two lines of most pages."""
     if len(per_page) < 3:
         return set()
     counts: dict[str, int] = {}
     for page_lines in per_page:
         content = [line.text for line in page_lines if line.text]
-        edge = {_page_furniture_key(t) for t in content[:2] + content[-2:]}
+        edge = {_page_furniture_key(t) for t in content[:_HEADER_LINES] + content[-2:]}
         for key in edge:
             if key:
                 counts[key] = counts.get(key, 0) + 1
@@ -672,13 +811,22 @@ def parse_structure(doc: Document) -> LegalUnit:
             if heading and not _PAGE_HEADING.match(heading):
                 lines.append(_Line(heading, True, section.page_start, section.page_end))
         previous_path = path
-        body = _split_inline_markers(normalize_text(section.text))
+        body = _split_inline_markers(clean_source(section.text))
         body_lines = body.split("\n")
         if path and body_lines and body_lines[0].strip() == path[-1]:
             body_lines = body_lines[1:]
         lines.append(_Line("", False))
         for raw in body_lines:
-            lines.append(_Line(raw.strip(), False, section.page_start, section.page_end))
+            note = raw.startswith(_ANNOTATION_MARK)
+            lines.append(
+                _Line(
+                    raw.lstrip(_ANNOTATION_MARK).strip(),
+                    False,
+                    section.page_start,
+                    section.page_end,
+                    annotation=note,
+                )
+            )
     root = _feed(lines, doc.title)
     root.heading = root.heading or doc.title
     return root
@@ -828,6 +976,7 @@ def structure_to_dict(root: LegalUnit) -> dict[str, Any]:
         "page_start": root.page_start,
         "page_end": root.page_end,
         "label": root.label,
+        **({"annotations": list(root.annotations)} if root.annotations else {}),
         "children": [structure_to_dict(child) for child in root.children],
     }
 
@@ -843,6 +992,7 @@ def structure_from_dict(data: dict[str, Any]) -> LegalUnit:
         page_end=data.get("page_end"),
         children=[structure_from_dict(child) for child in data.get("children", [])],
         label=data.get("label", ""),
+        annotations=list(data.get("annotations", [])),
     )
 
 
