@@ -88,7 +88,7 @@ def test_elements_json_for_a_unit_of_a_file(tmp_path: Path) -> None:
     code, out = run("elements", f"{LAW_2016_RU}#art_1", "--json", "--home", str(tmp_path))
     assert code == 0, out
     data = json.loads(out)
-    assert set(data) == {"document", "unit", "elements", "extra"}
+    assert set(data) == {"document", "unit", "lang", "read", "elements", "aggravating", "extra"}
     assert data["unit"] == "chp_1__art_1"
     assert {e["status"] for e in data["elements"]} == {"present"}
     assert data["elements"][0]["evidence"][0] == {

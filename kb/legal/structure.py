@@ -535,8 +535,31 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
                 builder.add_text(line)
         blank_before = False
         last_closed = _closes(text) or line.heading
+    _choose_title(builder)
     _assign_ids(builder.root)
     return builder.root
+
+
+_ENGLISH_WORDS = frozenset(
+    ["the", "of", "and", "to", "in", "for", "on", "against", "persons", "especially"]
+)
+
+
+def _english_share(text: str) -> float:
+    words = re.findall(r"[a-z]+", text.casefold())
+    return sum(w in _ENGLISH_WORDS for w in words) / len(words) if words else 0.0
+
+
+def _choose_title(builder: _Builder) -> None:
+    """A bilingual file (the Dutch treaty database's "Protocol inzake …" over "Protocol to
+    Prevent …") is titled in the language of its text, not by whichever heading is first."""
+    first, second = builder.root.heading, builder.free_heading_before_first
+    if not first or not second or first == second:
+        return
+    body = " ".join(u.text for u in builder.root.walk() if u.text)[:20_000]
+    body_english = _english_share(body) >= 0.12
+    if body_english and _english_share(second) >= 0.12 > _english_share(first):
+        builder.root.heading = second
 
 
 def _continues_heading(text: str) -> bool:
