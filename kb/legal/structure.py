@@ -69,6 +69,16 @@ class LegalUnit:
     # Editorial notes of the publisher, kept out of the law's words: «Сноска. …»,
     # "(В редакции Федерального закона от …)", «КонсультантПлюс: примечание.».
     annotations: list[str] = field(default_factory=list)
+    # Where in `text` the words written after the unit's points begin (a French
+    # alinéa after 1°–4°, a Russian "наказываются …" after а)–и)); None when there are
+    # none. `text` keeps all its own words; redlines use this to keep the law's order.
+    wrap_up_at: int | None = None
+
+    def own_parts(self) -> tuple[str, str]:
+        """(words before the unit's points, words after them)."""
+        if self.wrap_up_at is None:
+            return self.text, ""
+        return self.text[: self.wrap_up_at].strip(), self.text[self.wrap_up_at :].strip()
 
     def full_text(self) -> str:
         parts = [self.text] if self.text else []
@@ -464,6 +474,8 @@ class _Builder:
 
     def add_text(self, line: _Line) -> None:
         unit = self.top()
+        if unit.children and unit.wrap_up_at is None and unit.kind != "act":
+            unit.wrap_up_at = len(unit.text) + (1 if unit.text else 0)
         unit.text = f"{unit.text} {line.text}".strip() if unit.text else line.text
         self._touch(line)
         self.previous_closed = _closes(line.text)
@@ -1000,6 +1012,7 @@ def structure_to_dict(root: LegalUnit) -> dict[str, Any]:
         "page_end": root.page_end,
         "label": root.label,
         **({"annotations": list(root.annotations)} if root.annotations else {}),
+        **({"wrap_up_at": root.wrap_up_at} if root.wrap_up_at is not None else {}),
         "children": [structure_to_dict(child) for child in root.children],
     }
 
@@ -1016,6 +1029,7 @@ def structure_from_dict(data: dict[str, Any]) -> LegalUnit:
         children=[structure_from_dict(child) for child in data.get("children", [])],
         label=data.get("label", ""),
         annotations=list(data.get("annotations", [])),
+        wrap_up_at=data.get("wrap_up_at"),
     )
 
 

@@ -160,6 +160,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compare.evidence": ("Words found", "Найденные слова"),
     "compare.same_document": ("Pick two different texts.", "Выберите два разных текста."),
     "status.matched": ("unchanged", "без изменений"),
+    "status.aligned": ("aligned", "сопоставлена"),
     "status.amended": ("amended", "изменена"),
     "status.renumbered": ("renumbered", "перенумерована"),
     "status.split": ("split", "разделена"),
