@@ -119,6 +119,8 @@ class Comparison:
     pairs: list[AlignedPair]
     a_name: str = ""
     b_name: str = ""
+    # When one side is a few articles found in a whole code: {"side", "provisions", "others"}.
+    excerpt: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Pairs by status; an article renumbered and amended counts among both."""
@@ -141,7 +143,12 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 
 
 def comparable_text(unit: LegalUnit) -> str:
-    return " ".join(normalize_text(unit.full_text()).split())
+    """The unit's words in the order the law prints them (points, then the words after
+    them), whatever tree the parser built: the same visible text compares equal."""
+    words_ = [
+        word for segment in _segments(unit) for word in [*segment.marker.split(), *segment.words]
+    ]
+    return " ".join(normalize_text(" ".join(words_)).split())
 
 
 def words(text: str) -> list[str]:
@@ -243,7 +250,7 @@ def _segments(unit: LegalUnit, prefix: str = "") -> list[_Segment]:
         marker = child_marker(child)
         found.extend(_segments(child, marker))
     if wrap_up.strip():
-        found.append(_Segment(f"{prefix} (continued)".strip(), wrap_up.split()))
+        found.append(_Segment(f"{prefix} (closing words)".strip(), wrap_up.split()))
     if not found and prefix:
         found.append(_Segment(prefix, []))
     return found
@@ -495,7 +502,7 @@ def _lay_out(
         ops = merged[segment]
         marker = b_segments[segment].marker if segment < len(b_segments) else ""
         if all(op.op == "equal" for op in ops):
-            unchanged.append(marker or "¶")
+            unchanged.append(marker or "opening words")
             continue
         trimmed = _trim_equal(ops, context)
         head = DiffOp("equal", marker, marker, newline=True) if marker else None
@@ -550,25 +557,18 @@ def structured_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS)
         # Points added, removed, renumbered or a flat article rewritten into parts: read
         # the words in order, so that what moved shows as moved and what stayed, stays.
         return rewritten_redline(a, b, context)
-    ops = redline(a.text, b.text, context) if (a.text or b.text) else []
-    if a.text and a.text == b.text:
-        ops = [_unchanged("", a.text)]
-    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for a_child, b_child in zip(a.children[i1:i2], b.children[j1:j2], strict=True):
-                child_ops = structured_redline(a_child, b_child, context)
-                if child_ops:
-                    ops.extend(_prefixed(child_marker(b_child), child_ops))
-                else:
-                    ops.append(_unchanged(child_marker(a_child), a_child.full_text()))
-            continue
-        for a_child in a.children[i1:i2]:
-            text = _flat(a_child)
-            ops.append(DiffOp("delete", text, ""))
-        for b_child in b.children[j1:j2]:
-            text = _flat(b_child)
-            ops.append(DiffOp("insert", "", text))
+    ops = redline(a.text, b.text, context) if a.text != b.text else []
+    unchanged: list[str] = ["opening words"] if a.text and a.text == b.text else []
+    for a_child, b_child in zip(a.children, b.children, strict=True):
+        child_ops = structured_redline(a_child, b_child, context)
+        if child_ops:
+            ops.extend(_prefixed(child_marker(b_child), child_ops))
+        else:
+            unchanged.append(child_marker(a_child))
+    if unchanged and ops:
+        # Changed points first; the unchanged ones are named on one line after them.
+        label = "unchanged: " + ", ".join(unchanged)
+        ops.append(DiffOp("equal", label, label, newline=True))
     return ops
 
 
@@ -591,12 +591,12 @@ def _prefixed(marker: str, ops: list[DiffOp]) -> list[DiffOp]:
     if not ops:
         return ops
     first = ops[0]
-    if first.op == "equal":
+    if first.op == "equal" and not first.newline:
         return [
-            DiffOp("equal", f"{marker} {first.a}", f"{marker} {first.b}", first.elided),
+            DiffOp("equal", f"{marker} {first.a}", f"{marker} {first.b}", first.elided, True),
             *ops[1:],
         ]
-    return [DiffOp("equal", marker, marker), *ops]
+    return [DiffOp("equal", marker, marker, newline=True), *ops]
 
 
 # --- alignment -------------------------------------------------------------------
@@ -626,7 +626,34 @@ def compare_structures(
         similarity = _similarity(method, a_units + b_units)
         pairs = _Aligner(a_units, b_units, similarity).run(forced)
         mode = "redline"
-    return Comparison(a, b, a_lang, b_lang, mode, method, pairs, a_name, b_name)
+    pairs, excerpt = _excerpt(pairs, len(a_units), len(b_units))
+    comparison = Comparison(a, b, a_lang, b_lang, mode, method, pairs, a_name, b_name)
+    comparison.excerpt = excerpt
+    return comparison
+
+
+EXCERPT_RATIO = 5  # a side with 5 times fewer provisions, all found, is an excerpt
+
+
+def _excerpt(
+    pairs: list[AlignedPair], a_count: int, b_count: int
+) -> tuple[list[AlignedPair], dict[str, Any]]:
+    """One article (or a few) against a whole code: report the articles found, not the
+    hundreds of others as "removed"."""
+    for side, small, large in (("b", b_count, a_count), ("a", a_count, b_count)):
+        if not small or small * EXCERPT_RATIO > large:
+            continue
+        lonely = "removed" if side == "b" else "added"
+        found = [p for p in pairs if p.a and p.b]
+        if sum(len(p.b if side == "b" else p.a) for p in found) < small:
+            continue
+        others = sum(1 for p in pairs if p.status == lonely)
+        return [p for p in pairs if p.status != lonely], {
+            "side": side,
+            "provisions": small,
+            "others": others,
+        }
+    return pairs, {}
 
 
 def _similarity(method: str, units: Sequence[LegalUnit]) -> Similarity:
@@ -1036,5 +1063,6 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "mode": comparison.mode,
         "method": comparison.method,
         "summary": comparison.counts(),
+        **({"excerpt": comparison.excerpt} if comparison.excerpt else {}),
         "pairs": [pair_to_dict(comparison, pair) for pair in comparison.pairs],
     }

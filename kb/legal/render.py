@@ -81,6 +81,15 @@ def render_comparison(
 ) -> RenderableType:
     """Side-by-side table of the alignment; same-language pairs carry their redline."""
     counts = ", ".join(f"{n} {status}" for status, n in comparison.counts().items())
+    if comparison.excerpt:
+        small, large = (
+            comparison.excerpt["side"].upper(),
+            "B" if comparison.excerpt["side"] == "a" else "A",
+        )
+        counts += (
+            f"; {small} is an excerpt: its {comparison.excerpt['provisions']} provision(s) found in {large},"
+            f" whose {comparison.excerpt['others']} other provisions are not compared"
+        )
     title = f"{edition_label(comparison, 'a')} → {edition_label(comparison, 'b')}"
     table = Table(title=title, caption=counts, show_lines=True, expand=True)
     table.add_column("status", no_wrap=True)

@@ -192,6 +192,10 @@ def _closes(text: str) -> bool:
     return text.endswith(_CLOSES) or bool(_CLOSES_LIST.search(text))
 
 
+_SANCTION = re.compile(
+    r"^(?:наказыва\w+|карается|караются|shall (?:be guilty|on conviction)|jezalandyryl\w+)\b",
+    re.IGNORECASE,
+)
 _TOC_LINE = re.compile(r"(?:\.{4,}|…{2,}|\s{3,})\s*\d+\s*$")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 _HTML_LINE = re.compile(r"^<[^>]+>$")
@@ -540,7 +544,11 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
             builder.awaiting_heading = None
             marker = _match_marker(text) if starts_unit else None
             if marker is None or not builder.add_marker(*marker, line):
-                if blank_before and marker is None and last_closed:
+                if marker is None and _SANCTION.match(text):
+                    # "наказываются …" after а)–и) is the part's penalty, not point и)'s words,
+                    # whether or not a blank line comes before it.
+                    builder.close_points()
+                elif blank_before and marker is None and last_closed:
                     # An unnumbered paragraph after a list (French "alinéas") closes it;
                     # a sentence cut by a page break ("в целях" / "предупреждения") does not.
                     builder.close_points()
