@@ -276,6 +276,159 @@ class _Step:
     a: tuple[int, int]
     b: tuple[int, int]
     where: str = ""
+    partner: int = -1  # moved text: where it went in B (moved_from) or came from in A
+
+
+TILING_MAX_CELLS = 4_000_000  # beyond this many word pairs, fall back to a plain diff
+
+
+def _tiles(a_keys: list[str], b_keys: list[str], min_len: int) -> list[tuple[int, int, int]]:
+    """Common runs of words, longest first, each word in at most one run (greedy string
+    tiling): (a_start, b_start, length)."""
+    positions: dict[str, list[int]] = {}
+    for j, key in enumerate(b_keys):
+        positions.setdefault(key, []).append(j)
+    a_used = [False] * len(a_keys)
+    b_used = [False] * len(b_keys)
+    tiles: list[tuple[int, int, int]] = []
+    while True:
+        best = (0, 0, 0)
+        previous: dict[int, int] = {}
+        for i, key in enumerate(a_keys):
+            current: dict[int, int] = {}
+            if not a_used[i]:
+                for j in positions.get(key, ()):
+                    if b_used[j]:
+                        continue
+                    run = previous.get(j - 1, 0) + 1
+                    current[j] = run
+                    if run > best[0]:
+                        best = (run, i - run + 1, j - run + 1)
+            previous = current
+        size, a_start, b_start = best
+        if size < min_len:
+            return tiles
+        for k in range(size):
+            a_used[a_start + k] = True
+            b_used[b_start + k] = True
+        tiles.append((a_start, b_start, size))
+
+
+def _in_order(tiles: list[tuple[int, int, int]], n: int, m: int) -> set[int]:
+    """The tiles kept in place: the heaviest chain increasing on both sides, a tile
+    weighing its length, less when it sits much further along one text than the other
+    (so a clause carried from the opening words into point 4° is what moved, not the
+    sentence around it)."""
+    order = sorted(range(len(tiles)), key=lambda k: tiles[k][0])
+
+    def weight(k: int) -> float:
+        a_start, b_start, size = tiles[k]
+        drift = abs(a_start / max(n, 1) - b_start / max(m, 1))
+        return size * (1.0 - drift) ** 2
+
+    best: dict[int, tuple[float, int]] = {}
+    for index, k in enumerate(order):
+        score, back = weight(k), -1
+        for earlier in order[:index]:
+            if (
+                tiles[earlier][1] + tiles[earlier][2] <= tiles[k][1]
+                and tiles[earlier][0] + tiles[earlier][2] <= tiles[k][0]
+            ):
+                candidate = best[earlier][0] + weight(k)
+                if candidate > score:
+                    score, back = candidate, earlier
+        best[k] = (score, back)
+    if not best:
+        return set()
+    k = max(best, key=lambda key: best[key][0])
+    chain: set[int] = set()
+    while k != -1:
+        chain.add(k)
+        k = best[k][1]
+    return chain
+
+
+def _anchored_steps(a_keys: list[str], b_keys: list[str]) -> list[_Step] | None:
+    """Word-level steps in which text carried elsewhere is moved_from/moved_to rather
+    than deleted and inserted; None when the texts are too long to tile."""
+    n, m = len(a_keys), len(b_keys)
+    if n * m > TILING_MAX_CELLS:
+        return None
+    tiles = _tiles(a_keys, b_keys, MOVED_MIN_WORDS)
+    kept = _in_order(tiles, n, m)
+    moved_a: dict[int, int] = {}  # A index -> B index of the same word
+    moved_b: dict[int, int] = {}
+    for k, (a_start, b_start, size) in enumerate(tiles):
+        if k in kept:
+            continue
+        for offset in range(size):
+            moved_a[a_start + offset] = b_start + offset
+            moved_b[b_start + offset] = a_start + offset
+    anchors = sorted(tiles[k] for k in kept)
+    steps: list[_Step] = []
+    a_at = b_at = 0
+    for a_start, b_start, size in [*anchors, (n, m, 0)]:
+        steps.extend(_gap_steps(a_keys, b_keys, (a_at, a_start), (b_at, b_start), moved_a, moved_b))
+        if size:
+            steps.append(_Step("equal", (a_start, a_start + size), (b_start, b_start + size)))
+        a_at, b_at = a_start + size, b_start + size
+    return steps
+
+
+def _gap_steps(
+    a_keys: list[str],
+    b_keys: list[str],
+    a_gap: tuple[int, int],
+    b_gap: tuple[int, int],
+    moved_a: dict[int, int],
+    moved_b: dict[int, int],
+) -> list[_Step]:
+    """Between two kept runs: a plain diff of the words that did not move, the moved
+    words marked where they left and where they arrived."""
+    a_idx = list(range(*a_gap))
+    b_idx = list(range(*b_gap))
+    # Moved words never match in place: each gets a key no other word has.
+    a_view = [a_keys[i] if i not in moved_a else f"\x00a{i}" for i in a_idx]
+    b_view = [b_keys[j] if j not in moved_b else f"\x00b{j}" for j in b_idx]
+    out: list[_Step] = []
+    matcher = SequenceMatcher(None, a_view, b_view, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        a_range = (a_gap[0] + i1, a_gap[0] + i2)
+        b_range = (b_gap[0] + j1, b_gap[0] + j2)
+        if tag == "equal":
+            out.append(_Step("equal", a_range, b_range))
+            continue
+        out.extend(_runs(a_range, moved_a, "delete", "moved_from", b_range[0], side="a"))
+        out.extend(_runs(b_range, moved_b, "insert", "moved_to", a_range[1], side="b"))
+    return out
+
+
+def _runs(
+    span: tuple[int, int],
+    moved: dict[int, int],
+    plain: str,
+    carried: str,
+    other_at: int,
+    *,
+    side: str,
+) -> list[_Step]:
+    out: list[_Step] = []
+    index = span[0]
+    while index < span[1]:
+        is_moved = index in moved
+        end = index
+        while end < span[1] and (end in moved) == is_moved:
+            end += 1
+        own = (index, end)
+        at = (other_at, other_at)
+        step = _Step(
+            carried if is_moved else plain, own if side == "a" else at, at if side == "a" else own
+        )
+        if is_moved:
+            step.partner = moved[index]
+        out.append(step)
+        index = end
+    return out
 
 
 def _find_moves(steps: list[_Step], a_keys: list[str], b_keys: list[str]) -> list[_Step]:
@@ -353,13 +506,17 @@ def rewritten_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) 
     b_tokens, b_owner, b_keys = _flatten(b_segments)
     if a_keys == b_keys:
         return []
-    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
-    steps = [
-        _Step("replace" if tag == "replace" else tag, (i1, i2), (j1, j2))
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-    ]
-    steps = _absorb_short_equals(steps, a_tokens)
-    steps = _split_across_lines(_find_moves(steps, a_keys, b_keys), b_owner)
+    anchored = _anchored_steps(a_keys, b_keys)
+    if anchored is None:
+        matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
+        steps = [
+            _Step("replace" if tag == "replace" else tag, (i1, i2), (j1, j2))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+        steps = _find_moves(_absorb_short_equals(steps, a_tokens), a_keys, b_keys)
+    else:
+        steps = _absorb_short_equals(anchored, a_tokens)
+    steps = _split_across_lines(steps, b_owner)
     marker_of_b = [segment.marker for segment in b_segments]
     marker_of_a = [segment.marker for segment in a_segments]
 
@@ -394,7 +551,11 @@ def rewritten_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) 
                 elif step.op == "insert":
                     line_for(segment).append(DiffOp("insert", "", words))
                 else:
-                    source = _source_marker(step, steps, a_owner, marker_of_a)
+                    if step.partner >= 0 and a_owner:
+                        marker = marker_of_a[a_owner[min(step.partner, len(a_owner) - 1)]]
+                        source = f"A {marker}" if marker else "A's opening words"
+                    else:
+                        source = _source_marker(step, steps, a_owner, marker_of_a)
                     line_for(segment).append(DiffOp("moved_to", "", words, where=source))
                 j = end
             continue
@@ -406,6 +567,9 @@ def rewritten_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) 
         a_words = " ".join(a_tokens[step.a[0] : step.a[1]])
         if step.op == "delete":
             line_for(segment).append(DiffOp("delete", a_words, ""))
+        elif step.op == "moved_from" and step.partner >= 0:
+            target = b_marker_at(step.partner)
+            line_for(segment).append(DiffOp("moved_from", a_words, "", where=target))
         elif step.op == "moved_from":
             target = next(
                 (
@@ -425,6 +589,7 @@ def rewritten_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) 
 
 
 SHORT_EQUAL = 2  # "la" found equal between two rewritten passages is chance, not text kept
+_PLAIN_CHANGES = ("delete", "insert", "replace")
 
 
 def _absorb_short_equals(steps: list[_Step], a_tokens: list[str]) -> list[_Step]:
@@ -435,11 +600,11 @@ def _absorb_short_equals(steps: list[_Step], a_tokens: list[str]) -> list[_Step]
         out.append(step)
         while (
             len(out) >= 3
-            and out[-1].op != "equal"
+            and out[-1].op in _PLAIN_CHANGES
             and out[-2].op == "equal"
             and out[-2].a[1] - out[-2].a[0] <= SHORT_EQUAL
             and not a_tokens[out[-2].a[1] - 1].endswith((".", ";", ":"))  # "d'amende." ends one
-            and out[-3].op != "equal"
+            and out[-3].op in _PLAIN_CHANGES
         ):
             last, _, first = out.pop(), out.pop(), out.pop()
             out.append(_Step("replace", (first.a[0], last.a[1]), (first.b[0], last.b[1])))
@@ -504,7 +669,7 @@ def _lay_out(
         if all(op.op == "equal" for op in ops):
             unchanged.append(marker or "opening words")
             continue
-        trimmed = _trim_equal(ops, context)
+        trimmed = _trim_equal(_merge_neighbours(ops), context)
         head = DiffOp("equal", marker, marker, newline=True) if marker else None
         if head is not None:
             out.append(head)
@@ -518,6 +683,21 @@ def _lay_out(
         label = "unchanged: " + ", ".join(unchanged)
         out.append(DiffOp("equal", label, label, newline=True))
     return out
+
+
+def _merge_neighbours(ops: list[DiffOp]) -> list[DiffOp]:
+    """[-pour-] [-la-] reads as [-pour la-]; a deletion next to an insertion as one
+    replacement."""
+    merged: list[DiffOp] = []
+    for op in ops:
+        last = merged[-1] if merged else None
+        if last is not None and last.op == op.op and op.op in ("delete", "insert", "equal"):
+            merged[-1] = DiffOp(
+                op.op, f"{last.a} {op.a}".strip(), f"{last.b} {op.b}".strip(), newline=last.newline
+            )
+        else:
+            merged.append(op)
+    return merged
 
 
 def _trim_equal(ops: list[DiffOp], context: int) -> list[DiffOp]:
@@ -632,7 +812,7 @@ def compare_structures(
     return comparison
 
 
-EXCERPT_RATIO = 5  # a side with 5 times fewer provisions, all found, is an excerpt
+EXCERPT_RATIO = 3  # a side with 3 times fewer provisions, all found, is an excerpt
 
 
 def _excerpt(

@@ -324,9 +324,21 @@ _EXPLOITATION_TERM = re.compile(r"exploit|эксплуатац|ekspluatasi|explo
 _EXPLOITATION_DEFINITION = re.compile(
     r"(?:[“\"«]exploitation[”\"»]\s*(?:means|includes)|\bexploited\b[^.]{0,60}\bonly if"
     r"|^Meaning of [\"“]?exploitation|Под эксплуатацией[^.]{0,80}понима"
-    r"|^эксплуатация человека\s*[–—-]|ekspluatasiýa\w*\s*[–—-]\s)",
+    r"|^эксплуатация человека\s*[–—-]|ekspluatasiýa\w*\s*[–—-]\s|ekspluatasiýa\w*\s+diý(?:lip|ip|ilýär))",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+_LEAD_IN = re.compile(r"\b(?:only if|the following|следующ|şu aşakdaky)", re.IGNORECASE)
+
+
+def _provision_of(root: LegalUnit, unit: LegalUnit) -> LegalUnit:
+    from kb.legal.structure import path_to
+
+    for node in reversed(path_to(root, unit)):
+        if node.kind in ("article", "section"):
+            return node
+    return unit
 
 
 @dataclass
@@ -411,6 +423,16 @@ def _cross_references(root: LegalUnit, scope: _Scope, unit: LegalUnit) -> list[_
             found.extend(_UnitText(u, u.text) for u in other.walk() if u.text.strip())
             continue
         if other.text.strip() and _EXPLOITATION_DEFINITION.search(other.text):
+            if _LEAD_IN.search(other.text):
+                # "a person is exploited only if one or more of the following apply": the
+                # definition is the whole provision this lead-in opens.
+                holder = _provision_of(root, other)
+                found.extend(
+                    _UnitText(u, u.text)
+                    for u in holder.walk()
+                    if u.text.strip() and id(u) not in inside
+                )
+                continue
             for term, words in _split_entries(other.text):
                 about_exploitation = bool(term) and bool(_EXPLOITATION_TERM.search(term))
                 if about_exploitation or (not term and _EXPLOITATION_DEFINITION.search(words)):

@@ -50,7 +50,11 @@ def _is_small(run: _Run, body_size: float) -> bool:
     return body_size > 0 and run.size < body_size * SMALLER_THAN_BODY
 
 
-def _margin_runs(runs: list[_Run], body_size: float) -> set[int]:
+def _in_foot(run: _Run, height: float) -> bool:
+    return bool(height) and run.y < height * FOOT_BAND
+
+
+def _margin_runs(runs: list[_Run], body_size: float, height: float) -> set[int]:
     """Indexes of runs in margin notes: consecutive small-type runs that all fit a narrow
     column. A small-type block with a long line (an act's long title in small capitals,
     a schedule) is text; a lone small number is a superscript or footnote call."""
@@ -70,7 +74,9 @@ def _margin_runs(runs: list[_Run], body_size: float) -> set[int]:
     for index, run in enumerate(runs):
         if not run.text.strip():
             continue
-        if _is_small(run, body_size):
+        if _in_foot(run, height):
+            close()  # the printer's code at the foot is dropped on its own, not a margin note
+        elif _is_small(run, body_size):
             group.append(index)
         else:
             close()
@@ -79,13 +85,13 @@ def _margin_runs(runs: list[_Run], body_size: float) -> set[int]:
 
 
 def _rebuild(runs: list[_Run], body_size: float, height: float) -> str:
-    margin = _margin_runs(runs, body_size)
+    margin = _margin_runs(runs, body_size, height)
     pieces: list[str] = []
     last_y: float | None = None
     for index, run in enumerate(runs):
         if index in margin:
             continue
-        if height and run.y < height * FOOT_BAND and run.text.strip():
+        if _in_foot(run, height) and run.text.strip():
             continue
         if (
             last_y is not None

@@ -167,6 +167,11 @@ _NOTE_RE = re.compile(
     r"^(?P<label>Примечани[ея]|Примечание|Explanation|Explanations|Note|Notes|Bellik|Bellikler|Eskerme)"
     r"(?:\s+(?P<num>\d+))?\s*[.:—–-]\s*(?P<rest>.*)$"
 )
+# A statute's section heading as legislation sites print it: "2 Human trafficking" as a
+# heading, or "2Human trafficking" glued in copied text (not "2 (1) A person…").
+_GLUED_HEADING_RE = re.compile(
+    r"^(?P<num>\d{1,3}[A-Z]{0,2})(?:(?P<glued>(?=[A-Z][a-z]))|\s+(?=[A-Z]))(?P<rest>[A-Z].*)$"
+)
 # Common-law acts number their sections "360C. (1) Whoever—" with no label.
 _BARE_SECTION_RE = re.compile(r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.\s+(?P<rest>\S.*)$")
 
@@ -216,6 +221,7 @@ class _Heading:
     label: str
     number: str
     rest: str
+    titled: bool = False  # `rest` is the heading ("2 Human trafficking"), not first words
 
 
 def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading | None:
@@ -243,6 +249,11 @@ def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading
         match = _BARE_ROMAN_RE.match(text)
         if match:
             return _Heading("chapter", "", match.group("num"), "")
+    glued = _GLUED_HEADING_RE.match(text)
+    if glued and (is_heading or (common_law and glued.group("glued") is not None)):
+        rest = glued.group("rest").strip()
+        if len(rest) <= 120 and not rest.endswith((".", ";", ",")):
+            return _Heading("section", "", normalize_number(glued.group("num")), rest, True)
     if common_law:
         match = _BARE_SECTION_RE.match(text)
         if match:
@@ -335,7 +346,7 @@ class _Builder:
         self.seen_unit = True
         self.awaiting_heading = unit if not unit.heading else None
         self.previous_closed = True
-        if kind == "provision-section" and heading.rest:
+        if kind == "provision-section" and heading.rest and not heading.titled:
             # "360C. (1) Whoever—": the heading line carries the section's first words.
             unit.heading = ""
             self.awaiting_heading = None
