@@ -544,3 +544,34 @@ def test_editions_differing_only_in_links_and_emphasis_are_unchanged() -> None:
     data = comparison_to_dict(compare_structures(parse_text(plain), parse_text(linked)))
     assert data["summary"] == {"matched": 2}
     assert all(not pair["ops"] for pair in data["pairs"])
+
+
+def test_the_index_keeps_the_tree_that_elements_reads_from_the_file(tmp_path: Path) -> None:
+    """`kb build` saves, for a local law file, the tree `kb elements FILE` reads."""
+    import json
+
+    from kb.commit import _save_structure
+    from kb.home import paths
+    from kb.legal.files import parse_law_file
+    from kb.legal.structure import structure_to_dict
+    from kb.pipeline import document_from_path
+    from kb.store import Store
+
+    law = tmp_path / "ru-code.txt"
+    law.write_text(RU_CODE, encoding="utf-8")
+    doc = document_from_path(law)
+    doc.doctype = "legislation"
+    store_path = paths(tmp_path).store
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    with Store(store_path) as store:
+        store.save_document(doc)
+        _save_structure(store, store.db, doc)
+        store.db.commit()
+        saved = store.load_artifact(doc.id, "structure")
+    assert saved == structure_to_dict(parse_law_file(law))
+    from_file = json.loads(run_kb("elements", f"{law}#127.1", "--json")[1])
+    from_store = json.loads(
+        run_kb("elements", f"{doc.id}#127.1", "--json", "--home", str(tmp_path))[1]
+    )
+    assert from_file["unit"] == from_store["unit"] == "chp_17__art_127.1"
+    assert from_file["elements"] == from_store["elements"]

@@ -20,13 +20,12 @@ from kb.legal.elements import (
     guess_language,
     report_to_dict,
 )
+from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
 from kb.legal.html import comparison_to_html
 from kb.legal.render import render_comparison, render_elements
 from kb.legal.structure import (
     LegalUnit,
-    parse_pages,
     parse_structure,
-    parse_text,
     structure_from_dict,
 )
 from kb.model import Document
@@ -74,25 +73,13 @@ def load_from_file(path: Path) -> LegalSource:
         raise KBError(
             f"{path}: cannot read {suffix or 'a file without extension'} (use .pdf, .md, .txt or .html)"
         )
-    if suffix in TEXT_SUFFIXES:
-        try:
-            root = parse_text(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise KBError(f"{path}: not UTF-8 text") from None
-        return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
-    if suffix == ".pdf":
-        # pypdf's text keeps the PDF's lines, which is where points and parts begin.
-        root = parse_pages(_pdf_pages(path))
+    if suffix in DIRECT_SUFFIXES:
+        # The same reading `kb build` keeps for the index (kb.legal.files).
+        root = parse_law_file(path)
         return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
     from kb.pipeline import document_from_path  # the pipeline pulls in every extractor
 
     return source_from_document(document_from_path(path), path.name)
-
-
-def _pdf_pages(path: Path) -> list[str]:
-    from kb.legal.pdfpages import pdf_page_texts
-
-    return pdf_page_texts(path)
 
 
 def source_from_document(

@@ -800,12 +800,21 @@ def _running_title(per_page: list[list[_Line]], running: set[str]) -> str:
     return ""
 
 
+_NOT_A_TITLE = re.compile(
+    r"^(?:ОБЩАЯ ЧАСТЬ|ОСОБЕННАЯ ЧАСТЬ|GENERAL PART|SPECIAL PART|СОДЕРЖАНИЕ|CONTENTS|TABLE OF CONTENTS"
+    r"|UMUMY BÖLÜM|MAZMUNY|Примечание \w+!?)\.?$",
+    re.IGNORECASE,
+)
+
+
 def _first_page_title(lines: list[_Line]) -> tuple[str, int]:
     """The first line of the first page, with its wrapped end ("… Trafficking in" / "Persons"),
     and how many lines it took."""
     content = [line.text for line in lines if line.text and not line.annotation]
     if not content or _match_heading(content[0], is_heading=False, common_law=False):
         return "", 0
+    if _NOT_A_TITLE.match(content[0]):
+        return "", 0  # a code that starts with its "ОБЩАЯ ЧАСТЬ" has no title line
     if len(content) > 1 and _continues_heading(content[1]) and not re.search(r"\d", content[1]):
         return f"{content[0]} {content[1]}", 2
     return content[0], 1
