@@ -64,6 +64,8 @@ class SourceRef:
     lang_hint: str = ""
     title_hint: str = ""
     site: str = ""  # pages of one site share boilerplate: host, or the collection
+    supersedes: str = ""  # laws only: ids of the editions this one repeals, comma-separated
+    in_force_from: str = ""  # laws only: ISO date the law takes effect
 
 
 @dataclass

@@ -27,6 +27,8 @@ class ManifestEntry:
     title: str = ""
     site: str = ""
     allow_hosts: tuple[str, ...] = ()
+    supersedes: str = ""  # a law's manifest hint: the ids of the editions it repeals
+    in_force_from: str = ""
 
 
 def read_manifest(manifest: Path) -> list[ManifestEntry]:
@@ -66,11 +68,20 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
                 title=raw.get("title", ""),
                 site=raw.get("site", ""),
                 allow_hosts=tuple(raw.get("allow_hosts", ())),
+                supersedes=_ids(raw.get("supersedes", "")),
+                in_force_from=str(raw.get("in_force_from", "")),
             )
         )
     if not entries:
         raise ManifestError(f"{manifest}: no [[source]] entries")
     return entries
+
+
+def _ids(value: object) -> str:
+    """`supersedes = "a"` or `supersedes = ["a", "b"]`, kept as "a,b"."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value or "")
 
 
 def folder_manifest(folder: Path) -> list[ManifestEntry]:
@@ -104,6 +115,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                     lang_hint=entry.lang,
                     title_hint=entry.title,
                     site=entry.site or host,
+                    supersedes=entry.supersedes,
+                    in_force_from=entry.in_force_from,
                 ),
             )
             continue
@@ -131,6 +144,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                 lang_hint=entry.lang,
                 title_hint=entry.title,
                 site=entry.site or entry.collection or file.parent.name,
+                supersedes=entry.supersedes,
+                in_force_from=entry.in_force_from,
             )
             # A direct `path` entry is more specific than a folder sweep.
             if key not in found or entry.path is not None:
