@@ -575,3 +575,45 @@ def test_the_index_keeps_the_tree_that_elements_reads_from_the_file(tmp_path: Pa
     )
     assert from_file["unit"] == from_store["unit"] == "chp_17__art_127.1"
     assert from_file["elements"] == from_store["elements"]
+
+
+def test_statute_headings_as_legislation_sites_print_them() -> None:
+    text = (
+        "MODERN SLAVERY ACT 2031\n\n"
+        "1Slavery, servitude and forced labour\n"
+        "(1) A person commits an offence if the person holds another person in slavery.\n"
+        "2Human trafficking\n"
+        "(1) A person commits an offence if the person arranges the travel of another person.\n"
+        "(2) It is irrelevant whether V consents to the travel.\n"
+        "3.—(1) For the purposes of section 2 a person is exploited only if one of these apply.\n"
+        "(2) Slavery, servitude and forced or compulsory labour.\n"
+        "§ 4 Penalties\n"
+        "(1) A person guilty of an offence is liable to imprisonment.\n"
+    )
+    root = parse_text(text)
+    assert root.heading == "MODERN SLAVERY ACT 2031"
+    sections = [(u.id, u.heading) for u in root.children]
+    assert sections == [
+        ("sec_1", "Slavery, servitude and forced labour"),
+        ("sec_2", "Human trafficking"),
+        ("sec_3", ""),
+        ("sec_4", "Penalties"),
+    ]
+    assert find_unit(root, "Section 3(1)").text.startswith("For the purposes of section 2")
+    assert find_unit(root, "§ 4(1)").text.startswith("A person guilty")
+    assert (
+        find_unit(root, "Section 2(2)").text == "It is irrelevant whether V consents to the travel."
+    )
+
+
+def test_bill_margin_line_numbers_are_not_text() -> None:
+    pages = [
+        "12. (1) Whoever recruits a person\n5\nfor the purpose of exploitation commits an offence.\n"
+        "(2) Whoever transports a person\n10\nknowing of the exploitation commits an offence.",
+        "13. Whoever harbours a victim\n5\ncommits an offence.\n14. This Act comes into force\n10\non its publication.",
+    ]
+    root = parse_pages(pages)
+    assert find_unit(root, "12(1)").text == (
+        "Whoever recruits a person for the purpose of exploitation commits an offence."
+    )
+    assert find_unit(root, "Section 14").text == "This Act comes into force on its publication."

@@ -150,7 +150,8 @@ _TK_ARTICLE_RE = re.compile(
     rf"^(?P<num>{_NUM})-?(?:\w*nj\w*)?\s+(?P<label>(?i:madda(?:sy)?))\b{_TAIL}"
 )
 _SECTION_RE = re.compile(
-    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b){_TAIL}"
+    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b)"
+    r"(?:\s*(?:$|[.:)—–-]\s*(?P<rest>.*)$)|\s+(?P<title>[A-ZА-ЯЁ][^.;]{0,80})$)"
 )
 _CHAPTER_RE = re.compile(
     rf"^(?P<label>(?i:Chapter|Chap\.|Глава|Chapitre|Hoofdstuk|Capítulo|Bap))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
@@ -173,7 +174,9 @@ _GLUED_HEADING_RE = re.compile(
     r"^(?P<num>\d{1,3}[A-Z]{0,2})(?:(?P<glued>(?=[A-Z][a-z]))|\s+(?=[A-Z]))(?P<rest>[A-Z].*)$"
 )
 # Common-law acts number their sections "360C. (1) Whoever—" with no label.
-_BARE_SECTION_RE = re.compile(r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.\s+(?P<rest>\S.*)$")
+_BARE_SECTION_RE = re.compile(
+    r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.(?:\s+|\s*[—–]\s*(?=\())(?P<rest>\S.*)$"
+)  # "360C. (1) Whoever—", and "2.—(1) A person…" as UK statutes print it
 
 # (style, kind, regex); the number is group 1 and the text follows the match.
 _MARKERS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -237,6 +240,9 @@ def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading
         match = pattern.match(text)
         if match:
             rest = (match.group("rest") or "").strip()
+            titled = bool(match.groupdict().get("title"))
+            if titled:
+                rest = match.group("title").strip()  # "§ 4 Penalties"
             if kind in ("part", "chapter") and not is_heading:
                 if rest[:1].islower():
                     continue  # "Part of the proceeds…", running text
@@ -244,7 +250,7 @@ def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading
                     continue  # "Chapter 19." in a common-law act's margin note cites a code
             label = match.group("label")
             label = label[:1].upper() + label[1:] if label.islower() else label
-            return _Heading(kind, label, normalize_number(match.group("num")), rest)
+            return _Heading(kind, label, normalize_number(match.group("num")), rest, titled)
     if is_heading:
         match = _BARE_ROMAN_RE.match(text)
         if match:
@@ -758,8 +764,10 @@ def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
             content = [i for i, line in enumerate(per_page[0]) if line.text]
             for i in content[:used]:
                 per_page[0][i] = _Line("", False)
+    line_numbers = _margin_line_numbers(per_page)
     lines: list[_Line] = []
     for page_lines in per_page:
+        page_lines = [line for line in page_lines if line.text not in line_numbers]
         content = [i for i, line in enumerate(page_lines) if line.text]
         edges = set(content[:2] + content[-2:])
         # No blank line between pages: a sentence often runs on to the next page.
@@ -770,6 +778,16 @@ def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
             and not (i in edges and _PAGE_NUMBER.match(line.text))
         )
     return _feed(lines, title)
+
+
+def _margin_line_numbers(per_page: list[list[_Line]]) -> set[str]:
+    """A bill's margin line numbers ("5", "10", "15" … on their own lines): dropped when
+    the pages carry several of them and nothing but multiples of five stands alone."""
+    alone = [line.text for page in per_page for line in page if line.text.isdigit()]
+    counted = [int(t) for t in alone if int(t) <= 100]
+    if len(counted) < 3 or any(n % 5 for n in counted):
+        return set()
+    return {str(n) for n in counted}
 
 
 _PAGE_NUMBER = re.compile(
@@ -813,7 +831,10 @@ def _first_page_title(lines: list[_Line]) -> tuple[str, int]:
     content = [line.text for line in lines if line.text and not line.annotation]
     if not content or _match_heading(content[0], is_heading=False, common_law=False):
         return "", 0
-    if _NOT_A_TITLE.match(content[0]):
+    if _BARE_SECTION_RE.match(content[0]):
+        return "", 0  # "12. (1) Whoever…" is a section, not a title
+    glued = _GLUED_HEADING_RE.match(content[0])
+    if _NOT_A_TITLE.match(content[0]) or (glued and glued.group("glued") is not None):
         return "", 0  # a code that starts with its "ОБЩАЯ ЧАСТЬ" has no title line
     if len(content) > 1 and _continues_heading(content[1]) and not re.search(r"\d", content[1]):
         return f"{content[0]} {content[1]}", 2
