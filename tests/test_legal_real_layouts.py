@@ -345,6 +345,9 @@ def test_victim_definition_and_sale_price_are_not_means() -> None:
     for means in MEANS:
         assert by[means].status == "broader", means
         assert all("deception" not in e.text for e in by[means].evidence)
+    # Sexual exploitation is named only as what "prostitution" means: covered that far.
+    assert by["form.sexual_exploitation"].status == "partial"
+    assert "prostitution" in by["form.sexual_exploitation"].reason
     # "with or without the consent of the person": for every victim, not only children.
     assert by["rule.consent_irrelevant"].status == "present"
     assert {e.id for e in report.extra} >= {"extra.sale", "extra.purchase"}

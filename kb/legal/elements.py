@@ -272,6 +272,7 @@ class ElementsReport:
 class _UnitText:
     unit: LegalUnit
     text: str
+    term: str = ""  # the term an interpretation entry defines ("prostitution")
 
 
 def _scope_texts(scope: LegalUnit) -> list[_UnitText]:
@@ -394,7 +395,7 @@ def _classify(unit: LegalUnit) -> _Scope:
 
 def _sort_entries(node: LegalUnit, scope: _Scope) -> None:
     for term, words in _split_entries(node.text):
-        item = _UnitText(node, words)
+        item = _UnitText(node, words, term)
         if not term:
             scope.core.append(item)
         elif _VICTIM_TERM.search(term):
@@ -560,7 +561,11 @@ def check_elements(
             texts = scope.forms()
         else:
             texts = scope.core
-        result = _check_one(spec, texts, specs, lang)
+        result = (
+            _check_form(spec, texts, specs, lang)
+            if spec.kind == "form"
+            else _check_one(spec, texts, specs, lang)
+        )
         if spec.kind == "extra":
             if result.status == "present":
                 extras.append(result)
@@ -630,6 +635,32 @@ def _check_one(
             else "not found in the definition"
         )
     return ElementResult(spec.id, spec.kind, spec.label, status, evidence, reason)
+
+
+def _check_form(
+    spec: ElementSpec, texts: list[_UnitText], specs: tuple[ElementSpec, ...], lang: str
+) -> ElementResult:
+    """A form of exploitation named only inside the definition of another form's term
+    ("“prostitution” means the sexual exploitation … for commercial purposes") is covered
+    only as far as that form reaches: partial."""
+    others = [
+        t
+        for other in specs
+        if other.kind == "form" and other.id != spec.id
+        for group in other.require[:1]
+        for t in group.get(lang, [])
+    ]
+    inside_other = [t for t in texts if t.term and find_terms(t.term, others, lang)]
+    own = [t for t in texts if t not in inside_other]
+    result = _check_one(spec, own, specs, lang)
+    if result.status != "absent" or not inside_other:
+        return result
+    narrower = _check_one(spec, inside_other, specs, lang)
+    if narrower.status in ("present", "partial"):
+        narrower.status = "partial"
+        term = inside_other[0].term
+        narrower.reason = f"named only in the definition of “{term}”, so only as far as it reaches"
+    return narrower
 
 
 def _aggravating_means(specs: tuple[ElementSpec, ...], scope: _Scope, lang: str) -> list[Evidence]:
