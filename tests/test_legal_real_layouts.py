@@ -620,3 +620,20 @@ def test_bill_margin_line_numbers_are_not_text() -> None:
         "Whoever recruits a person for the purpose of exploitation commits an offence."
     )
     assert find_unit(root, "Section 14").text == "This Act comes into force on its publication."
+
+
+def test_payments_as_one_means_among_others_is_broader_and_as_the_only_condition_partial() -> None:
+    among = (
+        "## 1. Trafficking\n\nWhoever recruits or transports a person by threat, force or "
+        "inducement for the purpose of sexual exploitation commits trafficking.\n"
+    )
+    only = (
+        "## 1. Trafficking\n\nWhoever, in exchange for a payment or any other benefit, recruits or "
+        "transports a person for the purpose of sexual exploitation commits trafficking.\n"
+    )
+    first = {r.id: r for r in check_elements(parse_text(among), "1", lang="en").elements}
+    assert first["means.payments"].status == "broader"
+    assert "person having control" in first["means.payments"].reason
+    second = {r.id: r for r in check_elements(parse_text(only), "1", lang="en").elements}
+    assert second["means.payments"].status == "partial"
+    assert second["means.threat"].status == "absent"

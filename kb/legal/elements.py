@@ -573,6 +573,7 @@ def check_elements(
             results.append(result)
     aggravating = _aggravating_means(specs, scope, lang)
     _consent_for_children_only(results, lang, {item.unit.id: item.text for item in rule_texts})
+    _payments_among_other_means(results)
     _mark_broader(results, aggravating)
     read = list(
         dict.fromkeys(
@@ -661,6 +662,23 @@ def _check_form(
         term = inside_other[0].term
         narrower.reason = f"named only in the definition of “{term}”, so only as far as it reaches"
     return narrower
+
+
+def _payments_among_other_means(results: list[ElementResult]) -> None:
+    """Payments or benefits named as one means among others, with no word of a person
+    having control ("in exchange for or by granting remuneration or any benefit",
+    "inducement"), cover every payment the Protocol's element covers and more: broader.
+    Named as the only condition (France before 2013), they are partial."""
+    payments = next((r for r in results if r.id == "means.payments"), None)
+    if payments is None or payments.status != "partial":
+        return
+    others = [r for r in results if r.kind == "means" and r.id != payments.id]
+    if any(r.status == "present" for r in others):
+        payments.status = "broader"
+        payments.reason = (
+            "any payment or benefit is a means here, not only one that wins the consent "
+            "of a person having control over the victim"
+        )
 
 
 def _aggravating_means(specs: tuple[ElementSpec, ...], scope: _Scope, lang: str) -> list[Evidence]:
