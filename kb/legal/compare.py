@@ -279,7 +279,7 @@ class _Step:
     partner: int = -1  # moved text: where it went in B (moved_from) or came from in A
 
 
-TILING_MAX_CELLS = 4_000_000  # beyond this many word pairs, fall back to a plain diff
+TILING_MAX_CELLS = 1_000_000  # beyond this many word pairs, fall back to a plain diff
 
 
 def _tiles(a_keys: list[str], b_keys: list[str], min_len: int) -> list[tuple[int, int, int]]:
