@@ -65,6 +65,7 @@ class SearchParams:
     flat: bool = False
     per_doc: int = 3
     expand: bool = True
+    in_force: bool = False  # laws: leave out the repealed ones
 
     def check(self) -> SearchParams:
         """Refuse parameters the library would silently ignore or clamp."""
@@ -122,6 +123,7 @@ def run_search(home: Path, params: SearchParams) -> dict[str, Any]:
             flat=params.flat or bool(params.doc),
             expand=params.expand,
             per_document=params.per_doc,
+            in_force=params.in_force,
         )
     return results.as_dict()
 
