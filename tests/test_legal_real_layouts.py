@@ -637,3 +637,38 @@ def test_payments_as_one_means_among_others_is_broader_and_as_the_only_condition
     second = {r.id: r for r in check_elements(parse_text(only), "1", lang="en").elements}
     assert second["means.payments"].status == "partial"
     assert second["means.threat"].status == "absent"
+
+
+PENAL_CODE_370 = """## 370. Trafficking of person
+
+(1) Whoever, for the purpose of exploitation, recruits, transports, harbours, transfers, or receives a person, by—
+First.—using threats, or
+Secondly.—using force, or any other form of coercion, or
+Thirdly.—by abduction, or
+Fourthly.—by practising fraud, or deception, or
+Fifthly.—by abuse of power, or
+Sixthly.—by inducement, including the giving or receiving of payments or benefits, in order to achieve the consent of any person having control over the person recruited,
+commits the offence of trafficking.
+
+Explanation 1.—The expression "exploitation" shall include any act of physical exploitation or any form of sexual exploitation, slavery or practices similar to slavery, servitude, or the forced removal of organs.
+
+Explanation 2.—The consent of the victim is immaterial in determination of the offence of trafficking.
+
+(2) Whoever commits the offence of trafficking shall be punished with imprisonment. Where the offence involves the trafficking of a minor, the punishment is higher.
+"""
+
+
+def test_penal_code_definition_with_ordinal_means_and_explanations() -> None:
+    report = check_elements(parse_text(PENAL_CODE_370), lang="en")
+    by = {r.id: r for r in report.elements}
+    assert report.unit == "sec_370"
+    for means in MEANS:
+        expected = "absent" if means == "means.abuse_of_vulnerability" else "present"
+        assert by[means].status == expected, means
+    assert {"payments", "having control"} <= {e.text for e in by["means.payments"].evidence}
+    assert by["form.practices_similar_to_slavery"].status == "present"
+    assert by["form.removal_of_organs"].status == "present"
+    assert by["form.forced_labour"].status == "partial"  # "physical exploitation"
+    assert by["form.prostitution_of_others"].status == "partial"  # within sexual exploitation
+    assert "sexual exploitation" in by["form.prostitution_of_others"].reason
+    assert by["rule.consent_irrelevant"].status == "present"

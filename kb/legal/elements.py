@@ -323,7 +323,7 @@ _VICTIM_TERM = re.compile(
 )
 _EXPLOITATION_TERM = re.compile(r"exploit|эксплуатац|ekspluatasi|exploitation", re.IGNORECASE)
 _EXPLOITATION_DEFINITION = re.compile(
-    r"(?:[“\"«]exploitation[”\"»]\s*(?:means|includes)|\bexploited\b[^.]{0,60}\bonly if"
+    r"(?:[“\"«']exploitation[”\"»']\s*(?:shall\s+)?(?:means?|includes?)|\bexploited\b[^.]{0,60}\bonly if"
     r"|^Meaning of [\"“]?exploitation|Под эксплуатацией[^.]{0,80}понима"
     r"|^эксплуатация человека\s*[–—-]|ekspluatasiýa\w*\s*[–—-]\s|ekspluatasiýa\w*\s+diý(?:lip|ip|ilýär))",
     re.IGNORECASE | re.MULTILINE,
@@ -574,6 +574,7 @@ def check_elements(
     aggravating = _aggravating_means(specs, scope, lang)
     _consent_for_children_only(results, lang, {item.unit.id: item.text for item in rule_texts})
     _payments_among_other_means(results)
+    _prostitution_within_sexual_exploitation(results)
     _mark_broader(results, aggravating)
     read = list(
         dict.fromkeys(
@@ -662,6 +663,20 @@ def _check_form(
         term = inside_other[0].term
         narrower.reason = f"named only in the definition of “{term}”, so only as far as it reaches"
     return narrower
+
+
+def _prostitution_within_sexual_exploitation(results: list[ElementResult]) -> None:
+    """ "Any form of sexual exploitation" takes in the exploitation of the prostitution of
+    others even when the word prostitution is not written: partial, with that reason."""
+    by_id = {r.id: r for r in results}
+    prostitution = by_id.get("form.prostitution_of_others")
+    sexual = by_id.get("form.sexual_exploitation")
+    if prostitution is None or sexual is None:
+        return
+    if prostitution.status == "absent" and sexual.status == "present":
+        prostitution.status = "partial"
+        prostitution.evidence = list(sexual.evidence)
+        prostitution.reason = "not named, but covered by the words on sexual exploitation"
 
 
 def _payments_among_other_means(results: list[ElementResult]) -> None:
