@@ -81,7 +81,10 @@ class LegalUnit:
         return self.text[: self.wrap_up_at].strip(), self.text[self.wrap_up_at :].strip()
 
     def full_text(self) -> str:
-        parts = [self.text] if self.text else []
+        """The unit's words in printed order: its opening words, its parts and points,
+        then any closing words after them."""
+        intro, closing = self.own_parts()
+        parts = [intro] if intro else []
         for child in self.children:
             marker = child_marker(child)
             body = child.full_text()
@@ -90,6 +93,8 @@ class LegalUnit:
             else:
                 title = " ".join(x for x in (marker, child.heading) if x)
                 parts.append("\n".join(x for x in (title, body) if x))
+        if closing:
+            parts.append(closing)
         return "\n".join(parts)
 
     def walk(self) -> Iterator[LegalUnit]:
