@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kb.model import Document, SourceRef
@@ -275,10 +276,16 @@ def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
 
 def _save_structure(store: Store, db: Any, doc: Document) -> None:
     """Keep the law's article tree, so results cite "Article 5(2)(b)" and compare needs no re-parse."""
+    from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
     from kb.legal.structure import parse_structure, structure_to_dict
 
+    path = Path(doc.source.key) if doc.source.kind == "file" else None
     try:
-        tree = parse_structure(doc)
+        # A local .md/.txt/.pdf law is read as `kb elements FILE` reads it: one tree.
+        if path is not None and path.suffix.lower() in DIRECT_SUFFIXES and path.is_file():
+            tree = parse_law_file(path)
+        else:
+            tree = parse_structure(doc)
     except Exception as exc:
         doc.warnings.append(f"legal structure not parsed: {exc}")
         return

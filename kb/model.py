@@ -74,6 +74,8 @@ class SourceRef:
     # The manifest named the site (or the page was fetched by URL): a page's own
     # address (canonical link, og:url) does not regroup it.
     site_given: bool = False
+    supersedes: str = ""  # laws only: ids of the editions this one repeals, comma-separated
+    in_force_from: str = ""  # laws only: ISO date the law takes effect
 
 
 @dataclass

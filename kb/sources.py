@@ -33,6 +33,8 @@ class ManifestEntry:
     title: str = ""
     site: str = ""
     allow_hosts: tuple[str, ...] = ()
+    supersedes: str = ""  # a law's manifest hint: the ids of the editions it repeals
+    in_force_from: str = ""
 
 
 def read_manifest(manifest: Path) -> list[ManifestEntry]:
@@ -72,11 +74,20 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
                 title=raw.get("title", ""),
                 site=raw.get("site", ""),
                 allow_hosts=tuple(raw.get("allow_hosts", ())),
+                supersedes=_ids(raw.get("supersedes", "")),
+                in_force_from=str(raw.get("in_force_from", "")),
             )
         )
     if not entries:
         raise ManifestError(f"{manifest}: no [[source]] entries")
     return entries
+
+
+def _ids(value: object) -> str:
+    """`supersedes = "a"` or `supersedes = ["a", "b"]`, kept as "a,b"."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value or "")
 
 
 def folder_manifest(folder: Path) -> list[ManifestEntry]:
@@ -112,6 +123,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                     title_hint=entry.title,
                     site=entry.site or host,
                     site_given=True,
+                    supersedes=entry.supersedes,
+                    in_force_from=entry.in_force_from,
                 ),
             )
             continue
@@ -140,6 +153,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
                 title_hint=entry.title,
                 site=entry.site or entry.collection or file.parent.name,
                 site_given=bool(entry.site),
+                supersedes=entry.supersedes,
+                in_force_from=entry.in_force_from,
             )
             # A direct `path` entry is more specific than a folder sweep.
             if key not in found or entry.path is not None:

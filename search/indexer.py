@@ -23,6 +23,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
+from kb.legal.editions import save_editions
 from kb.model import Document, Section
 from kb.orphans import exit_with_parent
 from kb.store import Store
@@ -336,6 +337,7 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
         with _writer(ix, procs=procs) as writer:
             count = _add_documents(writer, store.iter_documents(), store)
         ix.close()
+        save_editions(new_dir, store)  # which laws are in force, read by search
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise
@@ -369,6 +371,7 @@ def update_index(
             docs = (d for d in (store.load_document(i) for i in changed) if d is not None)
             count = _add_documents(writer, docs, store)
         ix.close()
+        save_editions(new_dir, store)  # a new law may repeal one that did not change
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise

@@ -27,6 +27,7 @@ from whoosh.searching import Searcher
 from kb.errors import IndexMissingError, NotFoundError, QueryError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
+from kb.legal.editions import load_editions
 from search.citation import best_unit, citation_line, format_pages, shown_pages
 from search.compile import Compiled, Compiler, Expansion, filter_term
 from search.engine import IndexArrays, Matches, index_arrays, top
@@ -94,6 +95,8 @@ class Hit:
     cite_label: str = ""  # the provision or section, as the citation names it
     url: str = ""  # the page's address, for a web page fetched from one
     pdf_pages: list[int] = field(default_factory=list)  # the PDF's page index, for #page= links
+    status: str = ""  # laws: "in_force" or "repealed" (kb.legal.editions)
+    repealed_by: str = ""  # a repealed law: the edition in force that replaced it
 
     @property
     def key(self) -> str:
@@ -251,8 +254,13 @@ def search(
     flat: bool = False,
     expand: bool = True,
     per_document: int = DEFAULT_PER_DOCUMENT,
+    in_force: bool = False,
 ) -> Results:
     """Sections matching `query`, best first, grouped by document unless `flat`.
+
+    in_force: leave out laws that a later law (or the manifest) repealed. Without it a
+    repealed law is still found, marked "repealed", after the edition in force that
+    replaced it when both match.
 
     limit: sections per page; page: 1-based; sort: "relevance" or "date" (newest first);
     expand: add the vocabulary's terms in other languages for entity names in the query;
@@ -275,6 +283,10 @@ def search(
     vocabulary = load_vocabulary_for(folder)
     options = {"type": doctype, "lang": lang, "year": year, "tag": tag, "doc": doc}
     filters = [filter_term(name, value, vocabulary) for name, value in options.items() if value]
+    editions = load_editions(folder)
+    repealed = sorted(d for d, info in editions.items() if info.status == "repealed")
+    if in_force and repealed:
+        filters.append(wq.AndNot(wq.Every(), wq.Or([wq.Term("doc_id", d) for d in repealed])))
     found = _find(
         searcher,
         tree,
@@ -286,6 +298,8 @@ def search(
     )
 
     order = _order(searcher, found.ranked, sort)
+    if repealed and sort == "relevance":
+        order = _in_force_first(searcher, order, editions)
     if sort == "relevance" and not lang and page == 1:
         expanded = (
             any(any(lang_ != query_lang for lang_ in e.terms) for e in found.compiled.expansions)
@@ -297,6 +311,8 @@ def search(
                       grouped=not flat, expansions=found.compiled.expansions,
                       suggestion=found.suggestion, corrected=found.corrected, searched=found.searched,
                       relaxed=found.relaxed, filters={k: v for k, v in options.items() if v})  # fmt: skip
+    if in_force:
+        results.filters["in_force"] = "yes"
     results.facets = _facet_lists(found.facets, vocabulary)
     more: dict[str, int] = {}
     shown = order if flat else _grouped(searcher, order, max(1, per_document), more, found.matches)
@@ -304,10 +320,38 @@ def search(
     rank_of = {docnum: i + 1 for i, (docnum, _, _) in enumerate(order)}
     results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0)
                     for docnum, score, missing in shown[(page - 1) * limit : page * limit]]  # fmt: skip
+    for hit in results.hits:
+        info = editions.get(hit.doc_id)
+        if info is not None:
+            hit.status = info.status
+            hit.repealed_by = info.repealed_by if info.status == "repealed" else ""
     if not flat:
         results.groups = _groups_of(results.hits, more)
     results.seconds = time.perf_counter() - started
     return results
+
+
+def _in_force_first(searcher: Searcher, order: Ranked, editions: dict[str, Any]) -> Ranked:
+    """A repealed law's sections go right after the best section of the edition in force
+    that replaced it, when that edition matches too: a legal advisor reads the law in
+    force first, and the old one is still there, marked."""
+    arrays = index_arrays(searcher)
+    codes, labels = arrays.column("doc_id")
+    doc_of = [labels[c] for c in codes[[item[0] for item in order]].tolist()] if order else []
+    first_at: dict[str, int] = {}
+    for position, doc_id in enumerate(doc_of):
+        first_at.setdefault(doc_id, position)
+    keyed: list[tuple[float, int]] = []
+    for position, doc_id in enumerate(doc_of):
+        info = editions.get(doc_id)
+        place = float(position)
+        if info is not None and info.status == "repealed":
+            live = [first_at[e] for e in info.editions if e in first_at and
+                    editions.get(e) is not None and editions[e].status == "in_force"]  # fmt: skip
+            if live and min(live) > position:
+                place = min(live) + 0.5 + position / 1e6
+        keyed.append((place, position))
+    return [order[position] for _, position in sorted(keyed)]
 
 
 # (docnum, score, partial): partial is 0 for a section matching the whole query, 1 for a

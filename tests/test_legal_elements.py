@@ -142,13 +142,13 @@ def test_incomplete_definition_finds_exactly_the_missing_items() -> None:
         "means.abuse_of_power",
         "means.abuse_of_vulnerability",
         "means.payments",
-        "form.prostitution_of_others",
         "form.practices_similar_to_slavery",
         "form.servitude",
         "form.removal_of_organs",
         *RULES,
     }
-    assert report.by_status("partial") == []
+    # Not named, but "sexual exploitation" takes in the prostitution of others.
+    assert report.by_status("partial") == ["form.prostitution_of_others"]
     assert report.by_status("broader") == []
 
 
@@ -166,8 +166,9 @@ def test_child_rule_written_as_structure_is_recognised() -> None:
     by_id = {r.id: r for r in report.elements}
     assert by_id["rule.child_no_means"].status == "present"
     assert any(e.unit == "sec_360c__para_1__point_c" for e in by_id["rule.child_no_means"].evidence)
-    # Money, but no "consent of a person having control over another": partial.
-    assert by_id["means.payments"].status == "partial"
+    # "for money or other consideration" is the price of a sale (an extra), not a payment
+    # made to win the consent of a person having control over the victim.
+    assert by_id["means.payments"].status == "absent"
     assert {e.id for e in report.extra} >= {"extra.sale", "extra.purchase"}
 
 
@@ -192,11 +193,12 @@ def test_french_terms() -> None:
 
 def test_report_dict_has_exactly_the_agreed_shape() -> None:
     data = report_to_dict(check_elements(load("law-ctip-2007-en"), "art_1"))
-    assert set(data) == {"document", "unit", "elements", "extra"}
+    assert set(data) == {"document", "unit", "lang", "read", "elements", "aggravating", "extra"}
     assert data["document"] == "Law of Turkmenistan on Combating Trafficking in Persons"
     assert data["unit"] == "chp_1__art_1"
     for item in data["elements"] + data["extra"]:
-        assert set(item) == {"id", "kind", "status", "evidence"}
+        assert set(item) == {"id", "kind", "status", "evidence", "reason"}
+        assert item["reason"]
         for evidence in item["evidence"]:
             assert set(evidence) == {"unit", "text"}
     assert [item["id"] for item in data["elements"]] == EVERY_ITEM

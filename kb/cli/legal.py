@@ -20,13 +20,12 @@ from kb.legal.elements import (
     guess_language,
     report_to_dict,
 )
+from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
 from kb.legal.html import comparison_to_html
 from kb.legal.render import render_comparison, render_elements
 from kb.legal.structure import (
     LegalUnit,
-    parse_pages,
     parse_structure,
-    parse_text,
     structure_from_dict,
 )
 from kb.model import Document
@@ -35,6 +34,10 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 FILE_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".html", ".htm", ".docx", ".odt"}
 _INSTRUMENT_TITLE = re.compile(
     r"\b(?:protocol|convention|конвенци|протокол|konwensiýa|protokol)", re.IGNORECASE
+)
+
+_NATIONAL_ACT_TITLE = re.compile(
+    r"\b(?:Act,? No\.?|Act of \d{4}|Закон|Law No\.?|Kanuny)\b|\bAct\s*$", re.IGNORECASE
 )
 
 
@@ -55,11 +58,12 @@ class LegalSource:
 def _doctype_of(root: LegalUnit, given: str = "") -> str:
     if given and given != "other":
         return given
-    return (
-        "international_instrument"
-        if _INSTRUMENT_TITLE.search(root.heading or "")
-        else "legislation"
-    )
+    title = root.heading or ""
+    # "Convention on … Trafficking … Act, No. 30 of 2005" is a national act giving effect
+    # to a convention: legislation.
+    if _INSTRUMENT_TITLE.search(title) and not _NATIONAL_ACT_TITLE.search(title):
+        return "international_instrument"
+    return "legislation"
 
 
 def load_from_file(path: Path) -> LegalSource:
@@ -69,35 +73,13 @@ def load_from_file(path: Path) -> LegalSource:
         raise KBError(
             f"{path}: cannot read {suffix or 'a file without extension'} (use .pdf, .docx, .odt, .md, .txt or .html)"
         )
-    if suffix in TEXT_SUFFIXES:
-        try:
-            root = parse_text(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise KBError(f"{path}: not UTF-8 text") from None
-        return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
-    if suffix == ".pdf":
-        # pypdf's text keeps the PDF's lines, which is where points and parts begin.
-        root = parse_pages(_pdf_pages(path))
+    if suffix in DIRECT_SUFFIXES:
+        # The same reading `kb build` keeps for the index (kb.legal.files).
+        root = parse_law_file(path)
         return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
     from kb.pipeline import document_from_path  # the pipeline pulls in every extractor
 
     return source_from_document(document_from_path(path), path.name)
-
-
-def _pdf_pages(path: Path) -> list[str]:
-    import pypdf
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = pypdf.PdfReader(path)
-        if reader.is_encrypted:
-            raise KBError(f"{path}: encrypted PDF, a password is required")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfReadError as exc:
-        raise KBError(f"{path}: unreadable PDF ({exc})") from None
-    if not any(text.strip() for text in pages):
-        raise KBError(f"{path}: the PDF has no text layer (scanned? it needs OCR)")
-    return pages
 
 
 def source_from_document(

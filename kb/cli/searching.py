@@ -65,6 +65,12 @@ def search_command(
             "--no-expand", help="Search only the words as typed (no other languages or spellings)."
         ),
     ] = False,
+    in_force: Annotated[
+        bool,
+        typer.Option(
+            "--in-force", help="Leave out laws repealed by a later law (they are marked otherwise)."
+        ),
+    ] = False,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -72,7 +78,7 @@ def search_command(
 
     results = search(query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, doc=doc,
                      limit=limit, page=page, sort=sort, flat=flat or bool(doc), expand=not no_expand,
-                     per_document=per_doc)  # fmt: skip
+                     per_document=per_doc, in_force=in_force)  # fmt: skip
     if json_out:
         print_json(results.as_dict())
         return
@@ -180,7 +186,10 @@ def _expansion_line(expansion: Any) -> str:
 
 
 def _meta(hit: Any) -> str:
-    return " · ".join(x for x in (hit.doctype, hit.lang, hit.date or "no date") if x)
+    repealed = ""
+    if getattr(hit, "status", "") == "repealed":
+        repealed = "REPEALED" + (f" by {hit.repealed_by}" if hit.repealed_by else "")
+    return " · ".join(x for x in (hit.doctype, hit.lang, hit.date or "no date", repealed) if x)
 
 
 def _print_hit(hit: Any, *, indent: str, with_title: bool = True) -> None:

@@ -2,46 +2,47 @@
 
     structure  parse_structure / parse_text / parse_pages -> LegalUnit tree; find_unit,
                citation, locate, structure_to_dict / structure_from_dict, render_structure
+    files      parse_law_file: a .md/.txt/.pdf law read the one way the CLI and the index do
     compare    compare_structures -> Comparison; comparison_to_dict; load_concordance
     elements   check_elements -> ElementsReport; report_to_dict (data: elements.toml)
+    editions   edition_statuses: which editions are in force, which were repealed
     html       comparison_to_html;  render  render_comparison, render_elements (Rich)
 
-Nothing here imports Prefect or Whoosh.
+Nothing here imports Prefect or Whoosh. The names below are loaded on first use, so that
+search (which needs only `editions`) does not load the stemmers and Rich.
 """
 
-from kb.legal.compare import Comparison, compare_structures, comparison_to_dict, load_concordance
-from kb.legal.elements import ElementsReport, check_elements, report_to_dict
-from kb.legal.html import comparison_to_html
-from kb.legal.structure import (
-    LegalUnit,
-    citation,
-    find_unit,
-    locate,
-    parse_pages,
-    parse_structure,
-    parse_text,
-    render_structure,
-    structure_from_dict,
-    structure_to_dict,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Comparison",
-    "ElementsReport",
-    "LegalUnit",
-    "check_elements",
-    "citation",
-    "compare_structures",
-    "comparison_to_dict",
-    "comparison_to_html",
-    "find_unit",
-    "load_concordance",
-    "locate",
-    "parse_pages",
-    "parse_structure",
-    "parse_text",
-    "render_structure",
-    "report_to_dict",
-    "structure_from_dict",
-    "structure_to_dict",
-]
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "Comparison": "compare",
+    "compare_structures": "compare",
+    "comparison_to_dict": "compare",
+    "load_concordance": "compare",
+    "ElementsReport": "elements",
+    "check_elements": "elements",
+    "report_to_dict": "elements",
+    "comparison_to_html": "html",
+    "LegalUnit": "structure",
+    "citation": "structure",
+    "find_unit": "structure",
+    "locate": "structure",
+    "parse_pages": "structure",
+    "parse_structure": "structure",
+    "parse_text": "structure",
+    "render_structure": "structure",
+    "structure_from_dict": "structure",
+    "structure_to_dict": "structure",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kb.legal' has no attribute {name!r}")
+    return getattr(import_module(f"kb.legal.{module}"), name)

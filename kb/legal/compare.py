@@ -46,6 +46,7 @@ from kb.normalize import normalize_text
 
 STATUSES: tuple[str, ...] = (
     "matched",
+    "aligned",  # two languages of one law: paired, never "unchanged"
     "amended",
     "renumbered",
     "split",
@@ -79,10 +80,12 @@ class DiffOp:
     ellipsis and `elided` says how many words were left out.
     """
 
-    op: str
+    op: str  # equal | insert | delete | replace | moved_from | moved_to
     a: str
     b: str
     elided: int = 0
+    newline: bool = False  # starts a line of its own: a new point, part or paragraph
+    where: str = ""  # for moved text: the point it moved to (moved_from) or from (moved_to)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class AlignedPair:
     ops: list[DiffOp] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     forced: bool = False
+    amended: bool = False  # a renumbered article whose words changed too
 
     @property
     def a_ids(self) -> list[str]:
@@ -115,9 +119,13 @@ class Comparison:
     pairs: list[AlignedPair]
     a_name: str = ""
     b_name: str = ""
+    # When one side is a few articles found in a whole code: {"side", "provisions", "others"}.
+    excerpt: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
+        """Pairs by status; an article renumbered and amended counts among both."""
         counts = Counter(p.status for p in self.pairs)
+        counts["amended"] += sum(1 for p in self.pairs if p.status != "amended" and p.amended)
         return {status: counts[status] for status in STATUSES if counts[status]}
 
     def pair_for(self, unit_id: str) -> AlignedPair | None:
@@ -135,7 +143,12 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 
 
 def comparable_text(unit: LegalUnit) -> str:
-    return " ".join(normalize_text(unit.full_text()).split())
+    """The unit's words in the order the law prints them (points, then the words after
+    them), whatever tree the parser built: the same visible text compares equal."""
+    words_ = [
+        word for segment in _segments(unit) for word in [*segment.marker.split(), *segment.words]
+    ]
+    return " ".join(normalize_text(" ".join(words_)).split())
 
 
 def words(text: str) -> list[str]:
@@ -216,6 +229,497 @@ def redline(a_text: str, b_text: str, context: int = CONTEXT_WORDS) -> list[Diff
     return ops
 
 
+# --- redline of one article whose points were rewritten, moved or renumbered ---------
+
+MOVED_MIN_WORDS = 4  # a run this long found deleted here and inserted there has moved
+_PUNCTUATION = re.compile(r"^[^\w€$£%]+|[^\w€$£%]+$")
+
+
+@dataclass
+class _Segment:
+    marker: str  # "", "1°", "II. -", "а)", "Примечание"
+    words: list[str]
+
+
+def _segments(unit: LegalUnit, prefix: str = "") -> list[_Segment]:
+    """The unit's words as the law prints them: its own words, each point in turn, then
+    the words written after the points."""
+    intro, wrap_up = unit.own_parts()
+    found = [_Segment(prefix, intro.split())] if intro.strip() else []
+    for child in unit.children:
+        marker = child_marker(child)
+        found.extend(_segments(child, marker))
+    if wrap_up.strip():
+        found.append(_Segment(f"{prefix} (closing words)".strip(), wrap_up.split()))
+    if not found and prefix:
+        found.append(_Segment(prefix, []))
+    return found
+
+
+def _word_key(token: str) -> str:
+    """Compare words, not their punctuation: "fait," and "fait" are the same word."""
+    return _PUNCTUATION.sub("", token).casefold() or token
+
+
+def _flatten(segments: list[_Segment]) -> tuple[list[str], list[int], list[str]]:
+    tokens: list[str] = []
+    owner: list[int] = []
+    for index, segment in enumerate(segments):
+        tokens.extend(segment.words)
+        owner.extend([index] * len(segment.words))
+    return tokens, owner, [_word_key(t) for t in tokens]
+
+
+@dataclass
+class _Step:
+    op: str
+    a: tuple[int, int]
+    b: tuple[int, int]
+    where: str = ""
+    partner: int = -1  # moved text: where it went in B (moved_from) or came from in A
+
+
+TILING_MAX_CELLS = 1_000_000  # beyond this many word pairs, fall back to a plain diff
+
+
+def _tiles(a_keys: list[str], b_keys: list[str], min_len: int) -> list[tuple[int, int, int]]:
+    """Common runs of words, longest first, each word in at most one run (greedy string
+    tiling): (a_start, b_start, length)."""
+    positions: dict[str, list[int]] = {}
+    for j, key in enumerate(b_keys):
+        positions.setdefault(key, []).append(j)
+    a_used = [False] * len(a_keys)
+    b_used = [False] * len(b_keys)
+    tiles: list[tuple[int, int, int]] = []
+    while True:
+        best = (0, 0, 0)
+        previous: dict[int, int] = {}
+        for i, key in enumerate(a_keys):
+            current: dict[int, int] = {}
+            if not a_used[i]:
+                for j in positions.get(key, ()):
+                    if b_used[j]:
+                        continue
+                    run = previous.get(j - 1, 0) + 1
+                    current[j] = run
+                    if run > best[0]:
+                        best = (run, i - run + 1, j - run + 1)
+            previous = current
+        size, a_start, b_start = best
+        if size < min_len:
+            return tiles
+        for k in range(size):
+            a_used[a_start + k] = True
+            b_used[b_start + k] = True
+        tiles.append((a_start, b_start, size))
+
+
+def _in_order(tiles: list[tuple[int, int, int]], n: int, m: int) -> set[int]:
+    """The tiles kept in place: the heaviest chain increasing on both sides, a tile
+    weighing its length, less when it sits much further along one text than the other
+    (so a clause carried from the opening words into point 4° is what moved, not the
+    sentence around it)."""
+    order = sorted(range(len(tiles)), key=lambda k: tiles[k][0])
+
+    def weight(k: int) -> float:
+        a_start, b_start, size = tiles[k]
+        drift = abs(a_start / max(n, 1) - b_start / max(m, 1))
+        return size * (1.0 - drift) ** 2
+
+    best: dict[int, tuple[float, int]] = {}
+    for index, k in enumerate(order):
+        score, back = weight(k), -1
+        for earlier in order[:index]:
+            if (
+                tiles[earlier][1] + tiles[earlier][2] <= tiles[k][1]
+                and tiles[earlier][0] + tiles[earlier][2] <= tiles[k][0]
+            ):
+                candidate = best[earlier][0] + weight(k)
+                if candidate > score:
+                    score, back = candidate, earlier
+        best[k] = (score, back)
+    if not best:
+        return set()
+    k = max(best, key=lambda key: best[key][0])
+    chain: set[int] = set()
+    while k != -1:
+        chain.add(k)
+        k = best[k][1]
+    return chain
+
+
+def _anchored_steps(a_keys: list[str], b_keys: list[str]) -> list[_Step] | None:
+    """Word-level steps in which text carried elsewhere is moved_from/moved_to rather
+    than deleted and inserted; None when the texts are too long to tile."""
+    n, m = len(a_keys), len(b_keys)
+    if n * m > TILING_MAX_CELLS:
+        return None
+    tiles = _tiles(a_keys, b_keys, MOVED_MIN_WORDS)
+    kept = _in_order(tiles, n, m)
+    moved_a: dict[int, int] = {}  # A index -> B index of the same word
+    moved_b: dict[int, int] = {}
+    for k, (a_start, b_start, size) in enumerate(tiles):
+        if k in kept:
+            continue
+        for offset in range(size):
+            moved_a[a_start + offset] = b_start + offset
+            moved_b[b_start + offset] = a_start + offset
+    anchors = sorted(tiles[k] for k in kept)
+    steps: list[_Step] = []
+    a_at = b_at = 0
+    for a_start, b_start, size in [*anchors, (n, m, 0)]:
+        steps.extend(_gap_steps(a_keys, b_keys, (a_at, a_start), (b_at, b_start), moved_a, moved_b))
+        if size:
+            steps.append(_Step("equal", (a_start, a_start + size), (b_start, b_start + size)))
+        a_at, b_at = a_start + size, b_start + size
+    return steps
+
+
+def _gap_steps(
+    a_keys: list[str],
+    b_keys: list[str],
+    a_gap: tuple[int, int],
+    b_gap: tuple[int, int],
+    moved_a: dict[int, int],
+    moved_b: dict[int, int],
+) -> list[_Step]:
+    """Between two kept runs: a plain diff of the words that did not move, the moved
+    words marked where they left and where they arrived."""
+    a_idx = list(range(*a_gap))
+    b_idx = list(range(*b_gap))
+    # Moved words never match in place: each gets a key no other word has.
+    a_view = [a_keys[i] if i not in moved_a else f"\x00a{i}" for i in a_idx]
+    b_view = [b_keys[j] if j not in moved_b else f"\x00b{j}" for j in b_idx]
+    out: list[_Step] = []
+    matcher = SequenceMatcher(None, a_view, b_view, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        a_range = (a_gap[0] + i1, a_gap[0] + i2)
+        b_range = (b_gap[0] + j1, b_gap[0] + j2)
+        if tag == "equal":
+            out.append(_Step("equal", a_range, b_range))
+            continue
+        out.extend(_runs(a_range, moved_a, "delete", "moved_from", b_range[0], side="a"))
+        out.extend(_runs(b_range, moved_b, "insert", "moved_to", a_range[1], side="b"))
+    return out
+
+
+def _runs(
+    span: tuple[int, int],
+    moved: dict[int, int],
+    plain: str,
+    carried: str,
+    other_at: int,
+    *,
+    side: str,
+) -> list[_Step]:
+    out: list[_Step] = []
+    index = span[0]
+    while index < span[1]:
+        is_moved = index in moved
+        end = index
+        while end < span[1] and (end in moved) == is_moved:
+            end += 1
+        own = (index, end)
+        at = (other_at, other_at)
+        step = _Step(
+            carried if is_moved else plain, own if side == "a" else at, at if side == "a" else own
+        )
+        if is_moved:
+            step.partner = moved[index]
+        out.append(step)
+        index = end
+    return out
+
+
+def _find_moves(steps: list[_Step], a_keys: list[str], b_keys: list[str]) -> list[_Step]:
+    """Split deletions and insertions that carry the same run of words into moved_from
+    and moved_to steps, the rest staying deleted or inserted."""
+    changed = True
+    while changed:
+        changed = False
+        deletions = [k for k, s in enumerate(steps) if s.op in ("delete", "replace")]
+        insertions = [k for k, s in enumerate(steps) if s.op in ("insert", "replace")]
+        best: tuple[int, int, int, int, int] | None = None
+        for d in deletions:
+            da = steps[d].a
+            for i in insertions:
+                if i == d:
+                    continue
+                ib = steps[i].b
+                matcher = SequenceMatcher(
+                    None, a_keys[da[0] : da[1]], b_keys[ib[0] : ib[1]], autojunk=False
+                )
+                match = matcher.find_longest_match(0, da[1] - da[0], 0, ib[1] - ib[0])
+                if match.size >= MOVED_MIN_WORDS and (best is None or match.size > best[0]):
+                    best = (match.size, d, i, da[0] + match.a, ib[0] + match.b)
+        if best is None:
+            break
+        size, d, i, a_start, b_start = best
+        steps = _carve(steps, d, i, (a_start, a_start + size), (b_start, b_start + size))
+        changed = True
+    return steps
+
+
+def _carve(
+    steps: list[_Step], d: int, i: int, a_run: tuple[int, int], b_run: tuple[int, int]
+) -> list[_Step]:
+    """Replace step d's deleted run a_run by a moved_from, and step i's inserted run
+    b_run by a moved_to."""
+    out: list[_Step] = []
+    for k, step in enumerate(steps):
+        if k not in (d, i):
+            out.append(step)
+            continue
+        pieces: list[_Step] = []
+        if k == d:
+            a0, a1 = step.a
+            b_here = step.b if step.op == "replace" and k != i else (step.b[0], step.b[0])
+            if a0 < a_run[0]:
+                pieces.append(_Step("delete", (a0, a_run[0]), (step.b[0], step.b[0])))
+            pieces.append(_Step("moved_from", a_run, (step.b[0], step.b[0])))
+            if a_run[1] < a1:
+                pieces.append(_Step("delete", (a_run[1], a1), (step.b[0], step.b[0])))
+            if step.op == "replace" and k != i and b_here[0] < b_here[1]:
+                pieces.append(_Step("insert", (a1, a1), b_here))
+        if k == i:
+            b0, b1 = step.b
+            a_at = step.a[1]
+            if step.op == "replace" and k != d and step.a[0] < step.a[1]:
+                pieces.append(_Step("delete", step.a, (b0, b0)))
+            if b0 < b_run[0]:
+                pieces.append(_Step("insert", (a_at, a_at), (b0, b_run[0])))
+            pieces.append(_Step("moved_to", (a_at, a_at), b_run))
+            if b_run[1] < b1:
+                pieces.append(_Step("insert", (a_at, a_at), (b_run[1], b1)))
+        out.extend(pieces)
+    return out
+
+
+def rewritten_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) -> list[DiffOp]:
+    """Word-level redline of an article whose parts and points do not pair one to one
+    (a flat article rewritten into I, 1°–4° and II): the words are compared in the
+    order the law prints them, text found deleted in one place and inserted in another
+    is shown as moved, and each point of B starts a line of its own. Lines that did not
+    change are listed last, by their markers only."""
+    a_segments, b_segments = _segments(a), _segments(b)
+    a_tokens, a_owner, a_keys = _flatten(a_segments)
+    b_tokens, b_owner, b_keys = _flatten(b_segments)
+    if a_keys == b_keys:
+        return []
+    anchored = _anchored_steps(a_keys, b_keys)
+    if anchored is None:
+        matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
+        steps = [
+            _Step("replace" if tag == "replace" else tag, (i1, i2), (j1, j2))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+        steps = _find_moves(_absorb_short_equals(steps, a_tokens), a_keys, b_keys)
+    else:
+        steps = _absorb_short_equals(anchored, a_tokens)
+    steps = _split_across_lines(steps, b_owner)
+    marker_of_b = [segment.marker for segment in b_segments]
+    marker_of_a = [segment.marker for segment in a_segments]
+
+    def b_marker_at(index: int) -> str:
+        if not b_owner:
+            return ""
+        return marker_of_b[b_owner[min(index, len(b_owner) - 1)]]
+
+    # Where moved words went, and where they came from, for the reader.
+    moved_to_at = {s.a: b_marker_at(s.b[0]) for s in steps if s.op == "moved_to"}
+    lines: list[tuple[int, list[DiffOp]]] = []  # (B segment, its ops)
+    current = -1
+
+    def line_for(segment: int) -> list[DiffOp]:
+        nonlocal current
+        if segment != current or not lines:
+            current = segment
+            lines.append((segment, []))
+        return lines[-1][1]
+
+    for step in steps:
+        if step.op in ("equal", "insert", "moved_to"):
+            j = step.b[0]
+            while j < step.b[1]:
+                segment = b_owner[j]
+                end = j
+                while end < step.b[1] and b_owner[end] == segment:
+                    end += 1
+                words = " ".join(b_tokens[j:end])
+                if step.op == "equal":
+                    line_for(segment).append(DiffOp("equal", words, words))
+                elif step.op == "insert":
+                    line_for(segment).append(DiffOp("insert", "", words))
+                else:
+                    if step.partner >= 0 and a_owner:
+                        marker = marker_of_a[a_owner[min(step.partner, len(a_owner) - 1)]]
+                        source = f"A {marker}" if marker else "A's opening words"
+                    else:
+                        source = _source_marker(step, steps, a_owner, marker_of_a)
+                    line_for(segment).append(DiffOp("moved_to", "", words, where=source))
+                j = end
+            continue
+        segment = (
+            current
+            if current >= 0
+            else (b_owner[step.b[0]] if b_owner and step.b[0] < len(b_owner) else 0)
+        )
+        a_words = " ".join(a_tokens[step.a[0] : step.a[1]])
+        if step.op == "delete":
+            line_for(segment).append(DiffOp("delete", a_words, ""))
+        elif step.op == "moved_from" and step.partner >= 0:
+            target = b_marker_at(step.partner)
+            line_for(segment).append(DiffOp("moved_from", a_words, "", where=target))
+        elif step.op == "moved_from":
+            target = next(
+                (
+                    b_marker_at(t.b[0])
+                    for t in steps
+                    if t.op == "moved_to" and _same_run(t, step, a_keys, b_keys)
+                ),
+                moved_to_at.get(step.a, ""),
+            )
+            line_for(segment).append(DiffOp("moved_from", a_words, "", where=target))
+        else:  # replace: a single step holding both
+            b_words = " ".join(b_tokens[step.b[0] : step.b[1]])
+            line_for(b_owner[step.b[0]] if step.b[0] < len(b_owner) else segment).append(
+                DiffOp("replace", a_words, b_words)
+            )
+    return _lay_out(lines, b_segments, context)
+
+
+SHORT_EQUAL = 2  # "la" found equal between two rewritten passages is chance, not text kept
+_PLAIN_CHANGES = ("delete", "insert", "replace")
+
+
+def _absorb_short_equals(steps: list[_Step], a_tokens: list[str]) -> list[_Step]:
+    """Merge a change, a chance match of one or two words, and the next change into one
+    replacement: a reader sees "pour la mettre" deleted, not "la" kept in a new sentence."""
+    out: list[_Step] = []
+    for step in steps:
+        out.append(step)
+        while (
+            len(out) >= 3
+            and out[-1].op in _PLAIN_CHANGES
+            and out[-2].op == "equal"
+            and out[-2].a[1] - out[-2].a[0] <= SHORT_EQUAL
+            and not a_tokens[out[-2].a[1] - 1].endswith((".", ";", ":"))  # "d'amende." ends one
+            and out[-3].op in _PLAIN_CHANGES
+        ):
+            last, _, first = out.pop(), out.pop(), out.pop()
+            out.append(_Step("replace", (first.a[0], last.a[1]), (first.b[0], last.b[1])))
+    return [
+        _Step("delete" if s.b[0] == s.b[1] else "insert" if s.a[0] == s.a[1] else s.op, s.a, s.b)
+        if s.op == "replace"
+        else s
+        for s in out
+    ]
+
+
+def _split_across_lines(steps: list[_Step], b_owner: list[int]) -> list[_Step]:
+    """A replacement whose new words run over several points reads as the old words
+    deleted, then the new words inserted point by point."""
+    out: list[_Step] = []
+    for step in steps:
+        spans_lines = (
+            step.op == "replace"
+            and step.b[1] > step.b[0]
+            and b_owner[step.b[0]] != b_owner[step.b[1] - 1]
+        )
+        if spans_lines:
+            out.append(_Step("delete", step.a, (step.b[0], step.b[0])))
+            out.append(_Step("insert", (step.a[1], step.a[1]), step.b))
+        else:
+            out.append(step)
+    return out
+
+
+def _same_run(moved_to: _Step, moved_from: _Step, a_keys: list[str], b_keys: list[str]) -> bool:
+    return a_keys[moved_from.a[0] : moved_from.a[1]] == b_keys[moved_to.b[0] : moved_to.b[1]]
+
+
+def _source_marker(
+    step: _Step, steps: list[_Step], a_owner: list[int], marker_of_a: list[str]
+) -> str:
+    for other in steps:
+        if other.op == "moved_from" and other.a[1] - other.a[0] == step.b[1] - step.b[0]:
+            index = a_owner[other.a[0]] if other.a[0] < len(a_owner) else 0
+            marker = marker_of_a[index] if marker_of_a else ""
+            return f"A {marker}" if marker else "A's opening words"
+    return ""
+
+
+def _lay_out(
+    lines: list[tuple[int, list[DiffOp]]], b_segments: list[_Segment], context: int
+) -> list[DiffOp]:
+    """Changed lines first, each opening with its marker and its unchanged words cut to
+    `context` around the changes; then one line naming the unchanged points."""
+    merged: dict[int, list[DiffOp]] = {}
+    order: list[int] = []
+    for segment, ops in lines:
+        if segment not in merged:
+            merged[segment] = []
+            order.append(segment)
+        merged[segment].extend(ops)
+    out: list[DiffOp] = []
+    unchanged: list[str] = []
+    for segment in order:
+        ops = merged[segment]
+        marker = b_segments[segment].marker if segment < len(b_segments) else ""
+        if all(op.op == "equal" for op in ops):
+            unchanged.append(marker or "opening words")
+            continue
+        trimmed = _trim_equal(_merge_neighbours(ops), context)
+        head = DiffOp("equal", marker, marker, newline=True) if marker else None
+        if head is not None:
+            out.append(head)
+        elif trimmed:
+            first = trimmed[0]
+            trimmed[0] = DiffOp(
+                first.op, first.a, first.b, first.elided, newline=True, where=first.where
+            )
+        out.extend(trimmed)
+    if unchanged:
+        label = "unchanged: " + ", ".join(unchanged)
+        out.append(DiffOp("equal", label, label, newline=True))
+    return out
+
+
+def _merge_neighbours(ops: list[DiffOp]) -> list[DiffOp]:
+    """[-pour-] [-la-] reads as [-pour la-]; a deletion next to an insertion as one
+    replacement."""
+    merged: list[DiffOp] = []
+    for op in ops:
+        last = merged[-1] if merged else None
+        if last is not None and last.op == op.op and op.op in ("delete", "insert", "equal"):
+            merged[-1] = DiffOp(
+                op.op, f"{last.a} {op.a}".strip(), f"{last.b} {op.b}".strip(), newline=last.newline
+            )
+        else:
+            merged.append(op)
+    return merged
+
+
+def _trim_equal(ops: list[DiffOp], context: int) -> list[DiffOp]:
+    trimmed: list[DiffOp] = []
+    last = len(ops) - 1
+    for index, op in enumerate(ops):
+        if op.op != "equal":
+            trimmed.append(op)
+            continue
+        words_ = op.a.split()
+        keep_head = context if index > 0 else 0
+        keep_tail = context if index < last else 0
+        if len(words_) <= keep_head + keep_tail:
+            trimmed.append(op)
+            continue
+        head = words_[:keep_head]
+        tail = words_[len(words_) - keep_tail :] if keep_tail else []
+        text = " ".join([*head, "…", *tail])
+        trimmed.append(DiffOp("equal", text, text, elided=len(words_) - len(head) - len(tail)))
+    return trimmed
+
+
 def structured_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS) -> list[DiffOp]:
     """Redline part by part and point by point, so that a rewritten definition reads as
     "point d) replaced, point f) added" rather than one interleaved stream of words.
@@ -227,27 +731,24 @@ def structured_redline(a: LegalUnit, b: LegalUnit, context: int = CONTEXT_WORDS)
     if not a.children and not b.children and ratio_similarity(a.text, b.text) < REWRITTEN_BELOW:
         # A rewritten point reads better as old text then new text than as a word salad.
         return [DiffOp("replace", " ".join(a.text.split()), " ".join(b.text.split()))]
-    ops = redline(a.text, b.text, context) if (a.text or b.text) else []
-    if a.text and a.text == b.text:
-        ops = [_unchanged("", a.text)]
     a_keys = [_child_key(c) for c in a.children]
     b_keys = [_child_key(c) for c in b.children]
-    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for a_child, b_child in zip(a.children[i1:i2], b.children[j1:j2], strict=True):
-                child_ops = structured_redline(a_child, b_child, context)
-                if child_ops:
-                    ops.extend(_prefixed(child_marker(b_child), child_ops))
-                else:
-                    ops.append(_unchanged(child_marker(a_child), a_child.full_text()))
-            continue
-        for a_child in a.children[i1:i2]:
-            text = _flat(a_child)
-            ops.append(DiffOp("delete", text, ""))
-        for b_child in b.children[j1:j2]:
-            text = _flat(b_child)
-            ops.append(DiffOp("insert", "", text))
+    if a_keys != b_keys and (a.children or b.children):
+        # Points added, removed, renumbered or a flat article rewritten into parts: read
+        # the words in order, so that what moved shows as moved and what stayed, stays.
+        return rewritten_redline(a, b, context)
+    ops = redline(a.text, b.text, context) if a.text != b.text else []
+    unchanged: list[str] = ["opening words"] if a.text and a.text == b.text else []
+    for a_child, b_child in zip(a.children, b.children, strict=True):
+        child_ops = structured_redline(a_child, b_child, context)
+        if child_ops:
+            ops.extend(_prefixed(child_marker(b_child), child_ops))
+        else:
+            unchanged.append(child_marker(a_child))
+    if unchanged and ops:
+        # Changed points first; the unchanged ones are named on one line after them.
+        label = "unchanged: " + ", ".join(unchanged)
+        ops.append(DiffOp("equal", label, label, newline=True))
     return ops
 
 
@@ -270,12 +771,12 @@ def _prefixed(marker: str, ops: list[DiffOp]) -> list[DiffOp]:
     if not ops:
         return ops
     first = ops[0]
-    if first.op == "equal":
+    if first.op == "equal" and not first.newline:
         return [
-            DiffOp("equal", f"{marker} {first.a}", f"{marker} {first.b}", first.elided),
+            DiffOp("equal", f"{marker} {first.a}", f"{marker} {first.b}", first.elided, True),
             *ops[1:],
         ]
-    return [DiffOp("equal", marker, marker), *ops]
+    return [DiffOp("equal", marker, marker, newline=True), *ops]
 
 
 # --- alignment -------------------------------------------------------------------
@@ -305,7 +806,34 @@ def compare_structures(
         similarity = _similarity(method, a_units + b_units)
         pairs = _Aligner(a_units, b_units, similarity).run(forced)
         mode = "redline"
-    return Comparison(a, b, a_lang, b_lang, mode, method, pairs, a_name, b_name)
+    pairs, excerpt = _excerpt(pairs, len(a_units), len(b_units))
+    comparison = Comparison(a, b, a_lang, b_lang, mode, method, pairs, a_name, b_name)
+    comparison.excerpt = excerpt
+    return comparison
+
+
+EXCERPT_RATIO = 3  # a side with 3 times fewer provisions, all found, is an excerpt
+
+
+def _excerpt(
+    pairs: list[AlignedPair], a_count: int, b_count: int
+) -> tuple[list[AlignedPair], dict[str, Any]]:
+    """One article (or a few) against a whole code: report the articles found, not the
+    hundreds of others as "removed"."""
+    for side, small, large in (("b", b_count, a_count), ("a", a_count, b_count)):
+        if not small or small * EXCERPT_RATIO > large:
+            continue
+        lonely = "removed" if side == "b" else "added"
+        found = [p for p in pairs if p.a and p.b]
+        if sum(len(p.b if side == "b" else p.a) for p in found) < small:
+            continue
+        others = sum(1 for p in pairs if p.status == lonely)
+        return [p for p in pairs if p.status != lonely], {
+            "side": side,
+            "provisions": small,
+            "others": others,
+        }
+    return pairs, {}
 
 
 def _similarity(method: str, units: Sequence[LegalUnit]) -> Similarity:
@@ -358,6 +886,9 @@ class _Aligner:
         else:
             ops = redline(a_text, b_text) if a_units and b_units else []
         pair = AlignedPair(status, a_units, b_units, round(sim, 3), ops, forced=forced)
+        if status == "renumbered" and a_text != b_text:
+            pair.amended = True
+            pair.notes.append("renumbered and amended")
         if status in ("matched", "amended", "renumbered") and _heading_key(
             a_units[0]
         ) != _heading_key(b_units[0]):
@@ -593,7 +1124,7 @@ def _align_parallel(
             a = a_units[i]
             notes = _parallel_notes(a, b)
             structural = any(n.startswith("only in") for n in notes)
-            status = "structure_differs" if structural else "matched"
+            status = "structure_differs" if structural else "aligned"
             pairs.append(AlignedPair(status, [a], [b], 0.0, notes=notes, forced=was_forced))
             a_done.add(i)
         else:
@@ -681,8 +1212,16 @@ def pair_to_dict(comparison: Comparison, pair: AlignedPair) -> dict[str, Any]:
         "b_heading": [u.heading for u in pair.b],
         "similarity": pair.similarity,
         "forced": pair.forced,
+        "amended": pair.amended or pair.status == "amended",
         "ops": [
-            {"op": op.op, "a": op.a, "b": op.b, **({"elided": op.elided} if op.elided else {})}
+            {
+                "op": op.op,
+                "a": op.a,
+                "b": op.b,
+                **({"elided": op.elided} if op.elided else {}),
+                **({"newline": True} if op.newline else {}),
+                **({"where": op.where} if op.where else {}),
+            }
             for op in pair.ops
         ],
         "notes": pair.notes,
@@ -704,5 +1243,6 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "mode": comparison.mode,
         "method": comparison.method,
         "summary": comparison.counts(),
+        **({"excerpt": comparison.excerpt} if comparison.excerpt else {}),
         "pairs": [pair_to_dict(comparison, pair) for pair in comparison.pairs],
     }

@@ -14,6 +14,7 @@ from kb.legal.structure import LegalUnit, citation
 
 _COLORS = {
     "matched": "#6b7280",
+    "aligned": "#1d4ed8",
     "amended": "#b45309",
     "renumbered": "#0e7490",
     "split": "#7e22ce",
@@ -58,20 +59,34 @@ def _side_html(root: LegalUnit, units: list[LegalUnit]) -> str:
     )
 
 
+_MOVED = "background:#dbeafe;color:#1e3a8a"
+
+
 def redline_html(ops: list[DiffOp]) -> str:
+    """Each point on its own line (<br>), deletions struck, insertions underlined, moved
+    words in blue with where they went."""
     parts: list[str] = []
     for op in ops:
+        if parts:
+            parts.append("<br>" if op.newline else " ")
         if op.op == "equal":
-            parts.append(f'<span style="color:#4b5563">{escape(op.a)}</span>')
+            style = "color:#111827;font-weight:bold" if op.newline else "color:#4b5563"
+            parts.append(f'<span style="{style}">{escape(op.a)}</span>')
         elif op.op == "delete":
             parts.append(f'<del style="{_DEL}">{escape(op.a)}</del>')
         elif op.op == "insert":
             parts.append(f'<ins style="{_INS}">{escape(op.b)}</ins>')
+        elif op.op == "moved_from":
+            where = escape(f" (moved to {op.where or 'another place'})")
+            parts.append(f'<del style="{_MOVED}">{escape(op.a)}</del><i>{where}</i>')
+        elif op.op == "moved_to":
+            where = escape(f" (moved from {op.where or 'another place'})")
+            parts.append(f'<ins style="{_MOVED}">{escape(op.b)}</ins><i>{where}</i>')
         else:
             parts.append(
                 f'<del style="{_DEL}">{escape(op.a)}</del> <ins style="{_INS}">{escape(op.b)}</ins>'
             )
-    return " ".join(parts)
+    return "".join(parts)
 
 
 def _pair_html(comparison: Comparison, pair: AlignedPair) -> str:
@@ -149,6 +164,7 @@ def comparison_to_html(comparison: Comparison, *, elements: ElementsReport | Non
     pairs = "".join(_pair_html(comparison, pair) for pair in comparison.pairs)
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(a_name)} → {escape(b_name)}</title></head>"
         f'<body style="{_BODY}">'
         f'<h1 style="font-size:22px">Comparison</h1>'

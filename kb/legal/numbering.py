@@ -89,8 +89,9 @@ def number_key(number: str, kind: str = "") -> str:
     ordinal = ordinal_word(text)
     if ordinal is not None:
         return str(ordinal)
-    key = re.sub(r"[^0-9a-zа-яёäçňöşüýž-]+", "", text.casefold())
-    return key.strip("-")
+    # The dot stays: article 127.1 of a Russian code is not article 1271 (nor 127).
+    key = re.sub(r"[^0-9a-zа-яёäçňöşüýž.-]+", "", text.casefold())
+    return key.strip("-.")
 
 
 def next_in_sequence(previous: str, candidate: str, *, roman: bool = False) -> bool:

@@ -12,6 +12,7 @@ from kb.legal.structure import citation
 
 STATUS_STYLE = {
     "matched": "dim",
+    "aligned": "blue",
     "amended": "yellow",
     "renumbered": "cyan",
     "split": "magenta",
@@ -28,22 +29,38 @@ STATUS_STYLE = {
 
 
 def redline_text(ops: list[DiffOp]) -> Text:
-    """Deleted words struck through in red, inserted words in green, context plain."""
+    """Deleted words [-struck-] in red, inserted {+words+} in green, moved words in blue
+    with where they went; each point on its own line. The brackets keep the redline
+    legible without colour (printed, pasted into a message, read on a phone)."""
     text = Text()
     for op in ops:
         if text:
-            text.append(" ")
+            text.append("\n" if op.newline else " ")
         if op.op == "equal":
-            text.append(op.a, style="dim")
+            text.append(op.a, style="bold" if op.newline else "dim")
         elif op.op == "delete":
-            text.append(op.a, style="red strike")
+            text.append(f"[-{op.a}-]", style="red strike")
         elif op.op == "insert":
-            text.append(op.b, style="green")
+            text.append(f"{{+{op.b}+}}", style="green")
+        elif op.op == "moved_from":
+            text.append(f"[-{op.a}-]", style="blue strike")
+            text.append(f" (moved to {op.where or 'another place'})", style="blue italic")
+        elif op.op == "moved_to":
+            text.append(f"{{+{op.b}+}}", style="blue")
+            text.append(f" (moved from {op.where or 'another place'})", style="blue italic")
         else:
-            text.append(op.a, style="red strike")
+            text.append(f"[-{op.a}-]", style="red strike")
             text.append(" ")
-            text.append(op.b, style="green")
+            text.append(f"{{+{op.b}+}}", style="green")
     return text
+
+
+def edition_label(comparison: Comparison, side: str) -> str:
+    """ "A: fr-code-penal-…-2013.md (fr)": which edition and language each side is."""
+    name = comparison.a_name if side == "a" else comparison.b_name
+    root = comparison.a_root if side == "a" else comparison.b_root
+    lang = comparison.a_lang if side == "a" else comparison.b_lang
+    return f"{side.upper()}: {name or root.heading or '—'} ({lang or '?'})"
 
 
 def _side(comparison: Comparison, pair: AlignedPair, side: str) -> Text:
@@ -64,12 +81,22 @@ def render_comparison(
 ) -> RenderableType:
     """Side-by-side table of the alignment; same-language pairs carry their redline."""
     counts = ", ".join(f"{n} {status}" for status, n in comparison.counts().items())
-    title = f"{comparison.a_name or comparison.a_root.heading} → {comparison.b_name or comparison.b_root.heading}"
+    if comparison.excerpt:
+        small, large = (
+            comparison.excerpt["side"].upper(),
+            "B" if comparison.excerpt["side"] == "a" else "A",
+        )
+        counts += (
+            f"; {small} is an excerpt: its {comparison.excerpt['provisions']} provision(s) found in {large},"
+            f" whose {comparison.excerpt['others']} other provisions are not compared"
+        )
+    title = f"{edition_label(comparison, 'a')} → {edition_label(comparison, 'b')}"
     table = Table(title=title, caption=counts, show_lines=True, expand=True)
     table.add_column("status", no_wrap=True)
     table.add_column("A", ratio=2)
     table.add_column("B", ratio=2)
     parallel = comparison.mode == "parallel"
+    blocks: list[RenderableType] = []
     table.add_column("A text" if parallel or full_text else "changes", ratio=5)
     if parallel or full_text:
         table.add_column("B text", ratio=5)
@@ -77,6 +104,8 @@ def render_comparison(
         if pair.status == "matched" and not show_matched and not pair.notes:
             continue
         status = Text(pair.status, style=STATUS_STYLE.get(pair.status, ""))
+        if pair.amended and pair.status != "amended":
+            status.append("\n+ amended", style=STATUS_STYLE["amended"])
         if pair.similarity and pair.status not in ("matched", "added", "removed"):
             status.append(f"\n{pair.similarity:.2f}", style="dim")
         row: list[RenderableType] = [
@@ -90,7 +119,9 @@ def render_comparison(
             b_text = Text("\n".join(u.full_text() for u in pair.b))
             row += [Group(a_text, notes) if notes else a_text, b_text]
         elif pair.ops:
-            row.append(Group(redline_text(pair.ops), notes) if notes else redline_text(pair.ops))
+            summary = Text(_change_summary(pair.ops))
+            row.append(Group(summary, notes) if notes else summary)
+            blocks.append(_redline_block(comparison, pair))
         elif pair.status in ("added", "removed"):
             unit_text = Text(
                 " ".join((pair.b or pair.a)[0].full_text().split()),
@@ -100,7 +131,30 @@ def render_comparison(
         else:
             row.append(notes or Text(""))
         table.add_row(*row)
-    return table
+    return Group(table, *blocks) if blocks else table
+
+
+def _change_summary(ops: list[DiffOp]) -> str:
+    inserted = sum(len(op.b.split()) for op in ops if op.op in ("insert", "replace"))
+    deleted = sum(len(op.a.split()) for op in ops if op.op in ("delete", "replace"))
+    moved = sum(len(op.b.split()) for op in ops if op.op == "moved_to")
+    parts = [f"+{inserted} / -{deleted} words"]
+    if moved:
+        parts.append(f"{moved} moved")
+    return ", ".join(parts) + " (redline below)"
+
+
+def _redline_block(comparison: Comparison, pair: AlignedPair) -> RenderableType:
+    """One pair's redline across the whole width, each point on its own line."""
+    head = Text()
+    head.append(pair.status, style=STATUS_STYLE.get(pair.status, ""))
+    if pair.amended and pair.status != "amended":
+        head.append(" + amended", style=STATUS_STYLE["amended"])
+    head.append("  ")
+    head.append(_side(comparison, pair, "a"))
+    head.append(" → ")
+    head.append(_side(comparison, pair, "b"))
+    return Group(Text(""), head, redline_text(pair.ops))
 
 
 def render_elements(report: ElementsReport) -> RenderableType:

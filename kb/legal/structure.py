@@ -33,8 +33,11 @@ from kb.legal.numbering import (
 from kb.model import Document
 from kb.normalize import normalize_text
 
-KINDS: tuple[str, ...] = ("act", "part", "chapter", "section", "article", "paragraph", "point")
+KINDS: tuple[str, ...] = (
+    "act", "part", "chapter", "section", "article", "paragraph", "point", "note",
+)  # fmt: skip
 ID_PREFIX = {
+    "note": "note",
     "part": "part",
     "chapter": "chp",
     "section": "sec",
@@ -63,9 +66,25 @@ class LegalUnit:
     page_end: int | None = None
     children: list[LegalUnit] = field(default_factory=list)
     label: str = ""
+    # Editorial notes of the publisher, kept out of the law's words: «Сноска. …»,
+    # "(В редакции Федерального закона от …)", «КонсультантПлюс: примечание.».
+    annotations: list[str] = field(default_factory=list)
+    # Where in `text` the words written after the unit's points begin (a French
+    # alinéa after 1°–4°, a Russian "наказываются …" after а)–и)); None when there are
+    # none. `text` keeps all its own words; redlines use this to keep the law's order.
+    wrap_up_at: int | None = None
+
+    def own_parts(self) -> tuple[str, str]:
+        """(words before the unit's points, words after them)."""
+        if self.wrap_up_at is None:
+            return self.text, ""
+        return self.text[: self.wrap_up_at].strip(), self.text[self.wrap_up_at :].strip()
 
     def full_text(self) -> str:
-        parts = [self.text] if self.text else []
+        """The unit's words in printed order: its opening words, its parts and points,
+        then any closing words after them."""
+        intro, closing = self.own_parts()
+        parts = [intro] if intro else []
         for child in self.children:
             marker = child_marker(child)
             body = child.full_text()
@@ -74,6 +93,8 @@ class LegalUnit:
             else:
                 title = " ".join(x for x in (marker, child.heading) if x)
                 parts.append("\n".join(x for x in (title, body) if x))
+        if closing:
+            parts.append(closing)
         return "\n".join(parts)
 
     def walk(self) -> Iterator[LegalUnit]:
@@ -118,7 +139,7 @@ def heading_label(unit: LegalUnit) -> str:
 
 # --- line classification ---------------------------------------------------------
 
-_NUM = r"\d+(?:\s?[A-Z]{1,2}\b|[a-z]{1,2}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater)\b)?"
+_NUM = r"\d+(?:\.\d+)*(?:\s?[A-Z]{1,2}\b|[a-z]{1,4}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater|quinquies|sexies|septies|octies)\b)?"
 _ORDINAL_WORDS = (
     r"перв\w+|втор\w+|трет\w+|четв[её]рт\w+|пят\w+|шест\w+|седьм\w+|восьм\w+|девят\w+|десят\w+"
 )
@@ -134,7 +155,8 @@ _TK_ARTICLE_RE = re.compile(
     rf"^(?P<num>{_NUM})-?(?:\w*nj\w*)?\s+(?P<label>(?i:madda(?:sy)?))\b{_TAIL}"
 )
 _SECTION_RE = re.compile(
-    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b){_TAIL}"
+    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b)"
+    r"(?:\s*(?:$|[.:)—–-]\s*(?P<rest>.*)$)|\s+(?P<title>[A-ZА-ЯЁ][^.;]{0,80})$)"
 )
 _CHAPTER_RE = re.compile(
     rf"^(?P<label>(?i:Chapter|Chap\.|Глава|Chapitre|Hoofdstuk|Capítulo|Bap))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
@@ -146,8 +168,20 @@ _PART_RE = re.compile(
     rf"^(?P<label>(?i:Part|Раздел|Partie|Livre|Titre|Deel|Título|Bölüm))\s+(?P<num>{_GROUP_NUM}){_TAIL}"
 )
 _BARE_ROMAN_RE = re.compile(r"^(?P<num>[IVXLC]+)\.?$")
+# A note of an article: «Примечание.», «Примечания. 1. …», "Explanation 2: …", "Bellik."
+_NOTE_RE = re.compile(
+    r"^(?P<label>Примечани[ея]|Примечание|Explanation|Explanations|Note|Notes|Bellik|Bellikler|Eskerme)"
+    r"(?:\s+(?P<num>\d+))?\s*[.:—–-]\s*(?P<rest>.*)$"
+)
+# A statute's section heading as legislation sites print it: "2 Human trafficking" as a
+# heading, or "2Human trafficking" glued in copied text (not "2 (1) A person…").
+_GLUED_HEADING_RE = re.compile(
+    r"^(?P<num>\d{1,3}[A-Z]{0,2})(?:(?P<glued>(?=[A-Z][a-z]))|\s+(?=[A-Z]))(?P<rest>[A-Z].*)$"
+)
 # Common-law acts number their sections "360C. (1) Whoever—" with no label.
-_BARE_SECTION_RE = re.compile(r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.\s+(?P<rest>\S.*)$")
+_BARE_SECTION_RE = re.compile(
+    r"^(?P<num>\d+\s?[A-Z]{0,2}|\d+[a-z])\.(?:\s+|\s*[—–]\s*(?=\())(?P<rest>\S.*)$"
+)  # "360C. (1) Whoever—", and "2.—(1) A person…" as UK statutes print it
 
 # (style, kind, regex); the number is group 1 and the text follows the match.
 _MARKERS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -171,6 +205,10 @@ def _closes(text: str) -> bool:
     return text.endswith(_CLOSES) or bool(_CLOSES_LIST.search(text))
 
 
+_SANCTION = re.compile(
+    r"^(?:наказыва\w+|карается|караются|shall (?:be guilty|on conviction)|jezalandyryl\w+)\b",
+    re.IGNORECASE,
+)
 _TOC_LINE = re.compile(r"(?:\.{4,}|…{2,}|\s{3,})\s*\d+\s*$")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 _HTML_LINE = re.compile(r"^<[^>]+>$")
@@ -182,6 +220,7 @@ class _Line:
     heading: bool = False
     page_start: int | None = None
     page_end: int | None = None
+    annotation: bool = False  # a publisher's note: kept aside, never the law's text
 
 
 @dataclass
@@ -190,6 +229,7 @@ class _Heading:
     label: str
     number: str
     rest: str
+    titled: bool = False  # `rest` is the heading ("2 Human trafficking"), not first words
 
 
 def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading | None:
@@ -205,6 +245,9 @@ def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading
         match = pattern.match(text)
         if match:
             rest = (match.group("rest") or "").strip()
+            titled = bool(match.groupdict().get("title"))
+            if titled:
+                rest = match.group("title").strip()  # "§ 4 Penalties"
             if kind in ("part", "chapter") and not is_heading:
                 if rest[:1].islower():
                     continue  # "Part of the proceeds…", running text
@@ -212,11 +255,16 @@ def _match_heading(text: str, *, is_heading: bool, common_law: bool) -> _Heading
                     continue  # "Chapter 19." in a common-law act's margin note cites a code
             label = match.group("label")
             label = label[:1].upper() + label[1:] if label.islower() else label
-            return _Heading(kind, label, normalize_number(match.group("num")), rest)
+            return _Heading(kind, label, normalize_number(match.group("num")), rest, titled)
     if is_heading:
         match = _BARE_ROMAN_RE.match(text)
         if match:
             return _Heading("chapter", "", match.group("num"), "")
+    glued = _GLUED_HEADING_RE.match(text)
+    if glued and (is_heading or (common_law and glued.group("glued") is not None)):
+        rest = glued.group("rest").strip()
+        if len(rest) <= 120 and not rest.endswith((".", ";", ",")):
+            return _Heading("section", "", normalize_number(glued.group("num")), rest, True)
     if common_law:
         match = _BARE_SECTION_RE.match(text)
         if match:
@@ -309,7 +357,7 @@ class _Builder:
         self.seen_unit = True
         self.awaiting_heading = unit if not unit.heading else None
         self.previous_closed = True
-        if kind == "provision-section" and heading.rest:
+        if kind == "provision-section" and heading.rest and not heading.titled:
             # "360C. (1) Whoever—": the heading line carries the section's first words.
             unit.heading = ""
             self.awaiting_heading = None
@@ -384,14 +432,36 @@ class _Builder:
             self.chapter = None
         self.previous_closed = True
 
+    def add_note(self, match: re.Match[str], line: _Line) -> bool:
+        """«Примечание.» / "Explanation 2:" under the open article: a unit of its own, so
+        that its numbered items are the note's and not the article's next parts."""
+        if not self.stack or self.stack[0].style != "":
+            return False
+        provision = self.stack[0].unit
+        label = match.group("label")
+        number = match.group("num") or ""
+        note = LegalUnit("", "note", number, "", "", line.page_start, line.page_end, label=label)
+        provision.children.append(note)
+        self.stack = [self.stack[0], _Open(note, "note")]
+        self._touch(line)
+        self.previous_closed = True
+        rest = (match.group("rest") or "").strip()
+        if rest:
+            rest_line = _Line(rest, False, line.page_start, line.page_end)
+            marker = _match_marker(rest)
+            if marker is None or not self.add_marker(*marker, rest_line):
+                self.add_text(rest_line)
+        return True
+
     def add_marker(self, style: str, kind: str, number: str, rest: str, line: _Line) -> bool:
         roman = style in _ROMAN_STYLES
         if style == "paren-roman" and self._continues_letters(number):
             style, roman = "paren-letter", False
         if kind == "paragraph":
-            open_index = 0 if self.stack and self.stack[0].style == "" else -1
-            parent = self.stack[0].unit if open_index == 0 else self.container()
-            keep = 1 if open_index == 0 else 0
+            # Under the article, or under its note when one is open.
+            base = max((i for i, o in enumerate(self.stack) if o.style in ("", "note")), default=-1)
+            parent = self.stack[base].unit if base >= 0 else self.container()
+            keep = base + 1
         else:
             keep = len(self.stack)
             for index in range(len(self.stack) - 1, -1, -1):
@@ -430,6 +500,8 @@ class _Builder:
 
     def add_text(self, line: _Line) -> None:
         unit = self.top()
+        if unit.children and unit.wrap_up_at is None and unit.kind != "act":
+            unit.wrap_up_at = len(unit.text) + (1 if unit.text else 0)
         unit.text = f"{unit.text} {line.text}".strip() if unit.text else line.text
         self._touch(line)
         self.previous_closed = _closes(line.text)
@@ -455,6 +527,10 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
     last_closed = True  # did the last line with text end a sentence?
     for line in lines:
         text = line.text
+        if line.annotation:
+            if text:
+                builder.top().annotations.append(text)
+            continue
         if not text:
             blank_before = True
             builder.previous_closed = True
@@ -471,6 +547,11 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
         builder.heading_may_continue = None
         heading = _match_heading(text, is_heading=line.heading, common_law=common_law)
         starts_unit = blank_before or builder.previous_closed or line.heading
+        note = _NOTE_RE.match(text) if heading is None and starts_unit else None
+        if note is not None and builder.add_note(note, line):
+            blank_before = False
+            last_closed = True
+            continue
         if heading is not None and (starts_unit or heading.kind != "section" or heading.label):
             builder.add_heading(heading, line)
             opened = builder.top() if builder.stack else builder.container()
@@ -485,15 +566,42 @@ def _feed(lines: list[_Line], title: str) -> LegalUnit:
             builder.awaiting_heading = None
             marker = _match_marker(text) if starts_unit else None
             if marker is None or not builder.add_marker(*marker, line):
-                if blank_before and marker is None and last_closed:
+                if marker is None and _SANCTION.match(text):
+                    # "наказываются …" after а)–и) is the part's penalty, not point и)'s words,
+                    # whether or not a blank line comes before it.
+                    builder.close_points()
+                elif blank_before and marker is None and last_closed:
                     # An unnumbered paragraph after a list (French "alinéas") closes it;
                     # a sentence cut by a page break ("в целях" / "предупреждения") does not.
                     builder.close_points()
                 builder.add_text(line)
         blank_before = False
         last_closed = _closes(text) or line.heading
+    _choose_title(builder)
     _assign_ids(builder.root)
     return builder.root
+
+
+_ENGLISH_WORDS = frozenset(
+    ["the", "of", "and", "to", "in", "for", "on", "against", "persons", "especially"]
+)
+
+
+def _english_share(text: str) -> float:
+    words = re.findall(r"[a-z]+", text.casefold())
+    return sum(w in _ENGLISH_WORDS for w in words) / len(words) if words else 0.0
+
+
+def _choose_title(builder: _Builder) -> None:
+    """A bilingual file (the Dutch treaty database's "Protocol inzake …" over "Protocol to
+    Prevent …") is titled in the language of its text, not by whichever heading is first."""
+    first, second = builder.root.heading, builder.free_heading_before_first
+    if not first or not second or first == second:
+        return
+    body = " ".join(u.text for u in builder.root.walk() if u.text)[:20_000]
+    body_english = _english_share(body) >= 0.12
+    if body_english and _english_share(second) >= 0.12 > _english_share(first):
+        builder.root.heading = second
 
 
 def _continues_heading(text: str) -> bool:
@@ -548,9 +656,75 @@ def _assign_ids(root: LegalUnit) -> None:
 # --- inputs ----------------------------------------------------------------------
 
 
+_ANNOTATION_MARK = "\x1e"  # starts a line that holds a publisher's note, after cleaning
+_FRONT_MATTER = re.compile(r"\A\s*---\n.*?\n---[ \t]*\n", re.DOTALL)
+_WIKI_NAV_LINE = re.compile(r"^>.*\[\[.*$", re.MULTILINE)
+_QUOTE_PREFIX = re.compile(r"^>[ \t]?", re.MULTILINE)
+_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_SUP = re.compile(r"<sup>\s*(\d+)\s*</sup>", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_INLINE_TAG = re.compile(
+    r"</?(?:a|span|em|strong|b|i|u|s|sub|font|abbr|small|mark|ins|del|code)\b[^>]*>",
+    re.IGNORECASE,
+)
+_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+.!-])")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# "(В редакции Федерального закона от 07.12.2011 № 420-ФЗ)", "(Дополнение пунктом -
+# Федеральный закон от …)": the publisher's record of amendments, not the law's words.
+_AMENDMENT_NOTE = re.compile(
+    r"\(\s*(?:(?:Часть|Пункт|Подпункт|Абзац|Статья|Примечание|Наименование|Раздел|Глава)\s+)?"
+    r"(?:[Вв] редакции|Дополнение|Дополнен[аоы]?|Утратил[аио]?|Исключен[аоы]?|Введен[аоы]?"
+    r"|Признан[аоы]?|Изменен[аоы]?)\b[^()]*?(?:[Зз]акон|ФЗ|Указ|[Пп]остановлени)[^()]*?\)"
+)
+# Blocks that run to the next blank line: «Сноска. Статья 128 с изменениями…» (adilet),
+# «Примечание ИЗПИ!»; and «КонсультантПлюс: примечание.» with the line after it.
+_FOOTNOTE_BLOCK = re.compile(
+    r"^[ \t]*(?:Сноска\.|Примечание ИЗПИ[!.])[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*", re.MULTILINE
+)
+_CONSULTANT_NOTE = re.compile(r"^[ \t]*КонсультантПлюс: примечание\.[ \t]*\n[^\n]*", re.MULTILINE)
+
+
+def _as_annotation(match: re.Match[str]) -> str:
+    return f"\n{_ANNOTATION_MARK}{' '.join(match.group(0).split())}\n"
+
+
+def visible_text(text: str) -> str:
+    """The words a reader sees: Markdown and HTML markup (links, emphasis, front matter,
+    wiki navigation) removed, so two editions that differ only in whether a
+    cross-reference is a link read the same. Publisher's notes are not touched here."""
+    text = _FRONT_MATTER.sub("", text)
+    text = _WIKI_NAV_LINE.sub("", text)
+    text = _QUOTE_PREFIX.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _WIKI_LINK.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_LINK.sub(r"\1", text)
+    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), text)
+    text = _BR.sub("\n", text)
+    text = _INLINE_TAG.sub("", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _MD_ESCAPE.sub(r"\1", text)
+
+
+def clean_source(text: str) -> str:
+    """Normalised, visible text with each publisher's note moved to a line of its own
+    (marked, so the parser keeps it with the unit but out of the unit's words)."""
+    text = visible_text(normalize_text(text))
+    text = _FOOTNOTE_BLOCK.sub(_as_annotation, text)
+    text = _CONSULTANT_NOTE.sub(_as_annotation, text)
+    return _AMENDMENT_NOTE.sub(_as_annotation, text)
+
+
 def _text_lines(text: str, page: int | None = None) -> list[_Line]:
     lines: list[_Line] = []
-    for raw in normalize_text(text).split("\n"):
+    for raw in clean_source(text).split("\n"):
+        if raw.startswith(_ANNOTATION_MARK):
+            lines.append(_Line(raw[1:].strip(), False, page, page, annotation=True))
+            continue
         if _HTML_LINE.match(raw):
             continue
         match = _MARKDOWN_HEADING.match(raw)
@@ -569,7 +743,7 @@ def parse_text(text: str, title: str = "") -> LegalUnit:
     lines = _text_lines(text)
     if not title and not any(line.heading for line in lines):
         title, used = _first_page_title(lines)
-        content = [i for i, line in enumerate(lines) if line.text]
+        content = [i for i, line in enumerate(lines) if line.text and not line.annotation]
         if title and len(title) <= 160 and not title.endswith(_CLOSES):
             for i in content[:used]:
                 lines[i] = _Line("", False)
@@ -586,13 +760,19 @@ def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
     of the next, and hide the next point's start."""
     per_page = [_text_lines(page_text, number) for number, page_text in enumerate(pages, start=1)]
     running = _running_lines(per_page)
+    running_title = "" if title else _running_title(per_page, running)
     if not title and per_page and per_page[0]:
-        title, used = _first_page_title(per_page[0])
-        content = [i for i, line in enumerate(per_page[0]) if line.text]
-        for i in content[:used]:
-            per_page[0][i] = _Line("", False)
+        first_title, used = _first_page_title(per_page[0])
+        title = running_title or first_title
+        same = " ".join(first_title.split()).casefold() == " ".join(title.split()).casefold()
+        if same:  # the cover's title line is the title, not text of the act
+            content = [i for i, line in enumerate(per_page[0]) if line.text]
+            for i in content[:used]:
+                per_page[0][i] = _Line("", False)
+    line_numbers = _margin_line_numbers(per_page)
     lines: list[_Line] = []
     for page_lines in per_page:
+        page_lines = [line for line in page_lines if line.text not in line_numbers]
         content = [i for i, line in enumerate(page_lines) if line.text]
         edges = set(content[:2] + content[-2:])
         # No blank line between pages: a sentence often runs on to the next page.
@@ -605,17 +785,62 @@ def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
     return _feed(lines, title)
 
 
+def _margin_line_numbers(per_page: list[list[_Line]]) -> set[str]:
+    """A bill's margin line numbers ("5", "10", "15" … on their own lines): dropped when
+    the pages carry several of them and nothing but multiples of five stands alone."""
+    alone = [line.text for page in per_page for line in page if line.text.isdigit()]
+    counted = [int(t) for t in alone if int(t) <= 100]
+    if len(counted) < 3 or any(n % 5 for n in counted):
+        return set()
+    return {str(n) for n in counted}
+
+
 _PAGE_NUMBER = re.compile(
     r"^(?:[-–—\s]*\d{1,4}[-–—\s]*|(?i:page|стр\.?|sahypa)\s*\d{1,4}(?:\s*(?:of|из)\s*\d+)?)$"
+)
+
+
+_TITLE_WORDS = re.compile(
+    r"\b(?:Act|Law|Code|Ordinance|Decree|Protocol|Convention|Закон|Кодекс|Указ|Konstitusiýa|Kanuny|Kodeksi)\b",
+    re.IGNORECASE,
+)
+
+
+def _running_title(per_page: list[list[_Line]], running: set[str]) -> str:
+    """A gazette prints the act's short title at the head of every page ("8 Penal Code
+    (Amendment) Act, No. 16 of 2006"): a better title than the cover's first line
+    ("PARLIAMENT OF THE DEMOCRATIC SOCIALIST REPUBLIC OF SRI LANKA")."""
+    for page_lines in per_page[1:]:
+        content = [line.text for line in page_lines if line.text and not line.annotation]
+        head: list[str] = []
+        for text in content[:_HEADER_LINES]:
+            if _page_furniture_key(text) not in running:
+                break
+            head.append(text)
+        title = re.sub(r"^\s*\d+\s*", "", " ".join(head)).strip()
+        if _TITLE_WORDS.search(title) and len(title) >= 10:
+            return title
+    return ""
+
+
+_NOT_A_TITLE = re.compile(
+    r"^(?:ОБЩАЯ ЧАСТЬ|ОСОБЕННАЯ ЧАСТЬ|GENERAL PART|SPECIAL PART|СОДЕРЖАНИЕ|CONTENTS|TABLE OF CONTENTS"
+    r"|UMUMY BÖLÜM|MAZMUNY|Примечание \w+!?)\.?$",
+    re.IGNORECASE,
 )
 
 
 def _first_page_title(lines: list[_Line]) -> tuple[str, int]:
     """The first line of the first page, with its wrapped end ("… Trafficking in" / "Persons"),
     and how many lines it took."""
-    content = [line.text for line in lines if line.text]
+    content = [line.text for line in lines if line.text and not line.annotation]
     if not content or _match_heading(content[0], is_heading=False, common_law=False):
         return "", 0
+    if _BARE_SECTION_RE.match(content[0]):
+        return "", 0  # "12. (1) Whoever…" is a section, not a title
+    glued = _GLUED_HEADING_RE.match(content[0])
+    if _NOT_A_TITLE.match(content[0]) or (glued and glued.group("glued") is not None):
+        return "", 0  # a code that starts with its "ОБЩАЯ ЧАСТЬ" has no title line
     if len(content) > 1 and _continues_heading(content[1]) and not re.search(r"\d", content[1]):
         return f"{content[0]} {content[1]}", 2
     return content[0], 1
@@ -625,14 +850,17 @@ def _page_furniture_key(text: str) -> str:
     return re.sub(r"[\d\s]+", " ", text).strip().casefold()
 
 
+_HEADER_LINES = 3  # a running title may wrap over three lines
+
+
 def _running_lines(per_page: list[list[_Line]]) -> set[str]:
-    """Lines (digits ignored) found among the first or last two lines of most pages."""
+    """Lines (digits ignored) found among the first three or last two lines of most pages."""
     if len(per_page) < 3:
         return set()
     counts: dict[str, int] = {}
     for page_lines in per_page:
         content = [line.text for line in page_lines if line.text]
-        edge = {_page_furniture_key(t) for t in content[:2] + content[-2:]}
+        edge = {_page_furniture_key(t) for t in content[:_HEADER_LINES] + content[-2:]}
         for key in edge:
             if key:
                 counts[key] = counts.get(key, 0) + 1
@@ -676,13 +904,22 @@ def parse_structure(doc: Document) -> LegalUnit:
             if heading and not _PAGE_HEADING.match(heading):
                 lines.append(_Line(heading, True, section.page_start, section.page_end))
         previous_path = path
-        body = _split_inline_markers(normalize_text(section.text))
+        body = _split_inline_markers(clean_source(section.text))
         body_lines = body.split("\n")
         if path and body_lines and body_lines[0].strip() == path[-1]:
             body_lines = body_lines[1:]
         lines.append(_Line("", False))
         for raw in body_lines:
-            lines.append(_Line(raw.strip(), False, section.page_start, section.page_end))
+            note = raw.startswith(_ANNOTATION_MARK)
+            lines.append(
+                _Line(
+                    raw.lstrip(_ANNOTATION_MARK).strip(),
+                    False,
+                    section.page_start,
+                    section.page_end,
+                    annotation=note,
+                )
+            )
     root = _feed(lines, doc.title)
     root.heading = root.heading or doc.title
     return root
@@ -832,6 +1069,8 @@ def structure_to_dict(root: LegalUnit) -> dict[str, Any]:
         "page_start": root.page_start,
         "page_end": root.page_end,
         "label": root.label,
+        **({"annotations": list(root.annotations)} if root.annotations else {}),
+        **({"wrap_up_at": root.wrap_up_at} if root.wrap_up_at is not None else {}),
         "children": [structure_to_dict(child) for child in root.children],
     }
 
@@ -847,6 +1086,8 @@ def structure_from_dict(data: dict[str, Any]) -> LegalUnit:
         page_end=data.get("page_end"),
         children=[structure_from_dict(child) for child in data.get("children", [])],
         label=data.get("label", ""),
+        annotations=list(data.get("annotations", [])),
+        wrap_up_at=data.get("wrap_up_at"),
     )
 
 

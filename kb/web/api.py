@@ -60,6 +60,9 @@ def api_search(
     expand: Annotated[
         bool, Query(description="Also search names in the other languages (false: as typed).")
     ] = True,
+    in_force: Annotated[
+        bool, Query(description="Leave out laws repealed by a later law (marked otherwise).")
+    ] = False,
 ) -> dict[str, Any]:
     params = service.SearchParams(
         q,
@@ -74,6 +77,7 @@ def api_search(
         flat=flat,
         per_doc=per_doc,
         expand=expand,
+        in_force=in_force,
     )
     return service.run_search(home_of(request), params)
 

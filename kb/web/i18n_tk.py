@@ -279,4 +279,11 @@ TURKMEN: dict[str, str] = {
     "footer.print": (
         "Sahypalar nawigasiýasyz çap edilýär; salgylanmalar sahypa belgilerini saklaýar."
     ),
+    "doc.compare": "deňeşdirmek",
+    "doc.editions": "Beýleki neşirler we diller",
+    "doc.read_in_force": "Güýjündäki kanuny okamak",
+    "doc.repealed": "Bu kanun soňky kanun bilen güýjüni ýitirdi.",
+    "status.aligned": "deňeşdirildi",
+    "status.in_force": "güýjünde",
+    "status.repealed": "güýjüni ýitirdi",
 }

@@ -47,6 +47,7 @@ def search_page(
     page: Annotated[int, Query()] = 1,
     limit: Annotated[int, Query()] = views.PAGE_SIZE,
     sort: OptionalText = None,
+    in_force: Annotated[bool, Query()] = False,
 ) -> Response:
     params = service.SearchParams(
         q.strip(),
@@ -58,6 +59,7 @@ def search_page(
         page=page,
         limit=limit,
         sort=_blank_to_none(sort),
+        in_force=in_force,
     )
     ui = request.app.state.pages.ui_of(request)
     context: dict[str, Any] = {

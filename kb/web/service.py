@@ -65,6 +65,7 @@ class SearchParams:
     flat: bool = False
     per_doc: int = 3
     expand: bool = True
+    in_force: bool = False  # laws: leave out the repealed ones
 
     def check(self) -> SearchParams:
         """Refuse parameters the library would silently ignore or clamp."""
@@ -122,6 +123,7 @@ def run_search(home: Path, params: SearchParams) -> dict[str, Any]:
             flat=params.flat or bool(params.doc),
             expand=params.expand,
             per_document=params.per_doc,
+            in_force=params.in_force,
         )
     return results.as_dict()
 
@@ -181,6 +183,11 @@ class DocumentView:
     source_available: bool
     entities: list[Tag] = field(default_factory=list)
     facts: dict[str, list[str]] = field(default_factory=dict)  # "partner" -> the partners named
+    # A law: its status (kb.legal.editions.EditionInfo) and its other editions and
+    # languages, newest first: {"id", "title", "lang", "date", "status"}.
+    edition: Any = None
+    editions: list[dict[str, str]] = field(default_factory=list)
+    in_force_id: str = ""  # a repealed law: the edition in force to read instead
 
 
 def list_documents(home: Path) -> list[dict[str, Any]]:
@@ -196,6 +203,7 @@ def load_document(home: Path, doc_id: str) -> DocumentView:
             raise NotFoundError(f"no document {doc_id!r}; /api/documents lists them")
         duplicates = [r.location for r in store.sources() if r.duplicate_of == doc.source.key]
         record = store.source(doc.source.key)
+        edition, editions, in_force_id = _editions(store, doc)
     available = record is not None and (record.kind == "url" or Path(record.key).is_file())
     entities: dict[str, Tag] = {}
     for tag in [*doc.tags, *(t for s in doc.sections for t in s.tags)]:
@@ -209,7 +217,41 @@ def load_document(home: Path, doc_id: str) -> DocumentView:
             entities.values(), key=lambda t: (t.value.split(".", 1)[0], t.label or t.value)
         ),
         facts=_facts(doc.tags),
+        edition=edition,
+        editions=editions,
+        in_force_id=in_force_id,
     )
+
+
+def _editions(store: Any, doc: Document) -> tuple[Any, list[dict[str, str]], str]:
+    """A law's status and its other editions and languages (laws are few: computed here)."""
+    from kb.legal.editions import (
+        LEGAL_DOCTYPES,
+        edition_statuses,
+        in_force_successor,
+        legal_documents,
+    )
+
+    if doc.doctype not in LEGAL_DOCTYPES:
+        return None, [], ""
+    laws = {d.id: d for d in legal_documents(store)}
+    statuses = edition_statuses(laws.values())
+    info = statuses.get(doc.id)
+    if info is None:
+        return None, [], ""
+    rows = [
+        {
+            "id": other,
+            "title": laws[other].title,
+            "lang": laws[other].lang,
+            "date": laws[other].date,
+            "status": statuses[other].status,
+        }
+        for other in info.editions
+        if other in laws
+    ]
+    successor = in_force_successor(doc.id, statuses, {i: d.lang for i, d in laws.items()})
+    return info, rows, successor
 
 
 def _facts(tags: list[Tag]) -> dict[str, list[str]]:

@@ -44,6 +44,7 @@ def search_url(params: SearchParams, **changes: Any) -> str:
         "sort": params.sort,
         "limit": params.limit if params.limit != PAGE_SIZE else None,
         "page": params.page,
+        "in_force": "true" if params.in_force else None,
     }
     if any(name != "page" for name in changes):
         state["page"] = None
