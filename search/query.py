@@ -15,6 +15,8 @@ import math
 import os
 import threading
 import time
+import weakref
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from search.engine import IndexArrays, Matches, index_arrays, top
 from search.indexer import INDEX_NAME
 from search.schema import body_field
 from search.scoring import LanguageBM25F
-from search.snippets import make_snippet, matched_spans
+from search.snippets import HIGHLIGHT_SECONDS, make_snippet, matched_spans
 from search.spelling import suggest
 from search.syntax import MAX_QUERY_CHARS, AndQuery, OrQuery, Word, parse, validate_query
 from search.vocabulary import load_vocabulary_for
@@ -53,6 +55,11 @@ MAX_LIMIT = 200
 # Ranked sections looked at for grouping, sorting and paging; a page beyond it is refused.
 MAX_WINDOW = 1000
 DEFAULT_PER_DOCUMENT = 3
+# Time for a page's snippets together, and the least each hit gets after that is spent.
+SNIPPETS_SECONDS = 1.0
+# Searchers kept open for threads to come, per index folder (more are closed on return).
+MAX_IDLE_SEARCHERS = 16
+MIN_HIGHLIGHT_SECONDS = 0.005
 # A document's further sections are grouped with its best one when they score at least
 # this share of it.
 GROUP_SCORE_SHARE = 0.5
@@ -150,32 +157,83 @@ class Results:
         }
 
 
+class _Lease:
+    """The searchers one thread holds: home folder -> (index folder, searcher)."""
+
+    __slots__ = ("__weakref__", "open")
+
+    def __init__(self) -> None:
+        self.open: dict[Path, tuple[Path, Searcher]] = {}
+
+
+def _give_back(
+    returned: deque[tuple[Path, Path, Searcher]], held: dict[Path, tuple[Path, Searcher]]
+) -> None:
+    # Runs when a thread ends (its lease is collected): possibly inside a garbage
+    # collection, so it takes no lock; deque.append is atomic.
+    for root, (target, searcher) in held.items():
+        returned.append((root, target, searcher))
+
+
 class _SearcherCache:
-    """One open searcher per home and thread; a new one when the live index folder changes.
+    """Open searchers, lent to threads: one per home and thread while the thread holds it.
 
     Whoosh searchers share file handles and are not safe to use from two threads at once
-    (stored fields come back garbled), so each thread has its own. A replaced searcher is
-    forgotten, not closed: a request may still be using it; its files are released when
-    it is garbage-collected.
+    (stored fields come back garbled), so a thread has a searcher of its own until it
+    gives it back (`release`, which the web server calls after each request) or ends;
+    the searcher then waits, open, for the next thread. So a server whose worker threads
+    come and go holds as many searchers as it ever ran searches at once, not one for
+    every thread it ever had (which grew by hundreds of MB a burst).
+
+    When the live index folder changes, a thread's old searcher is forgotten, not closed
+    (the thread may be in the middle of using it; its files are released when it is
+    garbage-collected); idle searchers of the old folder are closed.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[Searcher] = []
+        self._leases: weakref.WeakSet[_Lease] = weakref.WeakSet()
+        self._idle: dict[tuple[Path, Path], list[Searcher]] = {}
+        self._returned: deque[tuple[Path, Path, Searcher]] = deque()
 
     def get(self, paths: HomePaths) -> Searcher:
         return self.get_with_folder(paths)[0]
+
+    def _lease(self) -> _Lease:
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None:
+            lease = self._local.lease = _Lease()
+            weakref.finalize(lease, _give_back, self._returned, lease.open)
+            with self._lock:
+                self._leases.add(lease)
+        return lease
 
     def get_with_folder(self, paths: HomePaths) -> tuple[Searcher, Path]:
         link = paths.index_link
         if not link.exists():
             raise IndexMissingError(f"no index in {paths.root}: run `kb build` first")
         target = Path(os.path.realpath(link))
-        mine: dict[Path, tuple[Path, Searcher]] = self._local.__dict__.setdefault("open", {})
-        cached = mine.get(paths.root)
+        lease = self._lease()
+        cached = lease.open.get(paths.root)
         if cached and cached[0] == target:
             return cached[1], target
+        stale: list[Searcher] = []
+        with self._lock:
+            self._take_returned(stale)
+            for key in [k for k in self._idle if k[0] == paths.root and k[1] != target]:
+                stale.extend(self._idle.pop(key))
+            pool = self._idle.get((paths.root, target))
+            searcher = pool.pop() if pool else None
+        for old in stale:
+            old.close()
+        if searcher is None:
+            searcher = self._open(target)
+        lease.open[paths.root] = (target, searcher)
+        return searcher, target
+
+    @staticmethod
+    def _open(target: Path) -> Searcher:
         try:
             ix = windex.open_dir(str(target), indexname=INDEX_NAME)
         except Exception as exc:
@@ -186,21 +244,56 @@ class _SearcherCache:
             raise IndexMissingError(
                 f"the index in {target} was built by an older version; run `kb build --full`"
             )
-        searcher = ix.searcher(weighting=LanguageBM25F())
-        mine[paths.root] = (target, searcher)
+        return ix.searcher(weighting=LanguageBM25F())
+
+    def _take_returned(self, stale: list[Searcher]) -> None:
+        """Searchers of ended threads join the idle ones (call with the lock held)."""
+        while self._returned:
+            root, target, searcher = self._returned.popleft()
+            self._put_idle(root, target, searcher, stale)
+
+    def _put_idle(
+        self, root: Path, target: Path, searcher: Searcher, stale: list[Searcher]
+    ) -> None:
+        pool = self._idle.setdefault((root, target), [])
+        if len(pool) < MAX_IDLE_SEARCHERS:
+            pool.append(searcher)
+        else:
+            stale.append(searcher)
+
+    def release(self) -> None:
+        """Give this thread's searchers back: it is done with them (end of a request)."""
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None or not lease.open:
+            return
+        stale: list[Searcher] = []
         with self._lock:
-            if cached is not None and cached[1] in self._all:
-                self._all.remove(cached[1])
-            self._all.append(searcher)
-        return searcher, target
+            for root, (target, searcher) in lease.open.items():
+                self._put_idle(root, target, searcher, stale)
+            lease.open.clear()
+        for old in stale:
+            old.close()
+
+    def held(self) -> int:
+        """How many searchers are open here: lent to threads, or idle."""
+        with self._lock:
+            self._take_returned([])
+            lent = sum(len(lease.open) for lease in list(self._leases))
+            return lent + sum(len(pool) for pool in self._idle.values())
 
     def close(self) -> None:
         """Close every searcher (tests, shutdown); the next search opens new ones."""
         with self._lock:
-            for searcher in self._all:
-                searcher.close()
-            self._all.clear()
+            everything = [s for pool in self._idle.values() for s in pool]
+            for lease in list(self._leases):
+                everything.extend(searcher for _, searcher in lease.open.values())
+                lease.open.clear()
+            while self._returned:
+                everything.append(self._returned.popleft()[2])
+            self._idle.clear()
             self._local = threading.local()
+        for searcher in everything:
+            searcher.close()
 
 
 searchers = _SearcherCache()
@@ -282,7 +375,11 @@ def search(
     shown = order if flat else _grouped(searcher, order, max(1, per_document), more, found.matches)
     results.pages = math.ceil(len(shown) / limit) if shown else 0
     rank_of = {docnum: i + 1 for i, (docnum, _, _) in enumerate(order)}
-    results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0)
+    # One budget for the page's snippets: the hits after it is spent are marked as far
+    # as a short look finds (see search.snippets.HIGHLIGHT_SECONDS).
+    snippets_until = time.monotonic() + SNIPPETS_SECONDS
+    results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0,
+                         snippets_until)
                     for docnum, score, missing in shown[(page - 1) * limit : page * limit]]  # fmt: skip
     if not flat:
         results.groups = _groups_of(results.hits, more)
@@ -490,15 +587,26 @@ def _grouped(searcher: Searcher, order: Ranked, per_document: int, more: dict[st
 
 
 def _hit(
-    searcher: Searcher, docnum: int, score: float, compiled: Compiled, rank: int, partial: bool
+    searcher: Searcher,
+    docnum: int,
+    score: float,
+    compiled: Compiled,
+    rank: int,
+    partial: bool,
+    snippets_until: float | None = None,
 ) -> Hit:
     fields = searcher.stored_fields(docnum)
     data = fields["data"]
     lang = fields.get("lang", "")
     text = str(data.get("text") or "")
+    now = time.monotonic()
+    until = now + HIGHLIGHT_SECONDS
+    if snippets_until is not None:
+        until = max(min(until, snippets_until), now + MIN_HIGHLIGHT_SECONDS)
     spans = matched_spans(
-        text, lang or data.get("doc_lang", "en"), compiled.highlight, searcher.schema
-    )
+        text, lang or data.get("doc_lang", "en"), compiled.highlight, searcher.schema,
+        deadline=until,
+    )  # fmt: skip
     snip = make_snippet(text, spans)
     unit = best_unit(data.get("units") or [], snip.words) if data.get("units") else ""
     return Hit(

@@ -8,6 +8,8 @@ through Jinja2's autoescaping (or `markupsafe.escape` before marks are added).
 
 from __future__ import annotations
 
+import base64
+import hmac
 import re
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,38 @@ STATIC_DIR = WEB_DIR / "static"
 PAGE_CSP = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 # A saved web page is shown in a sandbox: no scripts, no same-origin access, nothing fetched.
 ORIGINAL_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# Any other original (a PDF can carry JavaScript) is shown inline with scripts forbidden and
+# nothing fetched from elsewhere. Not `sandbox`: browsers then refuse to show a PDF at all.
+ORIGINAL_FILE_CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+# A request whose address is longer than this is refused at once with a short 400: a query
+# is at most search.syntax.MAX_QUERY_CHARS (1,000) characters, 6,000 when percent-encoded
+# Cyrillic; a 100 KB `q` must not come back three times over in a page's links.
+MAX_QUERY_STRING = 16_384
+# The login, when there is one: one account, its password given to `create_app` or in the
+# environment of `kb serve` (see kb.cli.web).
+LOGIN_USER = "kb"
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/(?:[^\s/'"`]+/)*[^\s/'"`:;,)]+""")
+
+
+def public_message(message: str) -> str:
+    """`message` without the server's file paths: each absolute path becomes its last part
+    ("no index in …/data"), so an error page tells what went wrong, not where files live."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], message)
+
+
+def password_matches(header: str | None, password: str) -> bool:
+    """Whether an `Authorization: Basic …` header carries the login's user and password."""
+    if not header or not header.lower().startswith("basic "):
+        return False
+    try:
+        user, _, given = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    same_user = hmac.compare_digest(user.encode(), LOGIN_USER.encode())
+    return hmac.compare_digest(given.encode(), password.encode()) and same_user
 
 
 def create_environment() -> Environment:
@@ -139,8 +173,12 @@ def _without_param(url: str, name: str) -> str:
     return parts.path + (f"?{urlencode(kept)}" if kept else "")
 
 
-def create_app(home: Path | str | None = None) -> FastAPI:
-    """The application for the knowledge base in `home` (default: KB_HOME or ./data)."""
+def create_app(home: Path | str | None = None, *, password: str | None = None) -> FastAPI:
+    """The application for the knowledge base in `home` (default: KB_HOME or ./data).
+
+    With a `password`, every page, file and API call needs the login (HTTP Basic
+    authentication, user LOGIN_USER): send it over TLS (a reverse proxy) beyond this machine.
+    """
     from kb.web.api import router as api_router
     from kb.web.pages import router as pages_router
 
@@ -168,8 +206,8 @@ def create_app(home: Path | str | None = None) -> FastAPI:
     async def kb_error(request: Request, exc: KBError) -> Response:
         status_code = status_code_for(exc)
         if is_api(request):
-            return JSONResponse({"detail": str(exc)}, status_code=status_code)
-        message = str(exc)
+            return JSONResponse({"detail": public_message(str(exc))}, status_code=status_code)
+        message = public_message(str(exc))
         store_missing = not home_paths(request.app.state.home).store.exists()
         if isinstance(exc, IndexMissingError) or (isinstance(exc, NotFoundError) and store_missing):
             message = translator(app.state.pages.ui_of(request))("error.no_kb")
@@ -195,7 +233,20 @@ def create_app(home: Path | str | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        if len(request.scope.get("query_string", b"")) > MAX_QUERY_STRING:
+            response: Response = JSONResponse(
+                {"detail": f"request too long: the address may carry at most {MAX_QUERY_STRING:,} "
+                           "characters after '?'"}, status_code=400,
+            )  # fmt: skip
+        elif password and not password_matches(request.headers.get("authorization"), password):
+            response = Response(
+                "login required\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Basic realm="knowledge base", charset="UTF-8"'},
+            )
+        else:
+            response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.headers.get("content-type", "").startswith("text/html"):
@@ -220,4 +271,4 @@ def missing_messages(templates_dir: Path = TEMPLATES_DIR) -> set[str]:
     return used - set(MESSAGES)
 
 
-__all__ = ["create_app", "create_environment", "missing_messages"]
+__all__ = ["create_app", "create_environment", "missing_messages", "public_message"]
