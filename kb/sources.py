@@ -30,6 +30,8 @@ class ManifestEntry:
     allow_hosts: tuple[str, ...] = ()
     # Follow symbolic links that lead out of the folder (off: each is refused with a failure).
     allow_symlinks: bool = False
+    # A listing follows at most this many PDF links (the rest are reported).
+    max_links: int = 500
 
 
 def read_manifest(manifest: Path) -> list[ManifestEntry]:
@@ -59,6 +61,9 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
             raise ManifestError(f"{where}: listing = true needs a url (a page linking to PDFs)")
         if "allow_symlinks" in raw and not isinstance(raw["allow_symlinks"], bool):
             raise ManifestError(f"{where}: allow_symlinks is true or false")
+        max_links = raw.get("max_links", 500)
+        if not isinstance(max_links, int) or isinstance(max_links, bool) or max_links < 1:
+            raise ManifestError(f"{where}: max_links is a whole number of at least 1")
         entries.append(
             ManifestEntry(
                 path=(base / raw["path"]).resolve() if "path" in raw else None,
@@ -72,6 +77,7 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
                 site=raw.get("site", ""),
                 allow_hosts=tuple(raw.get("allow_hosts", ())),
                 allow_symlinks=bool(raw.get("allow_symlinks", False)),
+                max_links=max_links,
             )
         )
     if not entries:
@@ -258,8 +264,20 @@ def manifest_hosts(entries: list[ManifestEntry]) -> set[str]:
     private or loopback addresses (a test server, an intranet site).
     """
     hosts = {(urlparse(e.url).hostname or "").lower() for e in entries if e.url}
+    # "host:port" for a URL naming its port: a redirect may reach that port, and no other
+    # than the scheme's default (kb.fetch.redirect_refusal).
+    hosts |= {_host_port(e.url) for e in entries if e.url and _host_port(e.url)}
     hosts |= {h.lower() for e in entries for h in e.allow_hosts}
     return hosts - {""}
+
+
+def _host_port(url: str) -> str:
+    parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        return ""
+    return f"{(parsed.hostname or '').lower()}:{port}" if port else ""
 
 
 def _relative(file: Path, root: Path | None) -> str:
