@@ -8,8 +8,6 @@ through Jinja2's autoescaping (or `markupsafe.escape` before marks are added).
 
 from __future__ import annotations
 
-import base64
-import hmac
 import re
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from kb.web.i18n import (
     normalise_ui,
     translator,
 )
+from kb.web.login import password_matches
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -54,9 +53,6 @@ ORIGINAL_FILE_CSP = (
 # is at most search.syntax.MAX_QUERY_CHARS (1,000) characters, 6,000 when percent-encoded
 # Cyrillic; a 100 KB `q` must not come back three times over in a page's links.
 MAX_QUERY_STRING = 16_384
-# The login, when there is one: one account, its password given to `create_app` or in the
-# environment of `kb serve` (see kb.cli.web).
-LOGIN_USER = "kb"
 _ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/(?:[^\s/'"`]+/)*[^\s/'"`:;,)]+""")
 
 
@@ -64,18 +60,6 @@ def public_message(message: str) -> str:
     """`message` without the server's file paths: each absolute path becomes its last part
     ("no index in …/data"), so an error page tells what went wrong, not where files live."""
     return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], message)
-
-
-def password_matches(header: str | None, password: str) -> bool:
-    """Whether an `Authorization: Basic …` header carries the login's user and password."""
-    if not header or not header.lower().startswith("basic "):
-        return False
-    try:
-        user, _, given = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    same_user = hmac.compare_digest(user.encode(), LOGIN_USER.encode())
-    return hmac.compare_digest(given.encode(), password.encode()) and same_user
 
 
 def create_environment() -> Environment:
