@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import kb.fetch as fetch_module
 from kb.errors import SourceError
 from kb.extract import EXTRACTOR_VERSIONS, extract_bytes
 from kb.extract.boilerplate import remove_repeated, repeated_blocks
@@ -96,6 +97,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
                 allowed_hosts=allowed_hosts,
                 allow_private=allow_private,
                 max_bytes=max_bytes,
+                max_seconds=fetch_module.MAX_SECONDS,  # read now: a test may shorten it
             )
         else:
             stale = record is not None and record.extractor not in set(EXTRACTOR_VERSIONS.values())
