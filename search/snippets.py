@@ -26,7 +26,7 @@ CONTEXT_BEFORE = 60
 # Highlighting one text stops looking for matches after this long: a section that
 # predates the bound on section size (kb.segment) can be megabytes of one paragraph, and
 # one search must never hold a server thread for minutes. What was found by then is marked.
-HIGHLIGHT_SECONDS = 0.5
+HIGHLIGHT_SECONDS = 0.25
 # How many words are analysed between two looks at the clock.
 _CLOCK_EVERY = 2048
 
@@ -72,7 +72,7 @@ def matched_spans(
         if not wanted:
             continue
         tokens = _tokens(schema[analyzer_field].analyzer, text, deadline)
-        spans.extend(_find(tokens, wanted))
+        spans.extend(_find(tokens, wanted, deadline))
     return _non_overlapping(spans, len(text))
 
 
@@ -117,13 +117,17 @@ def _tokens(analyzer: Any, text: str, deadline: float) -> list[tuple[str, int, i
     return out
 
 
-def _find(tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]) -> Iterable[Span]:
+def _find(
+    tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]], deadline: float
+) -> Iterable[Span]:
     by_first: dict[str, list[tuple[str, ...]]] = {}
     prefixes = sorted({seq[0][:-1] for seq in wanted if len(seq) == 1 and seq[0].endswith("*")})
     for seq in wanted:
         if seq and not (len(seq) == 1 and seq[0].endswith("*")):
             by_first.setdefault(seq[0], []).append(seq)
     for i, (term, start, end) in enumerate(tokens):
+        if i % _CLOCK_EVERY == _CLOCK_EVERY - 1 and time.monotonic() > deadline:
+            return
         for prefix in prefixes:
             if term.startswith(prefix):
                 yield Span(start, end, (prefix + "*",))
