@@ -52,7 +52,7 @@ ORIGINAL_FILE_CSP = (
 # A request whose address is longer than this is refused at once with a short 400: a query
 # is at most search.syntax.MAX_QUERY_CHARS (1,000) characters, 6,000 when percent-encoded
 # Cyrillic; a 100 KB `q` must not come back three times over in a page's links.
-MAX_QUERY_STRING = 16_384
+MAX_QUERY_STRING = 8_192
 _ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/(?:[^\s/'"`]+/)*[^\s/'"`:;,)]+""")
 
 
