@@ -56,6 +56,21 @@ MAX_QUERY_STRING = 8_192
 _ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/(?:[^\s/'"`]+/)*[^\s/'"`:;,)]+""")
 
 
+def _too_long(request: Request) -> str:
+    """Why an address too long is refused: the search's own words when `q` is what is long."""
+    from search.syntax import MAX_QUERY_CHARS, validate_query
+
+    query = request.query_params.get("q", "")
+    if len(query) > MAX_QUERY_CHARS:
+        try:
+            validate_query(query)
+        except KBError as exc:
+            return str(exc)
+    return (
+        f"request too long: the address may carry at most {MAX_QUERY_STRING:,} characters after '?'"
+    )
+
+
 def public_message(message: str) -> str:
     """`message` without the server's file paths: each absolute path becomes its last part
     ("no index in …/data"), so an error page tells what went wrong, not where files live."""
@@ -218,10 +233,7 @@ def create_app(home: Path | str | None = None, *, password: str | None = None) -
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         if len(request.scope.get("query_string", b"")) > MAX_QUERY_STRING:
-            response: Response = JSONResponse(
-                {"detail": f"request too long: the address may carry at most {MAX_QUERY_STRING:,} "
-                           "characters after '?'"}, status_code=400,
-            )  # fmt: skip
+            response: Response = JSONResponse({"detail": _too_long(request)}, status_code=400)
         elif password and not password_matches(request.headers.get("authorization"), password):
             response = Response(
                 "login required\n",
