@@ -11,15 +11,17 @@ reopening only when the `index` symlink points somewhere new.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from whoosh import index as windex
@@ -57,8 +59,13 @@ MAX_WINDOW = 1000
 DEFAULT_PER_DOCUMENT = 3
 # Time for a page's snippets together, and the least each hit gets after that is spent.
 SNIPPETS_SECONDS = 1.0
-# Searchers kept open for threads to come, per index folder (more are closed on return).
-MAX_IDLE_SEARCHERS = 16
+P = ParamSpec("P")
+R = TypeVar("R")
+# Searchers open at once on one index folder (see _SearcherCache), and how long a thread
+# waits for one to be free before opening one more anyway. KB_MAX_SEARCHERS overrides.
+_SEARCHERS_ENV = os.environ.get("KB_MAX_SEARCHERS", "").strip()
+MAX_SEARCHERS = max(1, int(_SEARCHERS_ENV)) if _SEARCHERS_ENV.isdigit() else 4
+SEARCHER_WAIT_SECONDS = 30.0
 MIN_HIGHLIGHT_SECONDS = 0.005
 # A document's further sections are grouped with its best one when they score at least
 # this share of it.
@@ -182,8 +189,14 @@ class _SearcherCache:
     (stored fields come back garbled), so a thread has a searcher of its own until it
     gives it back (`release`, which the web server calls after each request) or ends;
     the searcher then waits, open, for the next thread. So a server whose worker threads
-    come and go holds as many searchers as it ever ran searches at once, not one for
-    every thread it ever had (which grew by hundreds of MB a burst).
+    come and go holds as many searchers as it runs searches at once, not one for every
+    thread it ever had (which grew by hundreds of MB a burst).
+
+    And at most MAX_SEARCHERS of one index: each searcher holds its own copy of the
+    index's term and postings files (Whoosh reads a compound segment into memory), about
+    150 MB for 10 MB of text. A thread needing one more waits for one to be given back
+    (searches are bounded in time: see search.snippets), or opens one past the limit
+    after SEARCHER_WAIT_SECONDS rather than fail.
 
     When the live index folder changes, a thread's old searcher is forgotten, not closed
     (the thread may be in the middle of using it; its files are released when it is
@@ -192,10 +205,11 @@ class _SearcherCache:
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._leases: weakref.WeakSet[_Lease] = weakref.WeakSet()
         self._idle: dict[tuple[Path, Path], list[Searcher]] = {}
         self._returned: deque[tuple[Path, Path, Searcher]] = deque()
+        self._opened: dict[tuple[Path, Path], int] = {}  # lent or idle, per index folder
 
     def get(self, paths: HomePaths) -> Searcher:
         return self.get_with_folder(paths)[0]
@@ -218,19 +232,49 @@ class _SearcherCache:
         cached = lease.open.get(paths.root)
         if cached and cached[0] == target:
             return cached[1], target
+        key = (paths.root, target)
         stale: list[Searcher] = []
+        searcher: Searcher | None = None
         with self._lock:
+            if cached is not None:  # of an older index folder: forgotten
+                self._forget((paths.root, cached[0]))
+                del lease.open[paths.root]
             self._take_returned(stale)
-            for key in [k for k in self._idle if k[0] == paths.root and k[1] != target]:
-                stale.extend(self._idle.pop(key))
-            pool = self._idle.get((paths.root, target))
-            searcher = pool.pop() if pool else None
+            for old_key in [k for k in self._idle if k[0] == paths.root and k[1] != target]:
+                for old in self._idle.pop(old_key):
+                    self._forget(old_key)
+                    stale.append(old)
+            give_up = time.monotonic() + SEARCHER_WAIT_SECONDS
+            while True:
+                pool = self._idle.get(key)
+                if pool:
+                    searcher = pool.pop()
+                    break
+                if self._opened.get(key, 0) < MAX_SEARCHERS or time.monotonic() > give_up:
+                    self._opened[key] = self._opened.get(key, 0) + 1
+                    break
+                # Woken by `release`; a thread that ended gives back without a signal.
+                self._lock.wait(timeout=0.05)
+                self._take_returned(stale)
         for old in stale:
             old.close()
         if searcher is None:
-            searcher = self._open(target)
+            try:
+                searcher = self._open(target)
+            except BaseException:
+                with self._lock:
+                    self._forget(key)
+                raise
         lease.open[paths.root] = (target, searcher)
         return searcher, target
+
+    def _forget(self, key: tuple[Path, Path]) -> None:
+        """One searcher of `key` fewer (call with the lock held)."""
+        left = self._opened.get(key, 0) - 1
+        if left > 0:
+            self._opened[key] = left
+        else:
+            self._opened.pop(key, None)
 
     @staticmethod
     def _open(target: Path) -> Searcher:
@@ -255,11 +299,14 @@ class _SearcherCache:
     def _put_idle(
         self, root: Path, target: Path, searcher: Searcher, stale: list[Searcher]
     ) -> None:
-        pool = self._idle.setdefault((root, target), [])
-        if len(pool) < MAX_IDLE_SEARCHERS:
+        key = (root, target)
+        pool = self._idle.setdefault(key, [])
+        if len(pool) < MAX_SEARCHERS:
             pool.append(searcher)
-        else:
+        else:  # opened past the limit while all were busy: not kept
+            self._forget(key)
             stale.append(searcher)
+        self._lock.notify_all()
 
     def release(self) -> None:
         """Give this thread's searchers back: it is done with them (end of a request)."""
@@ -276,10 +323,14 @@ class _SearcherCache:
 
     def held(self) -> int:
         """How many searchers are open here: lent to threads, or idle."""
+        stale: list[Searcher] = []
         with self._lock:
-            self._take_returned([])
+            self._take_returned(stale)
             lent = sum(len(lease.open) for lease in list(self._leases))
-            return lent + sum(len(pool) for pool in self._idle.values())
+            count = lent + sum(len(pool) for pool in self._idle.values())
+        for old in stale:
+            old.close()
+        return count
 
     def close(self) -> None:
         """Close every searcher (tests, shutdown); the next search opens new ones."""
@@ -291,12 +342,30 @@ class _SearcherCache:
             while self._returned:
                 everything.append(self._returned.popleft()[2])
             self._idle.clear()
+            self._opened.clear()
             self._local = threading.local()
         for searcher in everything:
             searcher.close()
 
 
 searchers = _SearcherCache()
+
+
+def _returns_searchers(function: Callable[P, R]) -> Callable[P, R]:
+    """The searchers a call opens go back to the pool when it returns (its results are plain
+    data), unless the calling thread already held some: then the caller gives them back."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        lease: _Lease | None = getattr(searchers._local, "lease", None)
+        holding = lease is not None and bool(lease.open)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not holding:
+                searchers.release()
+
+    return call
 
 
 def warm(home: Path | str | None = None) -> float:
@@ -316,6 +385,7 @@ def warm(home: Path | str | None = None) -> float:
     return time.perf_counter() - started
 
 
+@_returns_searchers
 def search(
     query: str,
     *,
@@ -664,6 +734,7 @@ SIMILAR_KEY_TERMS = 12
 SIMILAR_TAG_WEIGHT = 0.5
 
 
+@_returns_searchers
 def similar(
     doc_id: str,
     section_id: str | None = None,
