@@ -374,7 +374,8 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             # The rest (unchanged, failed, missing) and the sources no longer seen.
             in_chunks = {id(o) for chunk in chunks for o, _ in chunk}
             rest = [o for o in outcomes if id(o) not in in_chunks]
-            held, held_failures = [], []
+            held: list[SourceRef] = []
+            held_failures: list[Failure] = []
             if found.discovery is not None:
                 held, held_failures = hold_mass_removals(
                     store, found.discovery, allow=allow_mass_removal, root=found.root
