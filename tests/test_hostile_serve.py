@@ -332,6 +332,10 @@ def test_errors_do_not_show_server_paths(tmp_path: Path, homes: dict[str, Path])
     assert public_message(f"no index in {tmp_path}/data: run `kb build`") == (
         "no index in …/data: run `kb build`"
     )
+    # The site's own addresses are not server paths.
+    assert public_message("no document 'x'; /api/documents lists them").endswith(
+        "/api/documents lists them"
+    )
 
 
 def test_the_optional_login(homes: dict[str, Path]) -> None:

@@ -8,6 +8,7 @@ through Jinja2's autoescaping (or `markupsafe.escape` before marks are added).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,18 @@ def _too_long(request: Request) -> str:
 
 
 def public_message(message: str) -> str:
-    """`message` without the server's file paths: each absolute path becomes its last part
-    ("no index in …/data"), so an error page tells what went wrong, not where files live."""
-    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], message)
+    """`message` without the server's file paths: each absolute path on this machine becomes
+    its last part ("no index in …/data"), so an error page tells what went wrong, not where
+    files live. Addresses of this site ("/api/documents lists them"), whose first part is
+    no folder of this machine, are left as they are."""
+
+    def hide(match: re.Match[str]) -> str:
+        path = match.group(0)
+        if not os.path.exists("/" + path.lstrip("/").split("/", 1)[0]):  # /api/…, /file/…
+            return path
+        return "…/" + path.rstrip("/").rsplit("/", 1)[-1]
+
+    return _ABSOLUTE_PATH.sub(hide, message)
 
 
 def create_environment() -> Environment:
