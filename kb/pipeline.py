@@ -349,7 +349,7 @@ def hold_mass_removals(
     """Documents a run must keep although their files are gone, and the failures saying why.
 
     For each folder of the manifest: the documents under a subfolder that could not be
-    read are kept (nothing is known about them); and if more than `share` of the
+    read are kept (nothing is known about them) and the folder fails; and if more than `share` of the
     folder's documents would go, and at least MIN_MASS_REMOVAL of them, (the folder emptied, a share not mounted), they are all
     kept and the folder fails, unless `allow` or the previous run held the same folder
     back (a second run in a row confirms the removal, as for web pages answering 404).
@@ -371,18 +371,24 @@ def hold_mass_removals(
             blind = [
                 r for r in gone if any(_under(r.key, u) or r.key == str(u) for u in unreadable)
             ]
-            kept.extend(blind)
             gone = [r for r in gone if r not in blind]
             names = ", ".join(_shown(u, root) for u in unreadable[:3])
             more = f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
-            failures.append(Failure(where, "discover",
-                f"cannot read {names}{more}: its {len(blind)} documents are kept until it can be read"))  # fmt: skip
+            if blind and (allow or str(folder) in held_before):
+                outcome = f"its {len(blind)} documents are removed (unreadable on two runs in a row, or allowed)"
+            else:
+                kept.extend(blind)
+                if blind:
+                    held_now[str(folder)] = len(blind)
+                outcome = (f"its {len(blind)} documents are kept; `kb build --allow-mass-removal` "
+                           "removes them, and so does the next run if it still cannot read it")  # fmt: skip
+            failures.append(Failure(where, "discover", f"cannot read {names}{more}: {outcome}"))
         if len(gone) < MIN_MASS_REMOVAL or len(gone) <= share * len(stored):
             continue
         if allow or str(folder) in held_before:
             continue
         kept.extend(gone)
-        held_now[str(folder)] = len(gone)
+        held_now[str(folder)] = held_now.get(str(folder), 0) + len(gone)
         failures.append(Failure(where, "discover", (
             f"{len(gone)} of its {len(stored)} documents are gone (more than {share:.0%}): all are "
             "kept; if they were removed on purpose, run `kb build --allow-mass-removal`, or the "

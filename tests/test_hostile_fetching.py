@@ -266,9 +266,15 @@ def test_an_unreadable_subfolder_keeps_its_documents(
     assert changes.sources["removed"] == 0 and _documents(home) == 5
     [failure] = changes.failures
     assert failure.source == "web"
-    assert (
-        failure.reason == "cannot read web/reports: its 3 documents are kept until it can be read"
-    )
+    assert failure.reason.startswith("cannot read web/reports: its 3 documents are kept;")
+    assert "--allow-mass-removal" in failure.reason
+
+    # Unreadable again on the next run: as for an emptied folder, that confirms the removal
+    # (the folder may have been closed on purpose), and the run still says why.
+    again = run_ingest(home, sources=manifest)
+    assert again.sources["removed"] == 3 and _documents(home) == 2
+    [failure] = again.failures
+    assert failure.reason.startswith("cannot read web/reports: its 3 documents are removed")
 
 
 def test_a_pdf_that_yields_no_text_is_a_failure_not_an_empty_document(tmp_path: Path) -> None:
