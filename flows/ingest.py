@@ -60,15 +60,18 @@ from kb.pipeline import (
     build_many,
     check_source,
     clean_site_boilerplate,
+    discovery_failures,
     extract_many,
     extractor_version,
+    hold_mass_removals,
     take_build_failures,
     wanted_doc_id,
 )
 from kb.report import run_report_markdown
 from kb.sources import (
+    Discovery,
     ManifestEntry,
-    discover,
+    discover_all,
     folder_manifest,
     listing_entries,
     manifest_hosts,
@@ -98,6 +101,8 @@ class Discovered:
     refs: list[SourceRef]  # files and web pages
     listings: list[ManifestEntry]  # listing pages, expanded into their PDFs at fetch time
     hosts: set[str]  # hosts the manifest allows fetching from
+    discovery: Discovery | None = None  # what was refused, folders not read in full
+    root: Path | None = None
 
 
 @task(name="discover sources", cache_policy=NONE)
@@ -109,8 +114,9 @@ def discover_sources(sources: str | None, corpus: str | None) -> Discovered:
         manifest = Path(sources or "corpus/sources.toml").resolve()
         root = manifest.parent
         entries = read_manifest(manifest)
+    discovery = discover_all(entries, root=root)
     return Discovered(
-        discover(entries, root=root), listing_entries(entries), manifest_hosts(entries)
+        discovery.refs, listing_entries(entries), manifest_hosts(entries), discovery, root
     )
 
 
@@ -262,8 +268,12 @@ def _stored_doc_ids(store: Store) -> set[str]:
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
 def ingest(home: str, sources: str | None = None, corpus: str | None = None, full: bool = False,
-           workers: int | None = None, wait_seconds: float = 0.0) -> dict[str, Any]:  # fmt: skip
-    """Bring the knowledge base in `home` up to date with the sources; returns the run summary."""
+           workers: int | None = None, wait_seconds: float = 0.0,
+           allow_mass_removal: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Bring the knowledge base in `home` up to date with the sources; returns the run summary.
+
+    allow_mass_removal: remove the documents of a folder even when most of it is gone
+    (else such a run keeps them and fails the folder: kb.pipeline.hold_mass_removals)."""
     global _pool
     paths: HomePaths = home_paths(home).ensure()
     started = datetime.now(UTC)
@@ -375,8 +385,19 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
             # The rest (unchanged, failed, missing) and the sources no longer seen.
             in_chunks = {id(o) for chunk in chunks for o, _ in chunk}
             rest = [o for o in outcomes if id(o) not in in_chunks]
-            merge_changes(changes, commit(home, quote(refs), quote(rest), quote([]), run_id=run_id))
+            held: list[SourceRef] = []
+            held_failures: list[Failure] = []
+            if found.discovery is not None:
+                held, held_failures = hold_mass_removals(
+                    store, found.discovery, allow=allow_mass_removal, root=found.root
+                )
+                held_failures = discovery_failures(found.discovery) + held_failures
+            merge_changes(
+                changes, commit(home, quote(refs + held), quote(rest), quote([]), run_id=run_id)
+            )
             save_listing_states(store, listings)
+            changes.failures.extend(held_failures)
+            changes.sources["failed"] = changes.sources.get("failed", 0) + len(held_failures)
             _add_listing_failures(changes, listings)
             progress.reporter.advance()
             seconds["store"] += time.perf_counter() - t

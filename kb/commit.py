@@ -145,8 +145,13 @@ def commit_outcomes(
                     _remove(store, db, record, changes)
                     counts["removed"] += 1
                 else:
+                    # Kept for now, but a failure of this run: a page gone is news.
                     store.put_source(record, db)
-                    counts["unchanged"] += 1
+                    counts["failed"] += 1
+                    changes.failures.append(Failure(ref.location, "fetch", (
+                        f"HTTP {fetched.status if fetched and fetched.status else '404/410'}: the "
+                        "page is gone; its document is kept until it is missing on the next run "
+                        "too")))  # fmt: skip
                 continue
             assert fetched is not None
             record.missing_runs = 0

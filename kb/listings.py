@@ -79,6 +79,7 @@ def read_listing(entry: ManifestEntry, previous: ListingState | None, *, full: b
             last_modified=None if full or previous is None else previous.last_modified,
             allowed_hosts=allowed_hosts,
             allow_private=allow_private,
+            max_links=entry.max_links,
         )
     except SourceError as exc:
         return listing_unreachable(entry, previous, exc.reason)
@@ -102,7 +103,13 @@ def read_listing(entry: ManifestEntry, previous: ListingState | None, *, full: b
             Failure(entry.url, "listing", reason),
         )
     state = ListingState(entry.url, page.links, page.etag, page.last_modified)
-    return ListingResult(entry, listing_sources(entry, page.links), state)
+    capped = None
+    if page.not_followed:
+        capped = Failure(entry.url, "listing", (
+            f"the page links to {len(page.links) + len(page.not_followed):,} PDFs: the first "
+            f"{len(page.links):,} are followed, {len(page.not_followed):,} are not (first not "
+            f"followed: {page.not_followed[0]}); raise max_links in the manifest to follow more"))  # fmt: skip
+    return ListingResult(entry, listing_sources(entry, page.links), state, capped)
 
 
 def listing_unreachable(

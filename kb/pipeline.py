@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import kb.fetch as fetch_module
 from kb.errors import SourceError
 from kb.extract import EXTRACTOR_VERSIONS, extract_bytes
 from kb.extract.boilerplate import remove_repeated, repeated_blocks
@@ -24,7 +25,7 @@ from kb.limits import Limits, current_limits
 from kb.model import Document, Extracted, SourceRef
 from kb.normalize import slugify
 from kb.segment import segment
-from kb.sources import source_format
+from kb.sources import Discovery, source_format
 from kb.store import SourceRecord, Store
 from kb.testhooks import pause_point
 
@@ -38,6 +39,14 @@ BUILD_FAILURE_REASON = "kb.build_failure.reason"
 # A web page answering 404/410 is removed only after this many runs in a row,
 # so one flaky night does not wipe it.
 MISSING_RUNS_BEFORE_REMOVAL = 2
+# A run that would remove more than this share of a folder's documents (an unmounted
+# share, an emptied folder) keeps them and fails the folder instead, unless told to go on
+# (`kb build --allow-mass-removal`) or the previous run held the same folder back.
+# KB_MAX_REMOVAL_SHARE overrides it (0 to 1).
+MAX_REMOVAL_SHARE = 0.2
+# Removing one file is an everyday edit, never a mass removal, whatever the folder's size.
+MIN_MASS_REMOVAL = 2
+_HELD_PREFIX = "held_removal:"
 
 
 @dataclass
@@ -88,6 +97,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
                 allowed_hosts=allowed_hosts,
                 allow_private=allow_private,
                 max_bytes=max_bytes,
+                max_seconds=fetch_module.MAX_SECONDS,  # read now: a test may shorten it
             )
         else:
             stale = record is not None and record.extractor not in set(EXTRACTOR_VERSIONS.values())
@@ -302,12 +312,138 @@ def document_from_extracted(extracted: Extracted, doc_id: str, content_hash: str
             _bug_reason("segmentation", exc), stage="segment", source=extracted.source.location
         ) from exc
     doc.content_hash = content_hash
+    if not doc.sections:
+        raise SourceError(
+            _no_text_reason(extracted), stage="segment", source=extracted.source.location
+        )
     try:
         return tag_document(doc)
     except Exception as exc:
         raise SourceError(
             _bug_reason("tagging", exc), stage="tag", source=extracted.source.location
         ) from exc
+
+
+def _no_text_reason(extracted: Extracted) -> str:
+    """Why a source that extracted without error still left nothing to index."""
+    if extracted.format == "pdf":
+        return (
+            f"no text: nothing is left of its {extracted.page_count} pages once lines repeated on "
+            "every page (running headers, footers, page numbers) are removed"
+        )
+    return "no text: nothing readable is left after extraction"
+
+
+def max_removal_share() -> float:
+    """MAX_REMOVAL_SHARE, or KB_MAX_REMOVAL_SHARE when set to a number from 0 to 1."""
+    raw = os.environ.get("KB_MAX_REMOVAL_SHARE", "").strip()
+    if not raw:
+        return MAX_REMOVAL_SHARE
+    try:
+        share = float(raw)
+    except ValueError:
+        raise SourceError(
+            f"KB_MAX_REMOVAL_SHARE={raw!r}: give a number from 0 to 1", stage="discover",
+            source="environment",
+        ) from None  # fmt: skip
+    if not 0 <= share <= 1:
+        raise SourceError(
+            f"KB_MAX_REMOVAL_SHARE={raw!r}: give a number from 0 to 1", stage="discover",
+            source="environment",
+        )  # fmt: skip
+    return share
+
+
+def discovery_failures(discovery: Discovery) -> list[Failure]:
+    """One failure a source that discovery refused (a symbolic link leaving its folder)."""
+    return [Failure(r.location, "discover", r.reason) for r in discovery.refused]
+
+
+def hold_mass_removals(
+    store: Store,
+    discovery: Discovery,
+    *,
+    allow: bool = False,
+    share: float | None = None,
+    root: Path | None = None,
+) -> tuple[list[SourceRef], list[Failure]]:
+    """Documents a run must keep although their files are gone, and the failures saying why.
+
+    For each folder of the manifest: the documents under a subfolder that could not be
+    read are kept (nothing is known about them) and the folder fails; and if more than `share` of the
+    folder's documents would go, and at least MIN_MASS_REMOVAL of them, (the folder emptied, a share not mounted), they are all
+    kept and the folder fails, unless `allow` or the previous run held the same folder
+    back (a second run in a row confirms the removal, as for web pages answering 404).
+    Returns the kept sources, to be counted as seen so the commit does not remove them.
+    """
+    share = max_removal_share() if share is None else share
+    seen = {r.key for r in discovery.refs}
+    files = [r for r in store.sources() if r.kind == "file"]
+    held_before = _held_folders(store)
+    held_now: dict[str, int] = {}
+    kept: list[SourceRecord] = []
+    failures: list[Failure] = []
+    for folder in discovery.folders:
+        where = _shown(folder, root)
+        stored = [r for r in files if _under(r.key, folder)]
+        gone = [r for r in stored if r.key not in seen]
+        unreadable = discovery.unreadable.get(folder, [])
+        if unreadable:
+            blind = [
+                r for r in gone if any(_under(r.key, u) or r.key == str(u) for u in unreadable)
+            ]
+            gone = [r for r in gone if r not in blind]
+            names = ", ".join(_shown(u, root) for u in unreadable[:3])
+            more = f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
+            if blind and (allow or str(folder) in held_before):
+                outcome = f"its {len(blind)} documents are removed (unreadable on two runs in a row, or allowed)"
+            else:
+                kept.extend(blind)
+                if blind:
+                    held_now[str(folder)] = len(blind)
+                outcome = (f"its {len(blind)} documents are kept; `kb build --allow-mass-removal` "
+                           "removes them, and so does the next run if it still cannot read it")  # fmt: skip
+            failures.append(Failure(where, "discover", f"cannot read {names}{more}: {outcome}"))
+        if len(gone) < MIN_MASS_REMOVAL or len(gone) <= share * len(stored):
+            continue
+        if allow or str(folder) in held_before:
+            continue
+        kept.extend(gone)
+        held_now[str(folder)] = held_now.get(str(folder), 0) + len(gone)
+        failures.append(Failure(where, "discover", (
+            f"{len(gone)} of its {len(stored)} documents are gone (more than {share:.0%}): all are "
+            "kept; if they were removed on purpose, run `kb build --allow-mass-removal`, or the "
+            "next run removes them if they are still gone")))  # fmt: skip
+    _save_held_folders(store, held_now)
+    refs = [SourceRef(key=r.key, location=r.location, kind="file", site=r.site) for r in kept]
+    return refs, failures
+
+
+def _under(key: str, folder: Path) -> bool:
+    return key.startswith(str(folder).rstrip(os.sep) + os.sep)
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root)) or "."
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _held_folders(store: Store) -> set[str]:
+    rows = store.db.execute("SELECT key FROM meta WHERE key LIKE ?", (_HELD_PREFIX + "%",))
+    return {row[0][len(_HELD_PREFIX) :] for row in rows}
+
+
+def _save_held_folders(store: Store, held: dict[str, int]) -> None:
+    with store.transaction() as db:
+        db.execute("DELETE FROM meta WHERE key LIKE ?", (_HELD_PREFIX + "%",))
+        db.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?)",
+            [(_HELD_PREFIX + folder, str(count)) for folder, count in held.items()],
+        )
 
 
 def _bug_reason(stage: str, exc: BaseException) -> str:

@@ -20,8 +20,8 @@ from kb.nightly import (
     sync_index,
     with_listed,
 )
-from kb.pipeline import build_documents, process_source
-from kb.sources import discover, folder_manifest, listing_entries, manifest_hosts, read_manifest
+from kb.pipeline import build_documents, discovery_failures, hold_mass_removals, process_source
+from kb.sources import discover_all, folder_manifest, listing_entries, manifest_hosts, read_manifest
 from kb.store import Store
 
 
@@ -31,6 +31,7 @@ def run_ingest(
     sources: Path | str | None = None,
     corpus: Path | str | None = None,
     full: bool = False,
+    allow_mass_removal: bool = False,
 ) -> ChangeSet:
     paths = home_paths(home).ensure()
     if corpus is not None:
@@ -43,7 +44,11 @@ def run_ingest(
     hosts = manifest_hosts(entries)
     with ingest_lock(paths.lock), Store(paths.store) as store:
         listings = read_listings(store, listing_entries(entries), hosts, full=full)
-        refs = with_listed(discover(entries, root=root), listings)
+        discovery = discover_all(entries, root=root)
+        refs = with_listed(discovery.refs, listings)
+        held, held_failures = hold_mass_removals(
+            store, discovery, allow=allow_mass_removal, root=root
+        )
         outcomes = []
         for ref in refs:
             record = store.source(ref.key)
@@ -56,8 +61,10 @@ def run_ingest(
             )
             outcomes.append(relabel_refetched(outcome, record))
         documents = build_documents(outcomes, store)
-        changes = commit_outcomes(store, refs, outcomes, documents)
+        changes = commit_outcomes(store, refs + held, outcomes, documents)
         save_listing_states(store, listings)
-        changes.failures.extend(listing_failures(listings))
+        more = [*discovery_failures(discovery), *held_failures, *listing_failures(listings)]
+        changes.failures.extend(more)
+        changes.sources["failed"] = changes.sources.get("failed", 0) + len(more)
         sync_index(paths, store, full=full)
     return changes

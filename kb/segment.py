@@ -25,6 +25,10 @@ from kb.normalize import slugify
 MAX_SECTION_CHARS = 6000
 # A section spanning more pages than this is searched for headings in its text.
 MAX_SECTION_PAGES = 3
+# No section, whatever its origin (a PDF page, a law's article, a hard-wrapped text or a
+# Markdown table with no blank line, one long <p>), is longer than this: each search hit
+# is highlighted and shown in time proportional to its section.
+HARD_MAX_SECTION_CHARS = 20_000
 
 
 def segment(extracted: Extracted, doc_id: str) -> Document:
@@ -76,7 +80,7 @@ def segment(extracted: Extracted, doc_id: str) -> Document:
                 _append(sections, piece.path, piece.heading, piece.body, piece.match)
     if extracted.format == "pdf" and len(sections) == 1 and extracted.page_count > 2:
         sections = _by_page(sections[0], blocks, extracted.page_labels)
-    sections = _split_long(sections)
+    sections = bound_section_size(_split_long(sections))
     if notes:
         # Footnotes and comments: searchable, citable, and never inside a provision's text.
         _append(sections, ["Notes"], None, notes)
@@ -239,6 +243,53 @@ def _split_long(sections: list[Section]) -> list[Section]:
     for order, section in enumerate(out):
         section.order = order
     return out
+
+
+def bound_section_size(
+    sections: list[Section], limit: int = HARD_MAX_SECTION_CHARS
+) -> list[Section]:
+    """Split every section longer than `limit` into parts of at most `limit` characters.
+
+    Cuts at the last line break before the limit, else the last sentence end, else the
+    last space (a hard cut only inside one enormous word); each part keeps the section's
+    pages and heading, marked "(part n)". Linear in the text."""
+    if all(len(s.text) <= limit for s in sections):
+        return sections
+    out: list[Section] = []
+    for section in sections:
+        if len(section.text) <= limit:
+            out.append(section)
+            continue
+        pieces = _cut(section.text, limit)
+        for part, piece in enumerate(pieces, start=1):
+            chunk = _part(section, [piece], part)
+            chunk.page_start, chunk.page_end = section.page_start, section.page_end
+            out.append(chunk)
+    for order, section in enumerate(out):
+        section.order = order
+    return out
+
+
+def _cut(text: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        end = start + limit
+        floor = start + limit // 2  # never a part shorter than half the limit for a boundary
+        cut = text.rfind("\n", floor, end)
+        if cut < 0:
+            sentence = max(text.rfind(". ", floor, end), text.rfind("。", floor, end))
+            cut = sentence + 1 if sentence >= 0 else text.rfind(" ", floor, end)
+        if cut <= start:
+            cut = end
+        piece = text[start:cut].strip()
+        if piece:
+            pieces.append(piece)
+        start = cut
+    rest = text[start:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
 
 
 def _part(section: Section, paragraphs: list[str], part: int) -> Section:

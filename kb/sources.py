@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -35,6 +36,10 @@ class ManifestEntry:
     allow_hosts: tuple[str, ...] = ()
     supersedes: str = ""  # a law's manifest hint: the ids of the editions it repeals
     in_force_from: str = ""
+    # Follow symbolic links that lead out of the folder (off: each is refused with a failure).
+    allow_symlinks: bool = False
+    # A listing follows at most this many PDF links (the rest are reported).
+    max_links: int = 500
 
 
 def read_manifest(manifest: Path) -> list[ManifestEntry]:
@@ -62,6 +67,11 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
             raise ManifestError(f"{where}: only http(s) URLs can be sources, not {url!r}")
         if raw.get("listing") and not url:
             raise ManifestError(f"{where}: listing = true needs a url (a page linking to PDFs)")
+        if "allow_symlinks" in raw and not isinstance(raw["allow_symlinks"], bool):
+            raise ManifestError(f"{where}: allow_symlinks is true or false")
+        max_links = raw.get("max_links", 500)
+        if not isinstance(max_links, int) or isinstance(max_links, bool) or max_links < 1:
+            raise ManifestError(f"{where}: max_links is a whole number of at least 1")
         entries.append(
             ManifestEntry(
                 path=(base / raw["path"]).resolve() if "path" in raw else None,
@@ -76,6 +86,8 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
                 allow_hosts=tuple(raw.get("allow_hosts", ())),
                 supersedes=_ids(raw.get("supersedes", "")),
                 in_force_from=str(raw.get("in_force_from", "")),
+                allow_symlinks=bool(raw.get("allow_symlinks", False)),
+                max_links=max_links,
             )
         )
     if not entries:
@@ -99,12 +111,40 @@ def folder_manifest(folder: Path) -> list[ManifestEntry]:
     return [ManifestEntry(folder=folder, collection=folder.name)]
 
 
+@dataclass
+class Refusal:
+    """Something discovery left out, and why: a run reports it as a failure."""
+
+    location: str
+    reason: str
+
+
+@dataclass
+class Discovery:
+    """What discovery found, what it refused, and the folders it could not read in full."""
+
+    refs: list[SourceRef] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    # folder of a manifest entry -> the folders under it (itself included) it could not list
+    unreadable: dict[Path, list[Path]] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)  # every folder entry, resolved
+
+
 def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[SourceRef]:
+    """Expand manifest entries into sources, one per file or URL, in a stable order
+    (`discover_all` also says what was refused and what could not be read)."""
+    return discover_all(entries, root=root).refs
+
+
+def discover_all(entries: list[ManifestEntry], *, root: Path | None = None) -> Discovery:
     """Expand manifest entries into sources, one per file or URL, in a stable order.
 
     A file listed twice (directly and through a folder) is kept once, with the
-    most specific entry's hints.
+    most specific entry's hints. A symbolic link in a folder that leads out of it is
+    refused (one line each) unless the entry has `allow_symlinks = true`: otherwise a
+    link to /etc/passwd dropped into a shared folder would be published and searchable.
     """
+    discovery = Discovery()
     found: dict[str, SourceRef] = {}
     for entry in entries:
         if entry.listing:
@@ -134,13 +174,8 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
             assert entry.folder is not None
             if not entry.folder.is_dir():
                 raise ManifestError(f"{entry.folder}: folder named in the manifest does not exist")
-            files = sorted(
-                p
-                for p in entry.folder.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(entry.folder).parts)
-            )
+            discovery.folders.append(entry.folder)
+            files = _folder_files(entry, root, discovery)
         for file in files:
             key = str(file)
             ref = SourceRef(
@@ -159,7 +194,65 @@ def discover(entries: list[ManifestEntry], *, root: Path | None = None) -> list[
             # A direct `path` entry is more specific than a folder sweep.
             if key not in found or entry.path is not None:
                 found[key] = ref
-    return list(found.values())
+    discovery.refs = list(found.values())
+    return discovery
+
+
+def _folder_files(entry: ManifestEntry, root: Path | None, discovery: Discovery) -> list[Path]:
+    """The supported files under a folder entry, hidden ones left out, links checked."""
+    assert entry.folder is not None
+    folder = entry.folder
+    real_folder = os.path.realpath(folder)
+    unreadable: list[Path] = []
+    files: list[Path] = []
+    visited: set[str] = set()
+
+    def outside(path: str) -> bool:
+        target = os.path.realpath(path)
+        return os.path.commonpath([target, real_folder]) != real_folder
+
+    def refuse(path: Path, what: str) -> None:
+        discovery.refused.append(Refusal(
+            _relative(path, root),
+            f"refused: a symbolic link to {what} outside the source folder "
+            "(set allow_symlinks = true on the manifest entry to follow it)",
+        ))  # fmt: skip
+
+    def walk(top: str) -> None:
+        visited.add(os.path.realpath(top))
+        try:
+            with os.scandir(top) as listing:
+                items = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            unreadable.append(Path(top))
+            return
+        for item in items:
+            if item.name.startswith("."):
+                continue
+            path = Path(top) / item.name
+            try:
+                is_link = item.is_symlink()
+                is_dir = item.is_dir()  # follows a link
+                is_file = item.is_file()
+            except OSError:
+                unreadable.append(path)
+                continue
+            leaves = is_link and outside(item.path)
+            if leaves and not entry.allow_symlinks:
+                if is_dir or (is_file and path.suffix.lower() in SUPPORTED_SUFFIXES):
+                    refuse(path, "a folder" if is_dir else "a file")
+                continue
+            if is_dir:
+                # A link to a folder inside is not walked: its files are found where they are.
+                if (leaves or not is_link) and os.path.realpath(item.path) not in visited:
+                    walk(item.path)
+            elif is_file and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(path)
+
+    walk(str(folder))
+    if unreadable:
+        discovery.unreadable[folder] = unreadable
+    return sorted(files)
 
 
 def listing_entries(entries: list[ManifestEntry]) -> list[ManifestEntry]:
@@ -196,8 +289,20 @@ def manifest_hosts(entries: list[ManifestEntry]) -> set[str]:
     private or loopback addresses (a test server, an intranet site).
     """
     hosts = {(urlparse(e.url).hostname or "").lower() for e in entries if e.url}
+    # "host:port" for a URL naming its port: a redirect may reach that port, and no other
+    # than the scheme's default (kb.fetch.redirect_refusal).
+    hosts |= {_host_port(e.url) for e in entries if e.url and _host_port(e.url)}
     hosts |= {h.lower() for e in entries for h in e.allow_hosts}
     return hosts - {""}
+
+
+def _host_port(url: str) -> str:
+    parsed = urlparse(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        return ""
+    return f"{(parsed.hostname or '').lower()}:{port}" if port else ""
 
 
 def _relative(file: Path, root: Path | None) -> str:

@@ -11,13 +11,17 @@ reopening only when the `index` symlink points somewhere new.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 import time
+import weakref
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from whoosh import index as windex
@@ -34,7 +38,7 @@ from search.engine import IndexArrays, Matches, index_arrays, top
 from search.indexer import INDEX_NAME
 from search.schema import body_field
 from search.scoring import LanguageBM25F
-from search.snippets import make_snippet, matched_spans
+from search.snippets import HIGHLIGHT_SECONDS, make_snippet, matched_spans
 from search.spelling import suggest
 from search.syntax import MAX_QUERY_CHARS, AndQuery, OrQuery, Word, parse, validate_query
 from search.vocabulary import load_vocabulary_for
@@ -54,6 +58,16 @@ MAX_LIMIT = 200
 # Ranked sections looked at for grouping, sorting and paging; a page beyond it is refused.
 MAX_WINDOW = 1000
 DEFAULT_PER_DOCUMENT = 3
+# Time for a page's snippets together, and the least each hit gets after that is spent.
+SNIPPETS_SECONDS = 1.0
+P = ParamSpec("P")
+R = TypeVar("R")
+# Searchers open at once on one index folder (see _SearcherCache), and how long a thread
+# waits for one to be free before opening one more anyway. KB_MAX_SEARCHERS overrides.
+_SEARCHERS_ENV = os.environ.get("KB_MAX_SEARCHERS", "").strip()
+MAX_SEARCHERS = max(1, int(_SEARCHERS_ENV)) if _SEARCHERS_ENV.isdigit() else 4
+SEARCHER_WAIT_SECONDS = 30.0
+MIN_HIGHLIGHT_SECONDS = 0.005
 # A document's further sections are grouped with its best one when they score at least
 # this share of it.
 GROUP_SCORE_SHARE = 0.5
@@ -166,32 +180,120 @@ class Results:
         }
 
 
+class _Lease:
+    """The searchers one thread holds: home folder -> (index folder, searcher)."""
+
+    __slots__ = ("__weakref__", "open")
+
+    def __init__(self) -> None:
+        self.open: dict[Path, tuple[Path, Searcher]] = {}
+
+
+def _give_back(
+    returned: deque[tuple[Path, Path, Searcher]], held: dict[Path, tuple[Path, Searcher]]
+) -> None:
+    # Runs when a thread ends (its lease is collected): possibly inside a garbage
+    # collection, so it takes no lock; deque.append is atomic.
+    for root, (target, searcher) in held.items():
+        returned.append((root, target, searcher))
+
+
 class _SearcherCache:
-    """One open searcher per home and thread; a new one when the live index folder changes.
+    """Open searchers, lent to threads: one per home and thread while the thread holds it.
 
     Whoosh searchers share file handles and are not safe to use from two threads at once
-    (stored fields come back garbled), so each thread has its own. A replaced searcher is
-    forgotten, not closed: a request may still be using it; its files are released when
-    it is garbage-collected.
+    (stored fields come back garbled), so a thread has a searcher of its own until it
+    gives it back (`release`, which the web server calls after each request) or ends;
+    the searcher then waits, open, for the next thread. So a server whose worker threads
+    come and go holds as many searchers as it runs searches at once, not one for every
+    thread it ever had (which grew by hundreds of MB a burst).
+
+    And at most MAX_SEARCHERS of one index: each searcher holds its own copy of the
+    index's term and postings files (Whoosh reads a compound segment into memory), about
+    150 MB for 10 MB of text. A thread needing one more waits for one to be given back
+    (searches are bounded in time: see search.snippets), or opens one past the limit
+    after SEARCHER_WAIT_SECONDS rather than fail.
+
+    When the live index folder changes, a thread's old searcher is forgotten, not closed
+    (the thread may be in the middle of using it; its files are released when it is
+    garbage-collected); idle searchers of the old folder are closed.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[Searcher] = []
+        self._lock = threading.Condition()
+        self._leases: weakref.WeakSet[_Lease] = weakref.WeakSet()
+        self._idle: dict[tuple[Path, Path], list[Searcher]] = {}
+        self._returned: deque[tuple[Path, Path, Searcher]] = deque()
+        self._opened: dict[tuple[Path, Path], int] = {}  # lent or idle, per index folder
 
     def get(self, paths: HomePaths) -> Searcher:
         return self.get_with_folder(paths)[0]
+
+    def _lease(self) -> _Lease:
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None:
+            lease = self._local.lease = _Lease()
+            weakref.finalize(lease, _give_back, self._returned, lease.open)
+            with self._lock:
+                self._leases.add(lease)
+        return lease
 
     def get_with_folder(self, paths: HomePaths) -> tuple[Searcher, Path]:
         link = paths.index_link
         if not link.exists():
             raise IndexMissingError(f"no index in {paths.root}: run `kb build` first")
         target = Path(os.path.realpath(link))
-        mine: dict[Path, tuple[Path, Searcher]] = self._local.__dict__.setdefault("open", {})
-        cached = mine.get(paths.root)
+        lease = self._lease()
+        cached = lease.open.get(paths.root)
         if cached and cached[0] == target:
             return cached[1], target
+        key = (paths.root, target)
+        stale: list[Searcher] = []
+        searcher: Searcher | None = None
+        with self._lock:
+            if cached is not None:  # of an older index folder: forgotten
+                self._forget((paths.root, cached[0]))
+                del lease.open[paths.root]
+            self._take_returned(stale)
+            for old_key in [k for k in self._idle if k[0] == paths.root and k[1] != target]:
+                for old in self._idle.pop(old_key):
+                    self._forget(old_key)
+                    stale.append(old)
+            give_up = time.monotonic() + SEARCHER_WAIT_SECONDS
+            while True:
+                pool = self._idle.get(key)
+                if pool:
+                    searcher = pool.pop()
+                    break
+                if self._opened.get(key, 0) < MAX_SEARCHERS or time.monotonic() > give_up:
+                    self._opened[key] = self._opened.get(key, 0) + 1
+                    break
+                # Woken by `release`; a thread that ended gives back without a signal.
+                self._lock.wait(timeout=0.05)
+                self._take_returned(stale)
+        for old in stale:
+            old.close()
+        if searcher is None:
+            try:
+                searcher = self._open(target)
+            except BaseException:
+                with self._lock:
+                    self._forget(key)
+                raise
+        lease.open[paths.root] = (target, searcher)
+        return searcher, target
+
+    def _forget(self, key: tuple[Path, Path]) -> None:
+        """One searcher of `key` fewer (call with the lock held)."""
+        left = self._opened.get(key, 0) - 1
+        if left > 0:
+            self._opened[key] = left
+        else:
+            self._opened.pop(key, None)
+
+    @staticmethod
+    def _open(target: Path) -> Searcher:
         try:
             ix = windex.open_dir(str(target), indexname=INDEX_NAME)
         except Exception as exc:
@@ -202,24 +304,84 @@ class _SearcherCache:
             raise IndexMissingError(
                 f"the index in {target} was built by an older version; run `kb build --full`"
             )
-        searcher = ix.searcher(weighting=LanguageBM25F())
-        mine[paths.root] = (target, searcher)
+        return ix.searcher(weighting=LanguageBM25F())
+
+    def _take_returned(self, stale: list[Searcher]) -> None:
+        """Searchers of ended threads join the idle ones (call with the lock held)."""
+        while self._returned:
+            root, target, searcher = self._returned.popleft()
+            self._put_idle(root, target, searcher, stale)
+
+    def _put_idle(
+        self, root: Path, target: Path, searcher: Searcher, stale: list[Searcher]
+    ) -> None:
+        key = (root, target)
+        pool = self._idle.setdefault(key, [])
+        if len(pool) < MAX_SEARCHERS:
+            pool.append(searcher)
+        else:  # opened past the limit while all were busy: not kept
+            self._forget(key)
+            stale.append(searcher)
+        self._lock.notify_all()
+
+    def release(self) -> None:
+        """Give this thread's searchers back: it is done with them (end of a request)."""
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None or not lease.open:
+            return
+        stale: list[Searcher] = []
         with self._lock:
-            if cached is not None and cached[1] in self._all:
-                self._all.remove(cached[1])
-            self._all.append(searcher)
-        return searcher, target
+            for root, (target, searcher) in lease.open.items():
+                self._put_idle(root, target, searcher, stale)
+            lease.open.clear()
+        for old in stale:
+            old.close()
+
+    def held(self) -> int:
+        """How many searchers are open here: lent to threads, or idle."""
+        stale: list[Searcher] = []
+        with self._lock:
+            self._take_returned(stale)
+            lent = sum(len(lease.open) for lease in list(self._leases))
+            count = lent + sum(len(pool) for pool in self._idle.values())
+        for old in stale:
+            old.close()
+        return count
 
     def close(self) -> None:
         """Close every searcher (tests, shutdown); the next search opens new ones."""
         with self._lock:
-            for searcher in self._all:
-                searcher.close()
-            self._all.clear()
+            everything = [s for pool in self._idle.values() for s in pool]
+            for lease in list(self._leases):
+                everything.extend(searcher for _, searcher in lease.open.values())
+                lease.open.clear()
+            while self._returned:
+                everything.append(self._returned.popleft()[2])
+            self._idle.clear()
+            self._opened.clear()
             self._local = threading.local()
+        for searcher in everything:
+            searcher.close()
 
 
 searchers = _SearcherCache()
+
+
+def _returns_searchers(function: Callable[P, R]) -> Callable[P, R]:
+    """The searchers a call opens go back to the pool when it returns (its results are plain
+    data), unless the calling thread already held some: then the caller gives them back."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        lease: _Lease | None = getattr(searchers._local, "lease", None)
+        holding = lease is not None and bool(lease.open)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not holding:
+                searchers.release()
+
+    return call
 
 
 def warm(home: Path | str | None = None) -> float:
@@ -239,6 +401,7 @@ def warm(home: Path | str | None = None) -> float:
     return time.perf_counter() - started
 
 
+@_returns_searchers
 def search(
     query: str,
     *,
@@ -318,7 +481,11 @@ def search(
     shown = order if flat else _grouped(searcher, order, max(1, per_document), more, found.matches)
     results.pages = math.ceil(len(shown) / limit) if shown else 0
     rank_of = {docnum: i + 1 for i, (docnum, _, _) in enumerate(order)}
-    results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0)
+    # One budget for the page's snippets: the hits after it is spent are marked as far
+    # as a short look finds (see search.snippets.HIGHLIGHT_SECONDS).
+    snippets_until = time.monotonic() + SNIPPETS_SECONDS
+    results.hits = [_hit(searcher, docnum, score, found.compiled, rank_of[docnum], missing > 0,
+                         snippets_until)
                     for docnum, score, missing in shown[(page - 1) * limit : page * limit]]  # fmt: skip
     for hit in results.hits:
         info = editions.get(hit.doc_id)
@@ -607,15 +774,26 @@ def _grouped(searcher: Searcher, order: Ranked, per_document: int, more: dict[st
 
 
 def _hit(
-    searcher: Searcher, docnum: int, score: float, compiled: Compiled, rank: int, partial: bool
+    searcher: Searcher,
+    docnum: int,
+    score: float,
+    compiled: Compiled,
+    rank: int,
+    partial: bool,
+    snippets_until: float | None = None,
 ) -> Hit:
     fields = searcher.stored_fields(docnum)
     data = fields["data"]
     lang = fields.get("lang", "")
     text = str(data.get("text") or "")
+    now = time.monotonic()
+    until = now + HIGHLIGHT_SECONDS
+    if snippets_until is not None:
+        until = max(min(until, snippets_until), now + MIN_HIGHLIGHT_SECONDS)
     spans = matched_spans(
-        text, lang or data.get("doc_lang", "en"), compiled.highlight, searcher.schema
-    )
+        text, lang or data.get("doc_lang", "en"), compiled.highlight, searcher.schema,
+        deadline=until,
+    )  # fmt: skip
     snip = make_snippet(text, spans)
     unit = best_unit(data.get("units") or [], snip.words) if data.get("units") else ""
     return Hit(
@@ -682,6 +860,7 @@ SIMILAR_KEY_TERMS = 12
 SIMILAR_TAG_WEIGHT = 0.5
 
 
+@_returns_searchers
 def similar(
     doc_id: str,
     section_id: str | None = None,

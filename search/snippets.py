@@ -9,6 +9,8 @@ searched as a prefix, wherever a word starts with it.
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,12 @@ from search.schema import TEXT_LANGS
 SNIPPET_CHARS = 240
 SECOND_FRAGMENT_CHARS = 120
 CONTEXT_BEFORE = 60
+# Highlighting one text stops looking for matches after this long: a section that
+# predates the bound on section size (kb.segment) can be megabytes of one paragraph, and
+# one search must never hold a server thread for minutes. What was found by then is marked.
+HIGHLIGHT_SECONDS = 0.25
+# How many words are analysed between two looks at the clock.
+_CLOCK_EVERY = 2048
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,20 @@ class Snippet:
 
 
 def matched_spans(
-    text: str, lang: str, highlight: dict[str, set[tuple[str, ...]]], schema: Schema
+    text: str,
+    lang: str,
+    highlight: dict[str, set[tuple[str, ...]]],
+    schema: Schema,
+    *,
+    deadline: float | None = None,
 ) -> list[Span]:
-    """Where the query's terms and phrases occur in `text`, longest first where they overlap."""
+    """Where the query's terms and phrases occur in `text`, longest first where they overlap.
+
+    Linear in the length of `text`; the text is read only until `deadline` (a
+    `time.monotonic()` value, default HIGHLIGHT_SECONDS from now), so a huge text is
+    marked up to where the clock ran out rather than holding its caller."""
+    if deadline is None:
+        deadline = time.monotonic() + HIGHLIGHT_SECONDS
     lang = lang if lang in TEXT_LANGS else "en"
     groups = {
         f"body_{lang}": (f"body_{lang}", f"title_{lang}", f"heading_{lang}"),
@@ -52,8 +71,9 @@ def matched_spans(
             wanted |= highlight.get(name, set())
         if not wanted:
             continue
-        spans.extend(_find(_tokens(schema[analyzer_field].analyzer, text), wanted))
-    return _non_overlapping(spans)
+        tokens = _tokens(schema[analyzer_field].analyzer, text, deadline)
+        spans.extend(_find(tokens, wanted, deadline))
+    return _non_overlapping(spans, len(text))
 
 
 # Per analyzer, what each word it has seen becomes: a snippet analyses ten sections of
@@ -63,12 +83,17 @@ _WORD_CACHES: dict[int, tuple[Any, dict[str, str | None]]] = {}
 _WORD_CACHE_LIMIT = 200_000
 
 
-def _tokens(analyzer: Any, text: str) -> list[tuple[str, int, int]]:
-    """(term, start, end) of each indexed word of `text`, as `analyzer` indexes it."""
+def _tokens(analyzer: Any, text: str, deadline: float) -> list[tuple[str, int, int]]:
+    """(term, start, end) of each indexed word of `text`, as `analyzer` indexes it, up to
+    `deadline`."""
     tokenizer = analyzer.items[0] if isinstance(analyzer, CompositeAnalyzer) else None
     if not isinstance(tokenizer, RegexTokenizer) or tokenizer.gaps:
-        return [(t.text, t.startchar, t.endchar)
-                for t in analyzer(text, chars=True, mode="index")]  # fmt: skip
+        found: list[tuple[str, int, int]] = []
+        for t in analyzer(text, chars=True, mode="index"):
+            found.append((t.text, t.startchar, t.endchar))
+            if len(found) % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+                break
+        return found
     entry = _WORD_CACHES.get(id(analyzer))
     if entry is None or entry[0] is not analyzer:
         entry = (analyzer, {})  # the analyzer is kept so that its id is not reused
@@ -77,7 +102,9 @@ def _tokens(analyzer: Any, text: str) -> list[tuple[str, int, int]]:
     if len(cache) > _WORD_CACHE_LIMIT:
         cache.clear()
     out: list[tuple[str, int, int]] = []
-    for match in tokenizer.expression.finditer(text):
+    for count, match in enumerate(tokenizer.expression.finditer(text), start=1):
+        if count % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+            break
         word = match.group(0)
         term = cache.get(word, "")
         if term == "":
@@ -90,13 +117,17 @@ def _tokens(analyzer: Any, text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-def _find(tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]) -> Iterable[Span]:
+def _find(
+    tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]], deadline: float
+) -> Iterable[Span]:
     by_first: dict[str, list[tuple[str, ...]]] = {}
     prefixes = sorted({seq[0][:-1] for seq in wanted if len(seq) == 1 and seq[0].endswith("*")})
     for seq in wanted:
         if seq and not (len(seq) == 1 and seq[0].endswith("*")):
             by_first.setdefault(seq[0], []).append(seq)
     for i, (term, start, end) in enumerate(tokens):
+        if i % _CLOCK_EVERY == _CLOCK_EVERY - 1 and time.monotonic() > deadline:
+            return
         for prefix in prefixes:
             if term.startswith(prefix):
                 yield Span(start, end, (prefix + "*",))
@@ -106,10 +137,17 @@ def _find(tokens: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]) -> I
                 yield Span(start, tokens[i + n - 1][2], seq)
 
 
-def _non_overlapping(spans: list[Span]) -> list[Span]:
+def _non_overlapping(spans: list[Span], length: int) -> list[Span]:
+    """Longest first, each span kept unless it overlaps one already kept.
+
+    The characters taken are marked in a byte array, so the check costs the span's own
+    length rather than a look at every span kept before (which made a section with
+    thousands of matches take seconds to minutes)."""
+    taken = bytearray(length)
     chosen: list[Span] = []
     for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+        if taken.find(1, span.start, span.end) < 0:
+            taken[span.start : span.end] = b"\x01" * (span.end - span.start)
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)
 
@@ -121,9 +159,9 @@ def make_snippet(text: str, spans: list[Span], *, maxchars: int = SNIPPET_CHARS)
     if not spans:
         return Snippet(_clip(text, 0, maxchars), [])
     start, end = _best_window(text, spans, maxchars)
-    inside = [s for s in spans if s.start >= start and s.end <= end]
+    inside_keys = {s.key for s in spans if s.start >= start and s.end <= end}
     fragments = [(start, end)]
-    missing = [s for s in spans if s.key not in {x.key for x in inside}]
+    missing = [s for s in spans if s.key not in inside_keys]
     if missing:
         s2, e2 = _window_around(text, missing[0], SECOND_FRAGMENT_CHARS)
         if e2 <= start or s2 >= end:
@@ -137,17 +175,28 @@ def make_snippet(text: str, spans: list[Span], *, maxchars: int = SNIPPET_CHARS)
 
 
 def _best_window(text: str, spans: list[Span], maxchars: int) -> tuple[int, int]:
+    """The window, starting a little before some match, holding the most different matches.
+
+    `spans` do not overlap and are in text order, so the windows' ends only move forward:
+    one pass with a running count of the keys inside (linear, not a scan per window)."""
     best: tuple[tuple[int, int, int], int] | None = None
+    keys: Counter[tuple[str, ...]] = Counter()
+    j = 0  # spans[i:j] are inside the window of spans[i]
     for i, first in enumerate(spans):
-        start = max(0, first.start - CONTEXT_BEFORE)
-        end = start + maxchars
-        inside = [s for s in spans[i:] if s.end <= end]
-        score = (len({s.key for s in inside}), len(inside), -first.start)
+        end = max(0, first.start - CONTEXT_BEFORE) + maxchars
+        j = max(j, i)
+        while j < len(spans) and spans[j].end <= end:
+            keys[spans[j].key] += 1
+            j += 1
+        score = (len(keys), j - i, -first.start)
         if best is None or score > best[0]:
-            best = (score, first.start)
+            best = (score, i)
+        if j > i:
+            keys[first.key] -= 1
+            if not keys[first.key]:
+                del keys[first.key]
     assert best is not None
-    anchor = next(s for s in spans if s.start == best[1])
-    return _window_around(text, anchor, maxchars)
+    return _window_around(text, spans[best[1]], maxchars)
 
 
 def _window_around(text: str, span: Span, maxchars: int) -> tuple[int, int]:
@@ -191,7 +240,12 @@ def _clip(text: str, start: int, maxchars: int) -> str:
 
 
 def snippet_for(
-    data: dict[str, Any], lang: str, highlight: dict[str, set[tuple[str, ...]]], schema: Schema
+    data: dict[str, Any],
+    lang: str,
+    highlight: dict[str, set[tuple[str, ...]]],
+    schema: Schema,
+    *,
+    deadline: float | None = None,
 ) -> Snippet:
     text = str(data.get("text") or "")
-    return make_snippet(text, matched_spans(text, lang, highlight, schema))
+    return make_snippet(text, matched_spans(text, lang, highlight, schema, deadline=deadline))

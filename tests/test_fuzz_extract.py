@@ -114,5 +114,7 @@ def test_segmenting_and_tagging_generated_text_never_crash(
     )
     try:
         document_from_extracted(extracted, "doc")
-    except SourceError as exc:  # a segmentation or tagging bug: it must at least name its stage
-        pytest.fail(f"{exc.stage}: {exc.reason}")
+    except SourceError as exc:
+        if exc.reason.startswith("no text:") and not any(text.strip() for *_, text, _ in blocks):
+            return  # nothing to index: the source's failure, rightly (never an empty document)
+        pytest.fail(f"{exc.stage}: {exc.reason}")  # a bug: it must at least name its stage

@@ -134,12 +134,18 @@ def test_a_redirect_to_another_host_is_refused(server: str) -> None:
     assert (
         reason == "refused: 'localhost' is a private or loopback address (allow it in the manifest)"
     )
-    assert (
-        _fetch(
-            f"{server}/to-localhost", hosts=LOCAL | {"localhost"}, private=LOCAL | {"localhost"}
-        ).data
-        == PAGE
+    # Named and allowed to be private, but on a port the manifest does not name: a redirect
+    # keeps the scheme, host and port the manifest gives.
+    port = server.rsplit(":", 1)[1]
+    reason = _refusal(
+        f"{server}/to-localhost", hosts=LOCAL | {"localhost"}, private=LOCAL | {"localhost"}
     )
+    assert reason == (
+        f"refused: a redirect to http://localhost:{port} leaves the scheme, host and port "
+        "the manifest names"
+    )
+    hosts = LOCAL | {"localhost", f"localhost:{port}"}
+    assert _fetch(f"{server}/to-localhost", hosts=hosts, private=hosts).data == PAGE
 
 
 @pytest.mark.parametrize(("path", "scheme"), [("/to-file", "file"), ("/to-ftp", "ftp")])

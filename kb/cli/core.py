@@ -86,6 +86,14 @@ def build(
     no_ocr: Annotated[
         bool, typer.Option("--no-ocr", help="Never run OCR on scanned PDFs, even when installed.")
     ] = False,
+    allow_mass_removal: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-removal",
+            help="Remove the documents of a folder even when more than 20% of it is gone "
+            "(else they are kept and the folder fails; KB_MAX_REMOVAL_SHARE sets the share).",
+        ),
+    ] = False,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -135,6 +143,7 @@ def build(
                 full=full,
                 workers=workers,
                 wait_seconds=wait,
+                allow_mass_removal=allow_mass_removal,
             )
             if dask:
                 from flows.dask_runner import ingest_on_dask

@@ -8,6 +8,7 @@ through Jinja2's autoescaping (or `markupsafe.escape` before marks are added).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from kb.web.i18n import (
     normalise_ui,
     translator,
 )
+from kb.web.login import password_matches
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -43,6 +45,47 @@ STATIC_DIR = WEB_DIR / "static"
 PAGE_CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 # A saved web page is shown in a sandbox: no scripts, no same-origin access, nothing fetched.
 ORIGINAL_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# Any other original (a PDF can carry JavaScript) is shown inline with scripts forbidden and
+# nothing fetched from elsewhere. Not `sandbox`: browsers then refuse to show a PDF at all.
+ORIGINAL_FILE_CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+# A request whose address is longer than this is refused at once with a short 400: a query
+# is at most search.syntax.MAX_QUERY_CHARS (1,000) characters, 6,000 when percent-encoded
+# Cyrillic; a 100 KB `q` must not come back three times over in a page's links.
+MAX_QUERY_STRING = 8_192
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w:/.~-])/(?:[^\s/'"`]+/)*[^\s/'"`:;,)]+""")
+
+
+def _too_long(request: Request) -> str:
+    """Why an address too long is refused: the search's own words when `q` is what is long."""
+    from search.syntax import MAX_QUERY_CHARS, validate_query
+
+    query = request.query_params.get("q", "")
+    if len(query) > MAX_QUERY_CHARS:
+        try:
+            validate_query(query)
+        except KBError as exc:
+            return str(exc)
+    return (
+        f"request too long: the address may carry at most {MAX_QUERY_STRING:,} characters after '?'"
+    )
+
+
+def public_message(message: str) -> str:
+    """`message` without the server's file paths: each absolute path on this machine becomes
+    its last part ("no index in …/data"), so an error page tells what went wrong, not where
+    files live. Addresses of this site ("/api/documents lists them"), whose first part is
+    no folder of this machine, are left as they are."""
+
+    def hide(match: re.Match[str]) -> str:
+        path = match.group(0)
+        if not os.path.exists("/" + path.lstrip("/").split("/", 1)[0]):  # /api/…, /file/…
+            return path
+        return "…/" + path.rstrip("/").rsplit("/", 1)[-1]
+
+    return _ABSOLUTE_PATH.sub(hide, message)
 
 
 def create_environment() -> Environment:
@@ -141,8 +184,12 @@ def _without_param(url: str, name: str) -> str:
     return parts.path + (f"?{urlencode(kept)}" if kept else "")
 
 
-def create_app(home: Path | str | None = None) -> FastAPI:
-    """The application for the knowledge base in `home` (default: KB_HOME or ./data)."""
+def create_app(home: Path | str | None = None, *, password: str | None = None) -> FastAPI:
+    """The application for the knowledge base in `home` (default: KB_HOME or ./data).
+
+    With a `password`, every page, file and API call needs the login (HTTP Basic
+    authentication, user LOGIN_USER): send it over TLS (a reverse proxy) beyond this machine.
+    """
     from kb.web.api import router as api_router
     from kb.web.pages import router as pages_router
 
@@ -170,8 +217,8 @@ def create_app(home: Path | str | None = None) -> FastAPI:
     async def kb_error(request: Request, exc: KBError) -> Response:
         status_code = status_code_for(exc)
         if is_api(request):
-            return JSONResponse({"detail": str(exc)}, status_code=status_code)
-        message = str(exc)
+            return JSONResponse({"detail": public_message(str(exc))}, status_code=status_code)
+        message = public_message(str(exc))
         store_missing = not home_paths(request.app.state.home).store.exists()
         if isinstance(exc, IndexMissingError) or (isinstance(exc, NotFoundError) and store_missing):
             message = translator(app.state.pages.ui_of(request))("error.no_kb")
@@ -197,7 +244,17 @@ def create_app(home: Path | str | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        if len(request.scope.get("query_string", b"")) > MAX_QUERY_STRING:
+            response: Response = JSONResponse({"detail": _too_long(request)}, status_code=400)
+        elif password and not password_matches(request.headers.get("authorization"), password):
+            response = Response(
+                "login required\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Basic realm="knowledge base", charset="UTF-8"'},
+            )
+        else:
+            response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.headers.get("content-type", "").startswith("text/html"):
@@ -222,4 +279,4 @@ def missing_messages(templates_dir: Path = TEMPLATES_DIR) -> set[str]:
     return used - set(MESSAGES)
 
 
-__all__ = ["create_app", "create_environment", "missing_messages"]
+__all__ = ["create_app", "create_environment", "missing_messages", "public_message"]

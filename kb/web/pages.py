@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from kb.errors import QueryError
 from kb.web import highlight, service, views
-from kb.web.app import ORIGINAL_HTML_CSP
+from kb.web.app import ORIGINAL_FILE_CSP, ORIGINAL_HTML_CSP
 
 router = APIRouter(include_in_schema=False)
 
@@ -186,13 +187,19 @@ def original_file(request: Request, doc_id: str) -> Response:
     if original.url is not None:
         return RedirectResponse(original.url, status_code=307)
     assert original.path is not None
-    headers = (
-        {"Content-Security-Policy": ORIGINAL_HTML_CSP} if original.media_type == "text/html" else {}
-    )
-    return FileResponse(
-        original.path,
+    csp = ORIGINAL_HTML_CSP if original.media_type == "text/html" else ORIGINAL_FILE_CSP
+    # The bytes checked against the ingest (service.original_of), not the path reopened.
+    return Response(
+        original.data,
         media_type=original.media_type,
-        filename=original.path.name,
-        content_disposition_type="inline",
-        headers=headers,
+        headers={
+            "Content-Security-Policy": csp,
+            "Content-Disposition": _inline(original.path.name),
+        },
     )
+
+
+def _inline(filename: str) -> str:
+    """`inline` with the file's name, in the form every browser reads (RFC 6266)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

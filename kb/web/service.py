@@ -8,10 +8,13 @@ where the CLI has them, so that `/api/search` answers with the same object as
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+import os
 import re
-import threading
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,9 +44,9 @@ def open_store(home: Path) -> Store:
 
 # --- search ------------------------------------------------------------------------
 
-# Whoosh's readers keep a file position per open segment file, and the search library
-# shares one searcher per home: requests served on several threads take turns with it.
-_search_lock = threading.Lock()
+# No lock is held across a search: each request's thread borrows a searcher of its own
+# from the search library (Whoosh's readers keep a file position per open segment file)
+# and gives it back when done, so a slow search never makes the others wait for it.
 SORTS = ("relevance", "date")
 
 Spans = list[tuple[int, int]]
@@ -108,7 +111,7 @@ def run_search(home: Path, params: SearchParams) -> dict[str, Any]:
     from search.query import search
 
     params.check()
-    with _search_lock:
+    with _borrowed_searchers():
         results = search(
             params.q,
             home=home,
@@ -128,13 +131,24 @@ def run_search(home: Path, params: SearchParams) -> dict[str, Any]:
     return results.as_dict()
 
 
+@contextmanager
+def _borrowed_searchers() -> Iterator[None]:
+    """Searchers this request's thread opens go back to the library's pool afterwards."""
+    from search.query import searchers
+
+    try:
+        yield
+    finally:
+        searchers.release()
+
+
 def similar(home: Path, doc_id: str, section_id: str, limit: int = 5) -> dict[str, Any]:
     """Sections of other documents most like this one: `kb similar DOC#SECTION --json`."""
     from search.query import similar as similar_sections
 
     if not 1 <= limit <= MAX_LIMIT:
         raise ParameterError(f"limit {limit}: use a number from 1 to {MAX_LIMIT}")
-    with _search_lock:
+    with _borrowed_searchers():
         return similar_sections(doc_id, section_id, home=home, limit=limit).as_dict()
 
 
@@ -156,7 +170,7 @@ def query_highlighter(home: Path, query: str) -> Callable[[str, str], Spans]:
     if not query.strip():
         return nothing
     try:
-        with _search_lock:
+        with _borrowed_searchers():
             searcher, folder = searchers.get_with_folder(home_paths(home))
             compiled = Compiler(searcher, load_vocabulary_for(folder)).compile(
                 parse(validate_query(query))
@@ -295,15 +309,20 @@ def find_section(doc: Document, section_id: str) -> Section:
 
 @dataclass
 class OriginalFile:
-    """Where a document's original is: a file on this machine, or a web address."""
+    """A document's original: the bytes of a file on this machine, or a web address."""
 
     path: Path | None
     url: str | None
     media_type: str
+    data: bytes = b""  # the file's bytes, as they were ingested
 
 
 def original_of(home: Path, doc_id: str) -> OriginalFile:
-    """Only ever a source recorded in the store for this document: no path comes from the request."""
+    """Only ever a source recorded in the store for this document: no path comes from the request.
+
+    A file is read once and served only if its bytes are those that were ingested (same
+    size and SHA-256): a file swapped since for a symlink to something else, or edited, is
+    refused until the next build has ingested it."""
     with open_store(home) as store:
         doc = store.load_document(doc_id)
         record = store.source(doc.source.key) if doc is not None else None
@@ -314,10 +333,31 @@ def original_of(home: Path, doc_id: str) -> OriginalFile:
             raise NotFoundError(f"the original of {doc_id!r} is not a web address")
         return OriginalFile(None, record.key, "text/html")
     path = Path(record.key)
-    if not path.is_file():
-        raise NotFoundError(f"the original of {doc_id!r} is no longer at {record.location}")
+    data = _ingested_bytes(path, record.size, record.sha256)
+    if data is None:
+        raise NotFoundError(
+            f"the original of {doc_id!r} is no longer at {record.location} as it was ingested "
+            "(moved, changed or replaced): the next `kb build` picks up what is there now"
+        )
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return OriginalFile(path, None, media_type)
+    return OriginalFile(path, None, media_type, data)
+
+
+def _ingested_bytes(path: Path, size: int | None, digest: str | None) -> bytes | None:
+    """The file's bytes if they are the ones recorded at ingest, else None."""
+    if not digest or size is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                return None
+            data = handle.read(size + 1)
+    except OSError:
+        return None
+    if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+        return None
+    return data
 
 
 # --- legal texts -------------------------------------------------------------------------
