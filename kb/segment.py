@@ -220,7 +220,7 @@ def _by_page(section: Section, blocks: list[Block], labels: Sequence[str]) -> li
     pages = sorted({b.page for b in blocks if b.page})
     for page in pages:
         body = [b for b in blocks if b.page == page]
-        name = labels[page - 1] if page <= len(labels) and labels[page - 1] else str(page)
+        name = labels[page - 1] if 0 < page <= len(labels) and labels[page - 1] else str(page)
         _append(sections, [*section.heading_path, f"Page {name}"], None, body)
     return sections or [section]
 

@@ -132,7 +132,7 @@ def test_kb_build_shows_each_failure_in_summary_status_and_artifact(
     home = tmp_path / "home"
     built = runner.invoke(app, ["build", "--corpus", str(folder), "--json", "--home", str(home)])
     assert built.exit_code == 0, built.output
-    summary: dict[str, Any] = json.loads(built.output[built.output.index("{") :])
+    summary: dict[str, Any] = json.loads(built.stdout[built.stdout.index("{") :])
     _check_failures(summary["failures"], expected)
     assert summary["sources"]["failed"] == len([e for e in expected.values() if not e.indexed])
 

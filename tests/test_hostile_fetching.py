@@ -279,10 +279,13 @@ def test_an_unreadable_subfolder_keeps_its_documents(
 
 def test_a_pdf_that_yields_no_text_is_a_failure_not_an_empty_document(tmp_path: Path) -> None:
     """Issue 19: a 1,400-page PDF with one line a page was stored with 0 sections and no
-    warning (each page's only line looked like a running header). 60 pages here."""
+    warning (each page's only line looked like a running header). The extractor now keeps a
+    line a page that differs from page to page; a PDF whose every page carries only the same
+    line (furniture, nothing else) still leaves nothing, and that is a failure."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    make_pdf(corpus / "register.pdf", [[f"Entry {i} of the register."] for i in range(1, 61)])
+    make_pdf(corpus / "register.pdf", [["Register of entries, Mary velayat"] for _ in range(60)])
+    make_pdf(corpus / "entries.pdf", [[f"Entry {i} of the register."] for i in range(1, 61)])
     (corpus / "note.md").write_text("# Note\n\nThe register is kept in Mary.\n", "utf-8")
     home = tmp_path / "home"
 
@@ -293,4 +296,7 @@ def test_a_pdf_that_yields_no_text_is_a_failure_not_an_empty_document(tmp_path: 
     assert failure.reason.startswith("no text: nothing is left of its 60 pages")
     assert changes.sources["failed"] == 1
     with Store(home / "kb.sqlite") as store:
+        entries = store.load_document("entries")
+        assert entries is not None
+        assert "Entry 17 of the register." in "\n".join(s.text for s in entries.sections)
         assert store.load_document("register") is None

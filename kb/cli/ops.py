@@ -283,7 +283,13 @@ def schedule(
                 root, api_url, server, on_down=server_down, log=_log, note=restart_note
             )
             watchdog.start()
-            serve_nightly(parameters, cron, timezone)
+            try:
+                serve_nightly(parameters, cron, timezone)
+            except SystemExit:
+                # The watchdog's SIGTERM can land before the runner has put in its own
+                # handler (a loaded machine): then it is ours, and the restart below runs.
+                if not down:
+                    raise
             watchdog.stop()
             handled.set()
             if not down:  # Ctrl-C or SIGTERM
