@@ -9,6 +9,7 @@ from kb.cli import facts as _facts  # noqa: F401
 from kb.cli import legal as _legal  # noqa: F401
 from kb.cli import ops as _ops  # noqa: F401
 from kb.cli import searching as _searching  # noqa: F401
+from kb.cli import server as _server  # noqa: F401
 from kb.cli import web as _web  # noqa: F401
 from kb.cli.app import app
 

@@ -160,8 +160,9 @@ def schedule(
 ) -> None:
     """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C).
 
-    Uses the Prefect server at PREFECT_API_URL if set, else one answering on
-    127.0.0.1:PORT, else starts one there (its database under the home folder).
+    Uses the Prefect server at PREFECT_API_URL if set, else the one `kb build` keeps
+    for this home, else one answering on 127.0.0.1:PORT, else starts one there (its
+    database under the home folder).
     The schedule is recorded in the store, for `kb status`.
     """
     from flows.cron import next_fire_time
@@ -190,7 +191,14 @@ def schedule(
 
     configure_prefect(root)
     console.print("Connecting to the Prefect server (starting one if needed) …")
-    api_url, server = connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
+    from flows.keep_server import running_server
+
+    kept = None if os.environ.get("PREFECT_API_URL") else running_server(root)  # `kb build`'s
+    api_url, server = (
+        (kept.api_url, None)
+        if kept
+        else connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
+    )
     os.environ["PREFECT_API_URL"] = (
         api_url  # before Prefect is imported: it reads its settings once
     )
