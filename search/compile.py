@@ -24,8 +24,7 @@ from kb.model import DOCTYPE_LABELS, DOCTYPES
 from search.analysis import REF_WORD, STOP_ANY, TK_MIN_STEM, exact_analyzer, fold, turkmen_stem
 from search.dismax import BestOf
 from search.engine import index_arrays
-from search.indexer import normalise_ref
-from search.schema import EXACT_BOOST, TEXT_LANGS, field_boosts
+from search.schema import EXACT_BOOST, TEXT_LANGS, field_boosts, normalise_ref
 from search.syntax import (
     FILTER_FIELDS,
     AndQuery,

@@ -309,7 +309,7 @@ class IndexArrays:
             assert later is not None
             common = _sorted_intersection(common, later - shift)
         assert common is not None
-        sections = np.unique(common // _POSITION_STRIDE)
+        sections = _distinct_ascending(common // _POSITION_STRIDE)
         shared = self._shared
         with self._lock:
             if key not in self._phrases:
@@ -617,6 +617,16 @@ def top(
 
 
 __all__ = ["CACHE_MB", "IndexArrays", "Matches", "index_arrays", "top"]
+
+
+def _distinct_ascending(values: np.ndarray) -> np.ndarray:
+    """np.unique of an ascending array, without its import of numpy.ma (40 ms of a cold `kb search`)."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -30,8 +30,7 @@ from kb.home import paths as home_paths
 from search.citation import best_unit, citation_line, format_pages
 from search.compile import Compiled, Compiler, Expansion, filter_term
 from search.engine import IndexArrays, Matches, index_arrays, top
-from search.indexer import INDEX_NAME
-from search.schema import body_field
+from search.schema import INDEX_NAME, body_field
 from search.scoring import LanguageBM25F
 from search.snippets import make_snippet, matched_spans
 from search.spelling import suggest
