@@ -65,3 +65,14 @@ def test_each_command_is_registered_by_the_module_the_entry_point_loads_for_it()
         for group in app.registered_groups
     }
     assert defined == {name: f"kb.cli.{module}" for name, module in COMMAND_MODULES.items()}
+
+
+def test_every_command_runs_with_only_its_own_module_loaded() -> None:
+    """The `kb` script registers one module's commands; each must still be `kb COMMAND`."""
+    for command, module in COMMAND_MODULES.items():
+        code, output, modules = _modules_after(command, "--help")
+        assert code == 0, f"kb {command} --help: {output}"
+        assert f"Usage: kb {command} " in output
+        others = {f"kb.cli.{m}" for m in COMMAND_MODULES.values()} - {f"kb.cli.{module}"}
+        # facts reuses the core commands' store helper; nothing else loads another's module.
+        assert not (others & modules) - ({"kb.cli.core"} if module == "facts" else set())

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import threading
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kb.cli.app import HomeOption, app, console, err_console, home_path, user_errors
-from kb.errors import KBError
 from kb.home import paths as home_paths
 
 
@@ -22,13 +18,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _warm(root: Path) -> None:
-    from search.query import warm
-
-    with contextlib.suppress(KBError):  # no index yet: the pages say so
-        warm(root)
 
 
 @app.command()
@@ -45,6 +34,15 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
     ] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes answering requests (default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Serve the knowledge base in a browser: search, documents, law comparison and ingest status.
@@ -53,9 +51,7 @@ def serve(
     The JSON API is under /api/ (description at /api/openapi.json); /api/search
     answers with the same object as `kb search --json`.
     """
-    import uvicorn
-
-    from kb.web import create_app
+    from kb.web.workers import default_workers, run
 
     root = home_path(home)
     if not home_paths(root).store.exists():
@@ -67,8 +63,5 @@ def serve(
     console.print(
         f"Serving {root} at http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/search  (Ctrl+C to stop)"
     )
-    # Load the index's columns while the server starts: on 100,000 sections that takes a
-    # second or two, which the first visitor would otherwise wait for.
-    threading.Thread(target=_warm, args=(root,), name="warm-index", daemon=True).start()
     # uvicorn reports a port already in use itself (one line) and exits with status 1.
-    uvicorn.run(create_app(root), host=host, port=port, log_level="warning", access_log=False)
+    run(root, host, port, workers or default_workers())
