@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,29 @@ if TYPE_CHECKING:
 # How the supervisor tells its workers which home to serve (they are new interpreters).
 HOME_VARIABLE = "KB_SERVE_HOME"
 FACTORY = "kb.web.workers:app_for_worker"
+HTTP_PROTOCOL = "kb.web.workers:NoDelayHTTPProtocol"
+
+
+def _http_protocol_base() -> type:
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    return AutoHTTPProtocol
+
+
+class NoDelayHTTPProtocol(_http_protocol_base()):  # type: ignore[misc]
+    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection.
+
+    asyncio turns it off only for sockets it knows to be TCP; a worker's listening socket
+    comes from the supervisor and is not recognised, so each answer on a kept-alive
+    connection waited for the client's delayed ACK: 50 ms a search instead of 7 (measured).
+    """
+
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def default_workers() -> int:
@@ -67,4 +91,4 @@ def run(home: Path, host: str, port: int, workers: int) -> None:
         uvicorn.run(create_app(home), **options)  # type: ignore[arg-type]
         return
     os.environ[HOME_VARIABLE] = str(home)
-    uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    uvicorn.run(FACTORY, factory=True, workers=workers, http=HTTP_PROTOCOL, **options)  # type: ignore[arg-type]
