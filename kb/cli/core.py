@@ -88,7 +88,8 @@ def build(
         typer.Option(
             "--keep-server/--no-keep-server",
             help="Start a Prefect server for this home if none runs, and leave it running for "
-            "the next build (`kb server stop` ends it); or use a temporary one for this build.",
+            "the next build (`kb server stop` ends it); or leave nothing running: a server "
+            "already running is still used, else a temporary one for this build.",
         ),
     ] = True,
     json_out: JsonOption = False,
