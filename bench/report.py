@@ -67,6 +67,11 @@ def results_markdown(data: dict[str, Any]) -> str:
             2,
         ),
         ("nightly, nothing changed, library (s)", "nightly_nochange_direct_s", 2),
+        (
+            "**second manual `kb build`, nothing changed** (s, kept server)",
+            "kb_build_nochange_s",
+            2,
+        ),
         ("nothing-changed / full build (flow)", "ratio_nochange_vs_build", 3),
         ("nothing-changed / full build (library)", "ratio_nochange_vs_build_direct", 3),
         ("**nightly, 1 % changed, flow** (s), running Prefect server", "nightly_1pct_flow_s", 2),
@@ -79,6 +84,10 @@ def results_markdown(data: dict[str, Any]) -> str:
         ("query p95 ours / FTS5", "ratio_query_p95_vs_fts5", 1),
         ("first searches after opening the index (cold caches): p50 (ms)", "query_cold_p50_ms", 1),
         ("first searches after opening the index (cold caches): p95 (ms)", "query_cold_p95_ms", 1),
+        ("**`kb search`, whole process** (s, median)", "search_process_s", 3),
+        ("`python -c pass`, same run (s, median)", "python_start_s", 3),
+        ("`kb search` CPU time (s, median)", "search_process_cpu_s", 3),
+        ("index stage, library (s)", "index_s", 2),
         ("FTS5 build (s)", "fts5_build_s", 2),
         ("our index stage / FTS5 build", "ratio_index_vs_fts5_build", 1),
         ("pypdf pages/s (1 core)", "pypdf_pages_per_s", 1),
@@ -88,6 +97,12 @@ def results_markdown(data: dict[str, Any]) -> str:
         ("peak memory, whole process tree (MB)", "peak_mb", 0),
         ("peak memory, largest process (MB)", "peak_single_process_mb", 0),
         ("index on disk (MB)", "index_mb", 1),
+        ("`kb serve` worker processes", "web_workers", 0),
+        ("**web p95 at concurrency 16** (ms)", "web_p95_ms_c16", 1),
+        ("web searches/s at concurrency 16", "web_per_s_c16", 1),
+        ("web p95 at concurrency 16, one worker (ms)", "web_p95_ms_c16_one_worker", 1),
+        ("web searches/s at concurrency 16, one worker", "web_per_s_c16_one_worker", 1),
+        ("web errors (all rounds)", "web_errors", 0),
     ]
     for label, key, digits in rows:
         values = []
@@ -138,6 +153,14 @@ def _run_details(size: int, run: dict[str, Any]) -> list[str]:
         filters = ", ".join(f"{k}={v}" for k, v in sample.get("filters", {}).items())
         lines.append(f"| `{sample['query']}` | {filters} | {sample.get('hits')} | {_f(ours_ms, 1)} | {fts.get('hits_top')} |"
                      f" {_f(fts_ms, 2)} | {snippet} |")  # fmt: skip
+    web = run.get("web") or []
+    if web:
+        lines += ["", "`kb serve` under load (`bench/web_load.py`: 400 searches per round, client on the same machine):", "",
+                  "| workers | concurrency | searches/s | p50 ms | p95 ms | errors |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for entry in web:
+            for r in entry["rounds"]:
+                lines.append(_row([str(entry["workers"]), str(r["concurrency"]), r["per_s"], r["p50_ms"],
+                                   r["p95_ms"], str(r["errors"])]))  # fmt: skip
     exp = run.get("experiments")
     if exp:
         lines += ["", "Experiments:", ""]

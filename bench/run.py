@@ -81,16 +81,33 @@ def direct_build(
     return _check(run_measured(cmd), "library build")
 
 
-def flow_build(sources: Path, home: Path, api_url: str | None = None) -> dict[str, Any]:
-    """`kb build --json` in its own process: with a temporary Prefect server, or against `api_url`."""
+def flow_build(sources: Path, home: Path, api_url: str | None = None,
+               extra: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`kb build --json` in its own process: with the server kept for `home` (started by the
+    first), a temporary one (extra=["--no-keep-server"]), or against `api_url`."""
     kb = Path(_python()).with_name("kb")
     env = dict(os.environ)
     env.pop("PREFECT_HOME", None)  # each home gets its own Prefect database, as for a user
     env.pop("PREFECT_API_URL", None)
     if api_url:
         env["PREFECT_API_URL"] = api_url
-    cmd = [str(kb), "build", "--sources", str(sources), "--home", str(home), "--json"]
+    cmd = [
+        str(kb),
+        "build",
+        "--sources",
+        str(sources),
+        "--home",
+        str(home),
+        "--json",
+        *(extra or []),
+    ]
     return _check(run_measured(cmd, env=env), "kb build")
+
+
+def stop_kept_server(home: Path) -> None:
+    from flows.keep_server import stop_kept_server as stop
+
+    stop(home)
 
 
 # --- queries --------------------------------------------------------------------------------------
@@ -267,8 +284,13 @@ def run_bench(size: int, *, seed: int = 0, flow: bool = True, experiments: bool 
 
     if flow:
         home_flow = run_dir / "home-flow"
-        log("full build through the flow: kb build --json")
-        out["build_flow"] = flow_build(sources, home_flow)
+        log("full build through the flow: kb build --json (starts the Prefect server it keeps)")
+        try:
+            out["build_flow"] = flow_build(sources, home_flow)
+            log("a second manual build, nothing changed: kb build against the kept server")
+            out["kb_build_nochange"] = flow_build(sources, home_flow)
+        finally:
+            stop_kept_server(home_flow)
 
     log(f"nightly with nothing changed, library x{nightly_runs}")
     out["nightly_nochange_direct"] = [direct_build(sources, home_direct, full=False, workers=workers)
@@ -279,7 +301,9 @@ def run_bench(size: int, *, seed: int = 0, flow: bool = True, experiments: bool 
             log(
                 "nightly with nothing changed, flow with a temporary Prefect server (as `kb build`)"
             )
-            out["nightly_nochange_flow_ephemeral"] = flow_build(sources, home_flow)
+            out["nightly_nochange_flow_ephemeral"] = flow_build(
+                sources, home_flow, extra=["--no-keep-server"]
+            )
             from bench.prefect_server import running_prefect_server
 
             log("starting `prefect server start`, as a scheduled deployment runs against")
@@ -311,6 +335,18 @@ def run_bench(size: int, *, seed: int = 0, flow: bool = True, experiments: bool 
                          "mb": round(fts_builds[0]["mb"], 1)}  # fmt: skip
     out["fts5_queries"] = time_fts5_queries(fts_db, query_rounds)
     out["index_mb"] = round(_folder_mb((home_direct / "index").resolve()), 1)
+
+    log("cold start: `kb search` as a whole process against `python -c pass`, medians")
+    from bench.cold_start import measure_cold_start
+
+    out["cold_start"] = measure_cold_start(home_direct)
+
+    from bench.web_load import measure_serving
+
+    out["web"] = []
+    for web_workers in sorted({1, workers}):
+        log(f"web: kb serve --workers {web_workers}, 400 searches at concurrency 1, 4 and 16")
+        out["web"].append(measure_serving(home_direct, web_workers))
 
     if experiments:
         try:
@@ -410,6 +446,7 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
         "query_p95_ms": run["queries"]["p95_ms"],
         "query_cold_p50_ms": run["queries"].get("cold_p50_ms"),
         "query_cold_p95_ms": run["queries"].get("cold_p95_ms"),
+        "index_s": direct["seconds"]["index"],
         "fts5_build_s": run["fts5_build"]["seconds"],
         "fts5_query_p50_ms": run["fts5_queries"]["p50_ms"],
         "fts5_query_p95_ms": run["fts5_queries"]["p95_ms"],
@@ -422,6 +459,14 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
         "peak_flow_mb": flow["tree_peak_mb"] if flow else None,
         "peak_single_process_mb": max(direct["max_rss_mb"], flow["max_rss_mb"] if flow else 0),
         "index_mb": run["index_mb"],
+        # A second manual `kb build` with nothing changed, whole process (the kept server).
+        "kb_build_nochange_s": run["kb_build_nochange"]["wall_s"]
+        if run.get("kb_build_nochange")
+        else None,
+        "search_process_s": run.get("cold_start", {}).get("search_process_s"),
+        "python_start_s": run.get("cold_start", {}).get("python_start_s"),
+        "search_process_cpu_s": run.get("cold_start", {}).get("search_process_cpu_s"),
+        **_web_figures(run.get("web") or []),
         "load_average": run["load_average_before"],
     }
     figures["ratio_query_p95_vs_fts5"] = round(
@@ -435,6 +480,25 @@ def summary_figures(run: dict[str, Any]) -> dict[str, Any]:
     )
     figures["ratio_nochange_vs_build_direct"] = round(nochange_direct / direct["wall_s"], 3)
     return figures
+
+
+def _web_figures(web: list[dict[str, Any]]) -> dict[str, Any]:
+    """p95 at concurrency 16 and errors with the most workers measured; one worker beside it."""
+    if not web:
+        return {}
+
+    def c16(entry: dict[str, Any]) -> dict[str, Any]:
+        return next(r for r in entry["rounds"] if r["concurrency"] == 16)
+
+    most, one = web[-1], web[0]
+    return {
+        "web_workers": most["workers"],
+        "web_p95_ms_c16": c16(most)["p95_ms"],
+        "web_per_s_c16": c16(most)["per_s"],
+        "web_errors": sum(r["errors"] for entry in web for r in entry["rounds"]),
+        "web_p95_ms_c16_one_worker": c16(one)["p95_ms"],
+        "web_per_s_c16_one_worker": c16(one)["per_s"],
+    }
 
 
 def write_results(run: dict[str, Any]) -> dict[str, Any]:

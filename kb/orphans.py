@@ -61,6 +61,13 @@ def reap_descendants_on_exit(poll_seconds: float = 0.5) -> None:
     )
 
 
+def _leads_own_session(pid: int) -> bool:
+    try:
+        return os.getsid(pid) == pid
+    except OSError:
+        return False
+
+
 def process_start_time(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -84,12 +91,14 @@ def _children(pid: int) -> list[int]:
 
 
 def descendants(pid: int) -> dict[int, str]:
-    """Every process below `pid`, with its start time."""
+    """Every process below `pid`, with its start time, except those started in a session of
+    their own (and what is below them): those were detached to outlive us on purpose, as
+    the Prefect server `kb build` keeps for the next build (flows/keep_server.py)."""
     found: dict[int, str] = {}
     todo = _children(pid)
     while todo:
         child = todo.pop()
-        if child in found or child == os.getpid():
+        if child in found or child == os.getpid() or _leads_own_session(child):
             continue
         started = process_start_time(child)
         if started is not None:

@@ -32,8 +32,7 @@ from search.analysis import (
 )
 from search.dismax import BestOf
 from search.engine import index_arrays
-from search.indexer import normalise_ref
-from search.schema import EXACT_BOOST, TEXT_LANGS, field_boosts
+from search.schema import EXACT_BOOST, TEXT_LANGS, field_boosts, normalise_ref
 from search.syntax import (
     FILTER_FIELDS,
     AndQuery,

@@ -29,11 +29,10 @@ from kb.orphans import exit_with_parent
 from kb.store import Store
 from kb.testhooks import pause_point
 from search.citation import LegalIndex, citation_title, legal_index, section_label
-from search.schema import SCHEMA_VERSION, TEXT_LANGS, build_schema
+from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
 from search.vocabulary import save_vocabulary
 
-INDEX_NAME = "sections"
 # Memory for each writer's in-memory postings before it spills a sorted run to disk
 # (Whoosh's own estimate, close to the resident size measured in bench/).
 WRITER_LIMIT_MB = 256
@@ -46,14 +45,6 @@ MAX_INDEX_PROCS = 2
 _REF = re.compile(
     r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
 )
-_SUP = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
-
-
-def normalise_ref(ref: str) -> str:
-    m = re.match(r"^(\d+)([¹²³⁴⁵⁶⁷⁸⁹⁰]+)$", ref)
-    if m:
-        ref = f"{m.group(1)}-{m.group(2).translate(_SUP)}"
-    return ref.replace("–", "-").lower()
 
 
 def section_refs(doc: Document, section: Section) -> list[str]:

@@ -35,8 +35,7 @@ from kb.legal.editions import load_editions
 from search.citation import best_unit, citation_line, format_pages, shown_pages
 from search.compile import Compiled, Compiler, Expansion, filter_term
 from search.engine import IndexArrays, Matches, index_arrays, top
-from search.indexer import INDEX_NAME
-from search.schema import body_field
+from search.schema import INDEX_NAME, body_field
 from search.scoring import LanguageBM25F
 from search.snippets import HIGHLIGHT_SECONDS, make_snippet, matched_spans
 from search.spelling import suggest

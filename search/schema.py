@@ -8,6 +8,8 @@ whole and hold every language. A lowercase word field feeds "did you mean".
 
 from __future__ import annotations
 
+import re
+
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import (
@@ -20,6 +22,8 @@ from search.analysis import (
 
 SCHEMA_VERSION = "10"
 TEXT_LANGS = ("en", "ru", "tk")
+INDEX_NAME = "sections"
+_SUPERSCRIPTS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 
 ANALYZERS = {"en": english_analyzer, "ru": russian_analyzer, "tk": turkmen_analyzer}
 
@@ -72,3 +76,11 @@ def field_boosts() -> dict[str, float]:
         boosts[f"title_{lang}"] = TITLE_BOOST
         boosts[f"heading_{lang}"] = HEADING_BOOST
     return boosts
+
+
+def normalise_ref(ref: str) -> str:
+    """An article number or id as indexed and searched: 129¹ → 129-1, en dash → hyphen, lower case."""
+    m = re.match(r"^(\d+)([¹²³⁴⁵⁶⁷⁸⁹⁰]+)$", ref)
+    if m:
+        ref = f"{m.group(1)}-{m.group(2).translate(_SUPERSCRIPTS)}"
+    return ref.replace("–", "-").lower()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from kb.cli.app import app, console
+from kb.cli import app
+from kb.cli.app import console
 
 runner = CliRunner()
 

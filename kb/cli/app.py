@@ -27,6 +27,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _commands() -> None:
+    # A callback keeps `kb` a group of commands even when the `kb` script has registered
+    # only the one asked for (kb.cli.main): else Typer would run that one as `kb [OPTIONS]`.
+    pass
+
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -94,10 +94,22 @@ def build(
             "(else they are kept and the folder fails; KB_MAX_REMOVAL_SHARE sets the share).",
         ),
     ] = False,
+    keep_server: Annotated[
+        bool,
+        typer.Option(
+            "--keep-server/--no-keep-server",
+            help="Start a Prefect server for this home if none runs, and leave it running for "
+            "the next build (`kb server stop` ends it); or leave nothing running: a server "
+            "already running is still used, else a temporary one for this build.",
+        ),
+    ] = True,
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Run the ingest flow (Prefect): fetch what changed, extract, tag, store and index it.
+
+    Runs against PREFECT_API_URL if set, else the Prefect server kept for this home
+    (`kb server status`), else `kb schedule`'s, else starts one and keeps it.
 
     Ends with a summary: sources seen, documents and sections indexed, failures with reasons.
     Limits also come from KB_MAX_PDF_PAGES, KB_MAX_FILE_MB, KB_MAX_TEXT_MB,
@@ -123,10 +135,14 @@ def build(
 
     configure_prefect(root)
     t0 = time.perf_counter()
+    from flows.keep_server import use_server
+
+    server = use_server(root, keep=keep_server)
+    server_s = time.perf_counter() - t0
     from flows import progress as flow_progress
     from flows.ingest import ingest
 
-    import_s = time.perf_counter() - t0
+    import_s = time.perf_counter() - t0 - server_s
     columns = (
         TextColumn("{task.description:>16}"),
         BarColumn(),
@@ -158,6 +174,12 @@ def build(
     summary["seconds_total"] = round(total_s, 2)
     summary["seconds_prefect"] = round(max(total_s - work_s, 0.0), 2)
     summary["seconds_import"] = round(import_s, 2)
+    summary["prefect_server"] = {
+        "source": server.source,
+        "api_url": server.api_url,
+        "pid": server.pid,
+    }
+    summary["seconds_server"] = round(server_s, 2)
     if json_out:
         print_json(summary)
         return
@@ -194,6 +216,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     for f in summary["failures"]:
         console.print(f"[red]failed[/] {escape(f['source'])} ({f['stage']}): {escape(f['reason'])}")
+    server = summary.get("prefect_server") or {}
+    if server.get("source") == "started":
+        console.print(
+            f"[bold]Prefect server[/]: started for this home at {server['api_url']} and left "
+            "running for the next build (`kb server status`, `kb server stop`)"
+        )
 
 
 def open_store(home: Path | None) -> Store:

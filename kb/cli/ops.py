@@ -199,12 +199,13 @@ def schedule(
 ) -> None:
     """Serve the nightly ingest run with Prefect; keeps running until stopped (Ctrl-C or SIGTERM).
 
-    Uses the Prefect server at PREFECT_API_URL if set, else one of ours answering on
-    127.0.0.1:PORT, else starts one there (its database under the home folder; its API
-    needs the credentials kept in HOME/prefect/api-auth). The schedule is recorded in
-    the store, for `kb status`. If a server it started dies, it starts it again (up to 3
-    times in 10 minutes); if that fails, or the server is not its own, it exits with code 75
-    so that a service manager restarts it. SIGTERM or Ctrl-C stop it with code 0.
+    Uses the Prefect server at PREFECT_API_URL if set, else the one `kb build` keeps for
+    this home, else one of ours answering on 127.0.0.1:PORT, else starts one there (its
+    database under the home folder; its API needs the credentials kept in
+    HOME/prefect/api-auth). The schedule is recorded in the store, for `kb status`. If a
+    server it started dies, it starts it again (up to 3 times in 10 minutes); if that fails,
+    or the server is not its own, it exits with code 75 so that a service manager restarts
+    it. SIGTERM or Ctrl-C stop it with code 0.
     """
     from flows.cron import next_fire_time
     from flows.schedule import (
@@ -247,7 +248,17 @@ def schedule(
     # The server and the runs this starts end with it, even after `kill -9`.
     reap_descendants_on_exit()
     console.print("Connecting to the Prefect server (starting one if needed) …")
-    api_url, server = connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
+    from flows.keep_server import running_server
+
+    kept = None if os.environ.get("PREFECT_API_URL") else running_server(root)  # `kb build`'s
+    kept_auth = read_api_auth(Path(kept.prefect_home)) if kept else None
+    if kept_auth:  # started by `kb build` with this home's API credentials
+        os.environ["PREFECT_API_AUTH_STRING"] = kept_auth
+    api_url, server = (
+        (kept.api_url, None)
+        if kept
+        else connect_or_start_server(Path(os.environ["PREFECT_HOME"]), port)
+    )
     os.environ["PREFECT_API_URL"] = (
         api_url  # before Prefect is imported: it reads its settings once
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import sys
@@ -13,7 +12,6 @@ from typing import Annotated
 import typer
 
 from kb.cli.app import HomeOption, app, console, err_console, home_path, user_errors
-from kb.errors import KBError
 from kb.home import paths as home_paths
 from kb.web.login import LOGIN_USER, PASSWORD_ENV
 
@@ -25,13 +23,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _warm(root: Path) -> None:
-    from search.query import warm
-
-    with contextlib.suppress(KBError):  # no index yet: the pages say so
-        warm(root)
 
 
 @app.command()
@@ -58,6 +49,15 @@ def serve(
             dir_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes answering requests (default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Serve the knowledge base in a browser: search, documents, law comparison and ingest status.
@@ -67,9 +67,7 @@ def serve(
     answers with the same object as `kb search --json`. SIGTERM or Ctrl+C stop it
     within a few seconds, requests in progress or not.
     """
-    import uvicorn
-
-    from kb.web import create_app
+    from kb.web.workers import default_workers, run
 
     root = home_path(home)
     password = _password(password_file)
@@ -81,14 +79,11 @@ def serve(
     console.print(
         f"Serving {root} at http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/search  (Ctrl+C to stop)"
     )
-    # Load the index's columns while the server starts: on 100,000 sections that takes a
-    # second or two, which the first visitor would otherwise wait for.
-    threading.Thread(target=_warm, args=(root,), name="warm-index", daemon=True).start()
     # uvicorn reports a port already in use itself (one line) and exits with status 1.
     # On SIGTERM or Ctrl+C it stops taking requests and waits for those in progress, here
     # for STOP_GRACE_SECONDS at most.
-    uvicorn.run(create_app(root, password=password), host=host, port=port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=STOP_GRACE_SECONDS)  # fmt: skip
+    run(root, host, port, workers or default_workers(), password=password,
+        grace_seconds=STOP_GRACE_SECONDS)  # fmt: skip
     # A request still computing runs in a worker thread that Python cannot interrupt, and
     # the interpreter would wait for it at exit: the server is stopped, so leave now.
     if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):

@@ -1,0 +1,50 @@
+"""Phrase positions decoded a whole posting list at a time agree with Whoosh's own decoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from whoosh.formats import Characters, Positions
+
+from kb.home import paths as home_paths
+from search.engine import _POSITION_STRIDE, _decode_all_positions, index_arrays
+from search.query import searchers
+
+
+def _one_by_one(field_format, ids: np.ndarray, values: list[bytes]) -> np.ndarray:
+    keys = [int(section) * _POSITION_STRIDE + position
+            for section, value in zip(ids, values, strict=True)
+            for position in field_format.decode_positions(value)]  # fmt: skip
+    return np.asarray(keys, dtype=np.int64)
+
+
+def test_phrase_keys_of_real_postings_are_whooshs_positions(corpus_home: Path) -> None:
+    searcher = searchers.get(home_paths(corpus_home))
+    arrays = index_arrays(searcher)
+    reader = searcher.reader()
+    checked = 0
+    for fieldname in ("body_en", "body_ru", "exact"):
+        field_format = searcher.schema[fieldname].format
+        assert type(field_format) is Positions
+        # The field's most common terms: long posting lists with many positions each.
+        common = sorted(reader.iter_field(fieldname), key=lambda t: -t[1].doc_frequency())[:15]
+        for term, _ in common:
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            postings = arrays.postings(fieldname, text)
+            assert postings is not None and postings.values
+            # The whole list in one go, not the one-by-one fallback.
+            assert _decode_all_positions(field_format, postings.values) is not None
+            postings.keys = None  # decode afresh
+            keys = arrays.phrase_keys(fieldname, text)
+            assert np.array_equal(keys, _one_by_one(field_format, postings.ids, postings.values))
+            checked += 1
+    assert checked == 45
+
+
+def test_values_in_another_form_are_left_to_whoosh() -> None:
+    # Another format, or a value not written by pickle protocol 2, is not batch-decoded.
+    assert _decode_all_positions(Characters(), [Characters().encode([(1, 0, 4)])]) is None
+    assert _decode_all_positions(Positions(), [b"\x00\x00\x00\x01garbage."]) is None
+    counts, positions = _decode_all_positions(Positions(), [Positions().encode([3, 9, 40])])
+    assert counts.tolist() == [3] and positions.tolist() == [3, 9, 40]
