@@ -115,7 +115,15 @@ def test_second_build_reuses_the_server_the_first_started_and_stop_ends_it(
         # The runs are on that server, where its UI shows them.
         import httpx
 
-        runs = httpx.post(f"{started['api_url']}/flow_runs/filter", json={}, timeout=10).json()
+        from flows.schedule import auth_headers, read_api_auth
+
+        # Its API wants this home's credentials, as kb schedule's server does (issue 19).
+        record = read_record(home)
+        assert record is not None
+        url = f"{started['api_url']}/flow_runs/filter"
+        assert httpx.post(url, json={}, timeout=10).status_code == 401
+        headers = auth_headers(read_api_auth(Path(record.prefect_home)))
+        runs = httpx.post(url, json={}, headers=headers, timeout=10).json()
         assert len([r for r in runs if r["state_type"] == "COMPLETED"]) == 2
 
         status = _kb("server", "status", "--home", str(home), "--json", env=env)
