@@ -15,7 +15,8 @@ import pytest
 
 from kb.legal.compare import compare_structures, comparison_to_dict
 from kb.legal.elements import check_elements, report_to_dict
-from kb.legal.structure import find_unit, parse_pages, parse_text
+from kb.legal.parse import parse_pages, parse_text
+from kb.legal.units import find_unit
 from tests.cli_runner import invoke as run_kb
 
 # --- a Russian code: decimal numbers, notes, publisher's notes ---------------------
@@ -556,7 +557,7 @@ def test_the_index_keeps_the_tree_that_elements_reads_from_the_file(tmp_path: Pa
     from kb.commit import _save_structure
     from kb.home import paths
     from kb.legal.files import parse_law_file
-    from kb.legal.structure import structure_to_dict
+    from kb.legal.units import structure_to_dict
     from kb.pipeline import document_from_path
     from kb.store import Store
 

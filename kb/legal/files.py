@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.errors import KBError
-from kb.legal.structure import LegalUnit, parse_pages, parse_text
+from kb.legal.parse import parse_pages, parse_text
+from kb.legal.units import LegalUnit
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DIRECT_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
