@@ -196,9 +196,9 @@ def _gazette_pdf(path: Path) -> Path:
 
 
 def test_gazette_margin_notes_and_running_heads_never_enter_a_provision(tmp_path: Path) -> None:
-    from kb.legal.pdfpages import pdf_page_texts
+    from kb.legal.files import parse_law_file
 
-    root = parse_pages(pdf_page_texts(_gazette_pdf(tmp_path / "act.pdf")))
+    root = parse_law_file(_gazette_pdf(tmp_path / "act.pdf"))
     assert root.heading == "Penal Code (Amendment) Act, No. 7 of 2031"
     everything = " ".join(u.full_text() for u in root.children)
     for furniture in (

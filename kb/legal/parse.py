@@ -14,6 +14,7 @@ what keeps "…under point\\na) of part 1…" in a PDF from becoming a new point
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kb.legal.numbering import (
@@ -576,15 +577,21 @@ def parse_text(text: str, title: str = "") -> LegalUnit:
     return _feed(lines, title)
 
 
-def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
+def parse_pages(
+    pages: list[str], title: str = "", *, running_heads: Sequence[str] = ()
+) -> LegalUnit:
     """Parse the text of a PDF page by page (1-based pages), for page-accurate units.
 
     Running headers and footers ("8 Penal Code (Amendment) Act, No. 16 of 2006") are
     dropped: they would otherwise sit between the last point of one page and the first
-    of the next, and hide the next point's start."""
+    of the next, and hide the next point's start. `running_heads` are those a PDF
+    reader already took off the pages (`kb.extract.pdf.page_lines`): the act's short
+    title is looked for among them first."""
     per_page = [_text_lines(page_text, number) for number, page_text in enumerate(pages, start=1)]
     running = _running_lines(per_page)
-    running_title = "" if title else _running_title(per_page, running)
+    running_title = (
+        "" if title else (_title_among(running_heads) or _running_title(per_page, running))
+    )
     if not title and per_page and per_page[0]:
         first_title, used = _first_page_title(per_page[0])
         title = running_title or first_title
@@ -628,6 +635,15 @@ _TITLE_WORDS = re.compile(
     r"\b(?:Act|Law|Code|Ordinance|Decree|Protocol|Convention|Закон|Кодекс|Указ|Konstitusiýa|Kanuny|Kodeksi)\b",
     re.IGNORECASE,
 )
+
+
+def _title_among(running_heads: Sequence[str]) -> str:
+    """The first running line that reads like an act's short title, its page number off."""
+    for text in running_heads:
+        title = re.sub(r"^\s*\d+\s*", "", text).strip()
+        if _TITLE_WORDS.search(title) and len(title) >= 10:
+            return title
+    return ""
 
 
 def _running_title(per_page: list[list[_Line]], running: set[str]) -> str:
