@@ -282,7 +282,8 @@ def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
 def _save_structure(store: Store, db: Any, doc: Document) -> None:
     """Keep the law's article tree, so results cite "Article 5(2)(b)" and compare needs no re-parse."""
     from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
-    from kb.legal.structure import parse_structure, structure_to_dict
+    from kb.legal.parse import parse_structure
+    from kb.legal.units import structure_to_dict
 
     path = Path(doc.source.key) if doc.source.kind == "file" else None
     try:

@@ -91,12 +91,11 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
     has none; None for other documents or when the structure cannot be read."""
     if doc.doctype not in LEGAL_DOCTYPES:
         return None
-    from kb.legal import structure
+    from kb.legal.parse import parse_structure
+    from kb.legal.units import citation, structure_from_dict
 
     try:
-        root = (
-            structure.structure_from_dict(artifact) if artifact else structure.parse_structure(doc)
-        )
+        root = structure_from_dict(artifact) if artifact else parse_structure(doc)
     except Exception:
         # A citation is a convenience: a law the parser cannot read is still indexed,
         # cited by its article number.
@@ -109,7 +108,7 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
 
         def visit(node: Any, depth: int, units: list[tuple[str, int, str]] = units) -> None:
             text = " ".join(f"{node.heading}\n{node.full_text()}".split()).casefold()
-            units.append((structure.citation(root, node), depth, text))
+            units.append((citation(root, node), depth, text))
             for child in node.children:
                 visit(child, depth + 1)
 

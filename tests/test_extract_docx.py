@@ -21,7 +21,8 @@ from kb.errors import SourceError
 from kb.extract import extract_bytes
 from kb.fetch import linked_pdfs
 from kb.home import paths as home_paths
-from kb.legal.structure import parse_structure, structure_to_dict
+from kb.legal.parse import parse_structure
+from kb.legal.units import structure_to_dict
 from kb.limits import Limits
 from kb.model import SourceRef
 from kb.pipeline import document_from_path

@@ -9,7 +9,8 @@ import pytest
 
 import kb.cli.legal  # noqa: F401  (registers the commands on the shared app)
 from kb.home import paths
-from kb.legal.structure import parse_text, structure_to_dict
+from kb.legal.parse import parse_text
+from kb.legal.units import structure_to_dict
 from kb.model import Document, Section, SourceRef
 from kb.store import Store
 from tests.cli_runner import invoke as run

@@ -18,7 +18,8 @@ from kb.legal.compare import (
     redline,
 )
 from kb.legal.html import comparison_to_html
-from kb.legal.structure import LegalUnit, parse_pages, parse_text
+from kb.legal.parse import parse_pages, parse_text
+from kb.legal.units import LegalUnit
 
 REPO = Path(__file__).resolve().parents[1]
 LAWS = REPO / "corpus" / "src" / "laws"

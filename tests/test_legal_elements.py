@@ -14,7 +14,8 @@ from kb.legal.elements import (
     load_elements,
     report_to_dict,
 )
-from kb.legal.structure import LegalUnit, parse_text
+from kb.legal.parse import parse_text
+from kb.legal.units import LegalUnit
 
 REPO = Path(__file__).resolve().parents[1]
 LAWS = REPO / "corpus" / "src" / "laws"

@@ -15,7 +15,8 @@ import pytest
 
 from kb.legal.compare import compare_structures, comparison_to_dict
 from kb.legal.elements import check_elements, report_to_dict
-from kb.legal.structure import find_unit, parse_pages, parse_text
+from kb.legal.parse import parse_pages, parse_text
+from kb.legal.units import find_unit
 from tests.cli_runner import invoke as run_kb
 
 # --- a Russian code: decimal numbers, notes, publisher's notes ---------------------
@@ -195,9 +196,9 @@ def _gazette_pdf(path: Path) -> Path:
 
 
 def test_gazette_margin_notes_and_running_heads_never_enter_a_provision(tmp_path: Path) -> None:
-    from kb.legal.pdfpages import pdf_page_texts
+    from kb.legal.files import parse_law_file
 
-    root = parse_pages(pdf_page_texts(_gazette_pdf(tmp_path / "act.pdf")))
+    root = parse_law_file(_gazette_pdf(tmp_path / "act.pdf"))
     assert root.heading == "Penal Code (Amendment) Act, No. 7 of 2031"
     everything = " ".join(u.full_text() for u in root.children)
     for furniture in (
@@ -556,7 +557,7 @@ def test_the_index_keeps_the_tree_that_elements_reads_from_the_file(tmp_path: Pa
     from kb.commit import _save_structure
     from kb.home import paths
     from kb.legal.files import parse_law_file
-    from kb.legal.structure import structure_to_dict
+    from kb.legal.units import structure_to_dict
     from kb.pipeline import document_from_path
     from kb.store import Store
 

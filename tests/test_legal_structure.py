@@ -8,15 +8,13 @@ import pytest
 from rich.console import Console
 
 from kb.legal.numbering import normalize_number, number_key
-from kb.legal.structure import (
+from kb.legal.parse import parse_pages, parse_structure, parse_text
+from kb.legal.render import render_structure
+from kb.legal.units import (
     citation,
     find_unit,
     locate,
-    parse_pages,
-    parse_structure,
-    parse_text,
     provisions,
-    render_structure,
     structure_from_dict,
     structure_to_dict,
 )

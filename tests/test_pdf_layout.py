@@ -406,6 +406,26 @@ def test_page_texts_for_the_legal_parser_carry_no_furniture() -> None:
     assert "text shall prevail." in pages[2]
 
 
+def test_page_lines_for_a_law_keep_each_printed_line_and_leave_the_same_furniture_out() -> None:
+    from kb.extract.pdf import page_lines, page_texts
+
+    read = page_lines(SourceRef(key="/corpus/act.pdf", location="act.pdf"), gazette())
+    extracted = page_texts(_extract(gazette()))
+    assert len(read.pages) == len(extracted) == 4
+    lines = read.pages[1].split("\n")
+    # A provision starts on a line of its own, as printed, for the legal parser.
+    assert "360C. (1) Whoever recruits, transports, transfers," in lines
+    assert "2. Section 358A of the principal enactment is" in lines
+    for furniture in ("Replacement of", "section 360C.", "Short title.", "PL 000608"):
+        assert not any(furniture in text for text in read.pages)
+    # The words are the extractor's; the line breaks and the page of a paragraph cut by a
+    # page break differ (here it stays where each line is printed).
+    assert " ".join(" ".join(read.pages).split()) == " ".join(" ".join(extracted).split())
+    assert read.pages[2].startswith("exploiting the vulnerability of another for the")
+    # The running head taken off carries the act's short title for the parser.
+    assert any("Penal Code (Amendment) Act, No. 16 of 2006" in head for head in read.running)
+
+
 def report_with_footers() -> bytes:
     """A report whose footer carries its title and the page number, glued to the title on
     left pages ("…SURVIVORS2") and after a space on right pages, and whose pages begin with

@@ -322,12 +322,9 @@ def document_text(doc: Any) -> str:
 
 
 def _print_structure(doc: Any, saved: dict[str, Any] | None, json_out: bool) -> None:
-    from kb.legal.structure import (
-        parse_structure,
-        render_structure,
-        structure_from_dict,
-        structure_to_dict,
-    )
+    from kb.legal.parse import parse_structure
+    from kb.legal.render import render_structure
+    from kb.legal.units import structure_from_dict, structure_to_dict
 
     tree = structure_from_dict(saved) if saved else parse_structure(doc)
     if json_out:

@@ -22,12 +22,9 @@ from kb.legal.elements import (
 )
 from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
 from kb.legal.html import comparison_to_html
+from kb.legal.parse import parse_structure
 from kb.legal.render import render_comparison, render_elements
-from kb.legal.structure import (
-    LegalUnit,
-    parse_structure,
-    structure_from_dict,
-)
+from kb.legal.units import LegalUnit, structure_from_dict
 from kb.model import Document
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}

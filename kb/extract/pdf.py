@@ -43,6 +43,50 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
                 ocr_timeout_s: float | None = None) -> Extracted:  # fmt: skip
     """Pages, outline and metadata of a PDF; a scanned PDF is read by OCR when `ocr` and installed."""
     where = ref.location
+    reader = _open(ref, data, max_pages)
+    page_count = len(reader.pages)
+    pages, warnings = _layout(reader)
+    if _without_text_layer(pages, page_count):
+        unreadable = _unreadable_content(reader)
+        if unreadable:
+            raise SourceError(unreadable, source=where)
+        return _read_scanned(ref, data, max_pages=max_pages, ocr=ocr, ocr_timeout_s=ocr_timeout_s)
+
+    outline = _read_outline(reader, page_count, warnings)
+    body_size = _body_size(pages)
+    first_page = list(pages[0])
+    running, printed, notes = _drop_furniture(pages, body_size)
+    blocks = _blocks_from_pages(pages, outline, body_size)
+    meta = _metadata(reader)
+    chosen = choose_title(
+        meta.get("title", ""), first_page, pages[:2], body_size, running, ref.location
+    )
+    title = ref.title_hint or chosen or _first_heading(blocks) or ref.location
+    if chosen and chosen == first_page_title(first_page, body_size, running):
+        # The cover's title, set in its largest type, is the title, not a passage of text.
+        blocks = [
+            b for b in blocks
+            if not (b.page == 1 and b.kind == "paragraph" and _key(b.text) == _key(chosen))
+        ]  # fmt: skip
+    return Extracted(
+        source=ref,
+        format="pdf",
+        title=title,
+        blocks=blocks,
+        outline=outline,
+        page_count=page_count,
+        published=meta.get("published", ""),
+        metadata=meta,
+        warnings=warnings,
+        page_labels=tuple(_page_labels(reader, page_count) or printed),
+        margin_notes=tuple(notes),
+    )
+
+
+def _open(ref: SourceRef, data: bytes, max_pages: int) -> PdfReader:
+    """The PDF opened, decrypted with the empty password if needed, its page count checked;
+    SourceError saying why not."""
+    where = ref.location
     if b"%PDF-" not in data[:1024]:
         html = html_instead_of_pdf(data)
         if html:
@@ -75,7 +119,11 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         raise SourceError(
             f"too many pages: {page_count} (the limit is {max_pages} pages per PDF)", source=where
         )
+    return reader
 
+
+def _layout(reader: PdfReader) -> tuple[list[list[Line]], list[str]]:
+    """Each page's lines with position and size; a page pypdf cannot read is empty, with a warning."""
     warnings: list[str] = []
     pages: list[list[Line]] = []
     for number, page in enumerate(reader.pages, start=1):
@@ -84,47 +132,26 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         except Exception as exc:
             warnings.append(f"page {number}: text could not be extracted ({_short(exc)})")
             pages.append([])
+    return pages, warnings
 
+
+def _without_text_layer(pages: list[list[Line]], page_count: int) -> bool:
     letters = sum(sum(ch.isalpha() for ch in line.text) for lines in pages for line in lines)
-    if letters < MIN_CHARS_PER_PAGE * page_count:
-        unreadable = _unreadable_content(reader)
-        if unreadable:
-            raise SourceError(unreadable, source=where)
-        return _read_scanned(ref, data, max_pages=max_pages, ocr=ocr, ocr_timeout_s=ocr_timeout_s)
+    return letters < MIN_CHARS_PER_PAGE * page_count
 
-    outline = _read_outline(reader, page_count, warnings)
-    body_size = _body_size(pages)
-    first_page = list(pages[0])
+
+def _drop_furniture(
+    pages: list[list[Line]], body_size: float
+) -> tuple[list[str], list[str], list[Block]]:
+    """Remove a printed page's furniture from `pages`: running headers and footers, page
+    numbers, a gazette's margin notes and printer's job line, printed contents. Returns the
+    running lines, the printed page numbers and the margin notes (as 'meta' blocks)."""
     running, printed = _drop_running_lines(pages)
     notes = _drop_margin_notes(pages, body_size)
     if notes:  # a gazette: its printer's job line goes with the margin notes
         _drop_printer_lines(pages, body_size)
     _drop_contents(pages)
-    blocks = _blocks_from_pages(pages, outline, body_size)
-    meta = _metadata(reader)
-    chosen = choose_title(
-        meta.get("title", ""), first_page, pages[:2], body_size, running, ref.location
-    )
-    title = ref.title_hint or chosen or _first_heading(blocks) or ref.location
-    if chosen and chosen == first_page_title(first_page, body_size, running):
-        # The cover's title, set in its largest type, is the title, not a passage of text.
-        blocks = [
-            b for b in blocks
-            if not (b.page == 1 and b.kind == "paragraph" and _key(b.text) == _key(chosen))
-        ]  # fmt: skip
-    return Extracted(
-        source=ref,
-        format="pdf",
-        title=title,
-        blocks=blocks,
-        outline=outline,
-        page_count=page_count,
-        published=meta.get("published", ""),
-        metadata=meta,
-        warnings=warnings,
-        page_labels=tuple(_page_labels(reader, page_count) or printed),
-        margin_notes=tuple(notes),
-    )
+    return running, printed, notes
 
 
 # How an HTML page saved under a '.pdf' name starts (after a byte-order mark and blanks):
@@ -956,3 +983,24 @@ def page_texts(extracted: Extracted) -> list[str]:
         if block.page is not None and 0 < block.page <= len(pages):
             pages[block.page - 1].append(block.text)
     return ["\n".join(texts) for texts in pages]
+
+
+@dataclass
+class PageLines:
+    """A PDF's text page by page, a printed line a line, without the page's furniture."""
+
+    pages: list[str]
+    running: list[str]  # the running headers and footers taken off (a gazette's short title)
+
+
+def page_lines(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES,
+               ocr: bool = True) -> PageLines:  # fmt: skip
+    """The pages as `extract_pdf` reads them, furniture removed the same way, but each
+    printed line kept on its own line (a law's provisions start on a line of their own),
+    for the legal-structure parser. A scanned PDF is read by OCR as `extract_pdf` reads it."""
+    reader = _open(ref, data, max_pages)
+    pages, _warnings = _layout(reader)
+    if _without_text_layer(pages, len(pages)):
+        return PageLines(page_texts(extract_pdf(ref, data, max_pages=max_pages, ocr=ocr)), [])
+    running, _printed, _notes = _drop_furniture(pages, _body_size(pages))
+    return PageLines(["\n".join(line.text for line in lines) for lines in pages], running)

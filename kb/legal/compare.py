@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 
 from kb.errors import KBError
 from kb.legal.numbering import number_key
-from kb.legal.structure import (
+from kb.legal.units import (
     LegalUnit,
     child_marker,
     citation,

@@ -25,7 +25,7 @@ from typing import Any
 import Stemmer
 
 from kb.errors import NotFoundError
-from kb.legal.structure import LegalUnit, find_unit, provisions
+from kb.legal.units import LegalUnit, find_unit, path_to, provisions
 from kb.normalize import normalize_text
 
 ELEMENTS_FILE = Path(__file__).with_name("elements.toml")
@@ -334,8 +334,6 @@ _LEAD_IN = re.compile(r"\b(?:only if|the following|следующ|şu aşakdaky)
 
 
 def _provision_of(root: LegalUnit, unit: LegalUnit) -> LegalUnit:
-    from kb.legal.structure import path_to
-
     for node in reversed(path_to(root, unit)):
         if node.kind in ("article", "section"):
             return node
@@ -598,8 +596,6 @@ def _provision_id(root: LegalUnit, unit: LegalUnit | None) -> str:
     """The article or section holding `unit` (its own id when it is one)."""
     if unit is None:
         return ""
-    from kb.legal.structure import path_to
-
     trail = path_to(root, unit)
     for node in reversed(trail):
         if node.kind in ("article", "section"):

@@ -1,17 +1,19 @@
 """A law read straight from its file, the one way both `kb elements FILE` and `kb build`
 read it, so a provision has the same id and words on the command line and in the index.
 
-Markdown and plain text keep the lines where provisions begin; a PDF is read page by
-page without its margin notes (`kb.legal.pdfpages`). Other formats (HTML, Word) go
-through the pipeline's extraction and `parse_structure`.
+Markdown and plain text keep the lines where provisions begin; a PDF's pages are read
+by the PDF extractor, without their furniture (running heads, page numbers, margin
+notes, printer's lines), a printed line a line (`kb.extract.pdf.page_lines`). Other
+formats (HTML, Word) go through the pipeline's extraction and `parse_structure`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kb.errors import KBError
-from kb.legal.structure import LegalUnit, parse_pages, parse_text
+from kb.errors import KBError, SourceError
+from kb.legal.parse import parse_pages, parse_text
+from kb.legal.units import LegalUnit
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DIRECT_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
@@ -26,7 +28,21 @@ def parse_law_file(path: Path) -> LegalUnit:
         except UnicodeDecodeError:
             raise KBError(f"{path}: not UTF-8 text") from None
     if suffix == ".pdf":
-        from kb.legal.pdfpages import pdf_page_texts
+        from kb.extract.pdf import page_lines
+        from kb.limits import current_limits
+        from kb.model import SourceRef
 
-        return parse_pages(pdf_page_texts(path))
+        limits = current_limits()
+        try:
+            read = page_lines(
+                SourceRef(key=str(path), location=str(path)),
+                path.read_bytes(),
+                max_pages=limits.max_pdf_pages,
+                ocr=limits.ocr,
+            )
+        except SourceError as exc:
+            raise KBError(f"{path}: {exc.reason}") from None
+        except OSError as exc:
+            raise KBError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        return parse_pages(read.pages, running_heads=read.running)
     raise KBError(f"{path}: not read directly (use .md, .txt or .pdf)")

@@ -10,7 +10,7 @@ from html import escape
 
 from kb.legal.compare import AlignedPair, Comparison, DiffOp
 from kb.legal.elements import ElementsReport, element_labels
-from kb.legal.structure import LegalUnit, citation
+from kb.legal.units import LegalUnit, citation
 
 _COLORS = {
     "matched": "#6b7280",

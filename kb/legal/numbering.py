@@ -22,6 +22,10 @@ LATIN_POINT_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 
+# A provision's number as laws write it in a heading or a citation: "5", "5.1", "360C",
+# "129¹", "12-1", "4 bis". The parser and the citation lookup read numbers with it.
+PROVISION_NUMBER = r"\d+(?:\.\d+)*(?:\s?[A-Z]{1,2}\b|[a-z]{1,4}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater|quinquies|sexies|septies|octies)\b)?"
+
 _RUSSIAN_ORDINALS = {
     "первая": 1, "вторая": 2, "третья": 3, "четвертая": 4, "четвёртая": 4, "пятая": 5,
     "шестая": 6, "седьмая": 7, "восьмая": 8, "девятая": 9, "десятая": 10,

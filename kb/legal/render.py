@@ -1,14 +1,15 @@
-"""Terminal views of a comparison and of an elements report (Rich)."""
+"""Terminal views (Rich) of a law's structure, of a comparison and of an elements report."""
 
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from rich.tree import Tree
 
 from kb.legal.compare import AlignedPair, Comparison, DiffOp
 from kb.legal.elements import ElementsReport, element_labels
-from kb.legal.structure import citation
+from kb.legal.units import LegalUnit, child_marker, citation, heading_label
 
 STATUS_STYLE = {
     "matched": "dim",
@@ -26,6 +27,47 @@ STATUS_STYLE = {
     "broader": "cyan",
     "unknown": "dim",
 }
+
+
+def _pages(unit: LegalUnit) -> str:
+    if unit.page_start is None:
+        return ""
+    if unit.page_end in (None, unit.page_start):
+        return f"p. {unit.page_start}"
+    return f"pp. {unit.page_start}–{unit.page_end}"
+
+
+def _snippet(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_structure(root: LegalUnit, *, max_depth: int | None = None) -> Tree:
+    """A Rich tree: chapters and articles with their headings and pages, then the
+    numbered parts and points with the start of their text."""
+    tree = Tree(Text(root.heading or "(untitled act)", style="bold"))
+
+    def add(node: Tree, unit: LegalUnit, depth: int) -> None:
+        label = Text()
+        if unit.kind in ("paragraph", "point"):
+            label.append(child_marker(unit), style="cyan")
+            label.append(" " + _snippet(unit.text))
+        else:
+            label.append(heading_label(unit) or unit.kind.title(), style="bold cyan")
+            if unit.heading:
+                label.append(f". {unit.heading}")
+        pages = _pages(unit)
+        if pages:
+            label.append(f"  [{pages}]", style="dim")
+        label.append(f"  {unit.id}", style="dim green")
+        branch = node.add(label)
+        if max_depth is None or depth < max_depth:
+            for child in unit.children:
+                add(branch, child, depth + 1)
+
+    for child in root.children:
+        add(tree, child, 1)
+    return tree
 
 
 def redline_text(ops: list[DiffOp]) -> Text:

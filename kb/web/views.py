@@ -210,7 +210,7 @@ class PairView:
 
 
 def _units(root: Any, units: list[Any]) -> list[UnitView]:
-    from kb.legal.structure import citation
+    from kb.legal.units import citation
 
     return [
         UnitView(
@@ -264,7 +264,7 @@ def elements_rows(reports: dict[str, Any], roots: dict[str, Any]) -> list[Elemen
     Evidence is cited the way a lawyer reads it ("Article 1(1)(a)"), found from the unit
     id in the side's structure tree."""
     from kb.legal.elements import element_labels
-    from kb.legal.structure import citation, find_unit
+    from kb.legal.units import citation, find_unit
 
     labels = element_labels()
     rows: dict[str, ElementRow] = {}

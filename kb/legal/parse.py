@@ -1,10 +1,8 @@
-"""The structure of a law or an international instrument: parts, chapters, articles, points.
+"""The parser: a law's text (a `Document`, plain text or Markdown, or a PDF's pages) into
+a tree of `LegalUnit`s (`kb.legal.units`).
 
 `parse_structure` reads a `Document` (its sections' headings, text and pages);
-`parse_text` reads plain text or Markdown. Both give a tree of `LegalUnit`s whose ids
-follow Akoma Ntoso's eId style (`chp_2__art_5__para_1__point_b`), so that a provision
-can be cited, looked up, compared with another edition and checked against the
-international definition of trafficking.
+`parse_text` reads plain text or Markdown; `parse_pages` reads a PDF's text page by page.
 
 The parser works line by line. A line opens a unit when it starts like one
 ("Article 5.", "Статья 5.", "5-nji madda", "(2)", "б)", "1°") *and* the numbering fits
@@ -16,130 +14,23 @@ what keeps "…under point\\na) of part 1…" in a PDF from becoming a new point
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
-from rich.text import Text
-from rich.tree import Tree
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kb.legal.numbering import (
+    PROVISION_NUMBER,
     is_first_in_sequence,
-    is_roman,
     next_in_sequence,
     normalize_number,
     number_key,
 )
+from kb.legal.source import ANNOTATION_MARK, clean_source
+from kb.legal.units import ID_PREFIX, LegalUnit
 from kb.model import Document
 from kb.normalize import normalize_text
 
-KINDS: tuple[str, ...] = (
-    "act", "part", "chapter", "section", "article", "paragraph", "point", "note",
-)  # fmt: skip
-ID_PREFIX = {
-    "note": "note",
-    "part": "part",
-    "chapter": "chp",
-    "section": "sec",
-    "article": "art",
-    "paragraph": "para",
-    "point": "point",
-}
-
-
-@dataclass
-class LegalUnit:
-    """One unit of a legal text.
-
-    `text` holds the unit's own words (for an article: the words before its first
-    numbered part or point); `full_text()` adds its descendants'. `label` is the word
-    the source uses for the unit ("Article", "Статья", "Section", "madda"), kept so
-    that citations read like the source.
-    """
-
-    id: str
-    kind: str  # act | part | chapter | section | article | paragraph | point
-    number: str
-    heading: str
-    text: str
-    page_start: int | None = None
-    page_end: int | None = None
-    children: list[LegalUnit] = field(default_factory=list)
-    label: str = ""
-    # Editorial notes of the publisher, kept out of the law's words: «Сноска. …»,
-    # "(В редакции Федерального закона от …)", «КонсультантПлюс: примечание.».
-    annotations: list[str] = field(default_factory=list)
-    # Where in `text` the words written after the unit's points begin (a French
-    # alinéa after 1°–4°, a Russian "наказываются …" after а)–и)); None when there are
-    # none. `text` keeps all its own words; redlines use this to keep the law's order.
-    wrap_up_at: int | None = None
-
-    def own_parts(self) -> tuple[str, str]:
-        """(words before the unit's points, words after them)."""
-        if self.wrap_up_at is None:
-            return self.text, ""
-        return self.text[: self.wrap_up_at].strip(), self.text[self.wrap_up_at :].strip()
-
-    def full_text(self) -> str:
-        """The unit's words in printed order: its opening words, its parts and points,
-        then any closing words after them."""
-        intro, closing = self.own_parts()
-        parts = [intro] if intro else []
-        for child in self.children:
-            marker = child_marker(child)
-            body = child.full_text()
-            if child.kind in ("paragraph", "point"):
-                parts.append(f"{marker} {body}".strip())
-            else:
-                title = " ".join(x for x in (marker, child.heading) if x)
-                parts.append("\n".join(x for x in (title, body) if x))
-        if closing:
-            parts.append(closing)
-        return "\n".join(parts)
-
-    def walk(self) -> Iterator[LegalUnit]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
-
-
-def child_marker(unit: LegalUnit) -> str:
-    """How the source writes the unit's number: "1.", "(2)", "а)", "1°", "Article 5."."""
-    if unit.kind == "paragraph":
-        if unit.label == "(":
-            return f"({unit.number})"
-        if unit.label == "I.":
-            return f"{unit.number}. -"
-        return f"{unit.number}."
-    if unit.kind == "point":
-        if unit.label == "(":
-            return f"({unit.number})"
-        if unit.number.endswith("°"):
-            return unit.number
-        return f"{unit.number})"
-    return heading_label(unit)
-
-
-_DEFAULT_LABELS = {"part": "Part", "chapter": "Chapter", "section": "Section", "article": "Article"}
-
-
-def heading_label(unit: LegalUnit) -> str:
-    if not unit.number:
-        return unit.label
-    if not unit.label and unit.kind in _DEFAULT_LABELS:
-        return f"{_DEFAULT_LABELS[unit.kind]} {unit.number}"
-    if unit.label.casefold() == "madda":
-        return f"{unit.number}-nji madda"
-    if unit.label.casefold() == "bap":
-        return f"{unit.number} bap"
-    if unit.label:
-        return f"{unit.label} {unit.number}"
-    return unit.number
-
-
 # --- line classification ---------------------------------------------------------
 
-_NUM = r"\d+(?:\.\d+)*(?:\s?[A-Z]{1,2}\b|[a-z]{1,4}\b)?(?:[-‐‑–—]\d+[A-Za-z]?)*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:[-‐‑–—]\d+)*(?:\s(?:bis|ter|quater|quinquies|sexies|septies|octies)\b)?"
 _ORDINAL_WORDS = (
     r"перв\w+|втор\w+|трет\w+|четв[её]рт\w+|пят\w+|шест\w+|седьм\w+|восьм\w+|девят\w+|десят\w+"
 )
@@ -149,13 +40,13 @@ _TAIL = r"\s*(?:$|[.:)—–-]\s*(?P<rest>.*)$)"
 # Labels are matched in any case ("СТАТЬЯ 5", "ARTICLE 5"), numbers as written: only
 # the label groups carry the (?i) flag, so "Section 2 of" is not section "2OF".
 _ARTICLE_RE = re.compile(
-    rf"^(?P<label>(?i:Article|Art\.|Artikel|Artículo|Articolo|Статья|Ст\.|Madda|Maddasy))\s*(?P<num>{_NUM}){_TAIL}"
+    rf"^(?P<label>(?i:Article|Art\.|Artikel|Artículo|Articolo|Статья|Ст\.|Madda|Maddasy))\s*(?P<num>{PROVISION_NUMBER}){_TAIL}"
 )
 _TK_ARTICLE_RE = re.compile(
-    rf"^(?P<num>{_NUM})-?(?:\w*nj\w*)?\s+(?P<label>(?i:madda(?:sy)?))\b{_TAIL}"
+    rf"^(?P<num>{PROVISION_NUMBER})-?(?:\w*nj\w*)?\s+(?P<label>(?i:madda(?:sy)?))\b{_TAIL}"
 )
 _SECTION_RE = re.compile(
-    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{_NUM}|[IVXLC]+\b)"
+    rf"^(?P<label>Section|SECTION|Sec\.|§)\s*(?P<num>{PROVISION_NUMBER}|[IVXLC]+\b)"
     r"(?:\s*(?:$|[.:)—–-]\s*(?P<rest>.*)$)|\s+(?P<title>[A-ZА-ЯЁ][^.;]{0,80})$)"
 )
 _CHAPTER_RE = re.compile(
@@ -653,76 +544,10 @@ def _assign_ids(root: LegalUnit) -> None:
     visit(root, "")
 
 
-# --- inputs ----------------------------------------------------------------------
-
-
-_ANNOTATION_MARK = "\x1e"  # starts a line that holds a publisher's note, after cleaning
-_FRONT_MATTER = re.compile(r"\A\s*---\n.*?\n---[ \t]*\n", re.DOTALL)
-_WIKI_NAV_LINE = re.compile(r"^>.*\[\[.*$", re.MULTILINE)
-_QUOTE_PREFIX = re.compile(r"^>[ \t]?", re.MULTILINE)
-_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_SUP = re.compile(r"<sup>\s*(\d+)\s*</sup>", re.IGNORECASE)
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_INLINE_TAG = re.compile(
-    r"</?(?:a|span|em|strong|b|i|u|s|sub|font|abbr|small|mark|ins|del|code)\b[^>]*>",
-    re.IGNORECASE,
-)
-_EMPHASIS = re.compile(r"(?<![\w*_\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+.!-])")
-_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-# "(В редакции Федерального закона от 07.12.2011 № 420-ФЗ)", "(Дополнение пунктом -
-# Федеральный закон от …)": the publisher's record of amendments, not the law's words.
-_AMENDMENT_NOTE = re.compile(
-    r"\(\s*(?:(?:Часть|Пункт|Подпункт|Абзац|Статья|Примечание|Наименование|Раздел|Глава)\s+)?"
-    r"(?:[Вв] редакции|Дополнение|Дополнен[аоы]?|Утратил[аио]?|Исключен[аоы]?|Введен[аоы]?"
-    r"|Признан[аоы]?|Изменен[аоы]?)\b[^()]*?(?:[Зз]акон|ФЗ|Указ|[Пп]остановлени)[^()]*?\)"
-)
-# Blocks that run to the next blank line: «Сноска. Статья 128 с изменениями…» (adilet),
-# «Примечание ИЗПИ!»; and «КонсультантПлюс: примечание.» with the line after it.
-_FOOTNOTE_BLOCK = re.compile(
-    r"^[ \t]*(?:Сноска\.|Примечание ИЗПИ[!.])[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*", re.MULTILINE
-)
-_CONSULTANT_NOTE = re.compile(r"^[ \t]*КонсультантПлюс: примечание\.[ \t]*\n[^\n]*", re.MULTILINE)
-
-
-def _as_annotation(match: re.Match[str]) -> str:
-    return f"\n{_ANNOTATION_MARK}{' '.join(match.group(0).split())}\n"
-
-
-def visible_text(text: str) -> str:
-    """The words a reader sees: Markdown and HTML markup (links, emphasis, front matter,
-    wiki navigation) removed, so two editions that differ only in whether a
-    cross-reference is a link read the same. Publisher's notes are not touched here."""
-    text = _FRONT_MATTER.sub("", text)
-    text = _WIKI_NAV_LINE.sub("", text)
-    text = _QUOTE_PREFIX.sub("", text)
-    text = _IMAGE.sub("", text)
-    text = _WIKI_LINK.sub(r"\1", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_REF_LINK.sub(r"\1", text)
-    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), text)
-    text = _BR.sub("\n", text)
-    text = _INLINE_TAG.sub("", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return _MD_ESCAPE.sub(r"\1", text)
-
-
-def clean_source(text: str) -> str:
-    """Normalised, visible text with each publisher's note moved to a line of its own
-    (marked, so the parser keeps it with the unit but out of the unit's words)."""
-    text = visible_text(normalize_text(text))
-    text = _FOOTNOTE_BLOCK.sub(_as_annotation, text)
-    text = _CONSULTANT_NOTE.sub(_as_annotation, text)
-    return _AMENDMENT_NOTE.sub(_as_annotation, text)
-
-
 def _text_lines(text: str, page: int | None = None) -> list[_Line]:
     lines: list[_Line] = []
     for raw in clean_source(text).split("\n"):
-        if raw.startswith(_ANNOTATION_MARK):
+        if raw.startswith(ANNOTATION_MARK):
             lines.append(_Line(raw[1:].strip(), False, page, page, annotation=True))
             continue
         if _HTML_LINE.match(raw):
@@ -752,15 +577,21 @@ def parse_text(text: str, title: str = "") -> LegalUnit:
     return _feed(lines, title)
 
 
-def parse_pages(pages: list[str], title: str = "") -> LegalUnit:
+def parse_pages(
+    pages: list[str], title: str = "", *, running_heads: Sequence[str] = ()
+) -> LegalUnit:
     """Parse the text of a PDF page by page (1-based pages), for page-accurate units.
 
     Running headers and footers ("8 Penal Code (Amendment) Act, No. 16 of 2006") are
     dropped: they would otherwise sit between the last point of one page and the first
-    of the next, and hide the next point's start."""
+    of the next, and hide the next point's start. `running_heads` are those a PDF
+    reader already took off the pages (`kb.extract.pdf.page_lines`): the act's short
+    title is looked for among them first."""
     per_page = [_text_lines(page_text, number) for number, page_text in enumerate(pages, start=1)]
     running = _running_lines(per_page)
-    running_title = "" if title else _running_title(per_page, running)
+    running_title = (
+        "" if title else (_title_among(running_heads) or _running_title(per_page, running))
+    )
     if not title and per_page and per_page[0]:
         first_title, used = _first_page_title(per_page[0])
         title = running_title or first_title
@@ -804,6 +635,15 @@ _TITLE_WORDS = re.compile(
     r"\b(?:Act|Law|Code|Ordinance|Decree|Protocol|Convention|Закон|Кодекс|Указ|Konstitusiýa|Kanuny|Kodeksi)\b",
     re.IGNORECASE,
 )
+
+
+def _title_among(running_heads: Sequence[str]) -> str:
+    """The first running line that reads like an act's short title, its page number off."""
+    for text in running_heads:
+        title = re.sub(r"^\s*\d+\s*", "", text).strip()
+        if _TITLE_WORDS.search(title) and len(title) >= 10:
+            return title
+    return ""
 
 
 def _running_title(per_page: list[list[_Line]], running: set[str]) -> str:
@@ -910,10 +750,10 @@ def parse_structure(doc: Document) -> LegalUnit:
             body_lines = body_lines[1:]
         lines.append(_Line("", False))
         for raw in body_lines:
-            note = raw.startswith(_ANNOTATION_MARK)
+            note = raw.startswith(ANNOTATION_MARK)
             lines.append(
                 _Line(
-                    raw.lstrip(_ANNOTATION_MARK).strip(),
+                    raw.lstrip(ANNOTATION_MARK).strip(),
                     False,
                     section.page_start,
                     section.page_end,
@@ -923,229 +763,3 @@ def parse_structure(doc: Document) -> LegalUnit:
     root = _feed(lines, doc.title)
     root.heading = root.heading or doc.title
     return root
-
-
-# --- lookups and citations -------------------------------------------------------
-
-_CITATION_RE = re.compile(
-    rf"^\s*(?:(?P<label>Article|Art\.?|Artikel|Статья|Ст\.?|Section|Sec\.?|s\.|§|Madda)\s*)?"
-    rf"(?P<num>{_NUM})(?:-?\w*nj\w*\s+madda)?\s*(?P<subs>(?:\(\s*[^)]+\s*\)\s*)*)$",
-    re.IGNORECASE,
-)
-
-
-def iter_units(root: LegalUnit) -> Iterator[LegalUnit]:
-    yield from root.walk()
-
-
-def provisions(root: LegalUnit) -> list[LegalUnit]:
-    """The units that carry the law's rules: articles, or sections where there are none."""
-    articles = [u for u in root.walk() if u.kind == "article"]
-    if articles:
-        return articles
-    sections = [
-        u
-        for u in root.walk()
-        if u.kind == "section" and not any(c.kind == "section" for c in u.children)
-    ]
-    if sections:
-        return sections
-    return [u for u in root.children if u.kind in ("chapter", "part")] or [root]
-
-
-def find_unit(root: LegalUnit, ref: str) -> LegalUnit | None:
-    """Find a unit by id ("chp_2__art_5__para_1"), id tail ("art_5"), number ("5", "129¹")
-    or citation ("Article 5(2)(b)", "Статья 5(2)(б)", "Section 360C", "5-nji madda")."""
-    ref = ref.strip()
-    if not ref:
-        return None
-    units = list(root.walk())
-    for unit in units:
-        if unit.id == ref:
-            return unit
-    for unit in units:
-        if unit.id.endswith(f"__{ref}"):
-            return unit
-    match = _CITATION_RE.match(ref)
-    if not match:
-        return None
-    key = number_key(match.group("num"))
-    label = (match.group("label") or "").casefold()
-    kinds = ("section",) if label.startswith(("sec", "s.", "§")) else ("article", "section")
-    target = next(
-        (
-            u
-            for kind in kinds
-            for u in units
-            if u.kind == kind and number_key(u.number, u.kind) == key
-        ),
-        None,
-    )
-    if target is None:
-        return None
-    for sub in re.findall(r"\(\s*([^)]+?)\s*\)", match.group("subs") or ""):
-        child = _child_by_number(target, sub)
-        if child is None:
-            return None
-        target = child
-    return target
-
-
-def _child_by_number(unit: LegalUnit, number: str) -> LegalUnit | None:
-    for kind in ("paragraph", "point"):
-        wanted = number_key(number, kind)
-        for child in unit.children:
-            if child.kind == kind and number_key(child.number, kind) == wanted:
-                return child
-    return None
-
-
-def path_to(root: LegalUnit, unit: LegalUnit) -> list[LegalUnit]:
-    """The units from the root's child down to `unit` (empty if it is not in the tree)."""
-
-    def search(node: LegalUnit, trail: list[LegalUnit]) -> list[LegalUnit] | None:
-        if node is unit:
-            return trail
-        for child in node.children:
-            found = search(child, [*trail, child])
-            if found is not None:
-                return found
-        return None
-
-    return search(root, []) or []
-
-
-def citation(root: LegalUnit, unit: LegalUnit) -> str:
-    """How a lawyer cites the unit: "Article 5(2)(b)", "Статья 5(2)(б)", "Chapter II"."""
-    if unit is root:
-        return root.heading
-    trail = path_to(root, unit)
-    anchor_index = next(
-        (i for i in range(len(trail) - 1, -1, -1) if trail[i].kind not in ("paragraph", "point")),
-        None,
-    )
-    if anchor_index is None:
-        return "".join(f"({u.number})" for u in trail)
-    anchor = trail[anchor_index]
-    words = heading_label(anchor) if anchor.number else (anchor.heading or anchor.label)
-    return words + "".join(f"({u.number})" for u in trail[anchor_index + 1 :])
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", normalize_text(text)).casefold().strip()
-
-
-def locate(root: LegalUnit, fragment: str) -> LegalUnit | None:
-    """The deepest unit whose text contains `fragment` (whitespace and case ignored)."""
-    wanted = _squash(fragment)
-    if not wanted:
-        return None
-    best: LegalUnit | None = None
-    best_depth = -1
-
-    def visit(unit: LegalUnit, depth: int) -> None:
-        nonlocal best, best_depth
-        if wanted not in _squash(f"{unit.heading}\n{unit.full_text()}"):
-            return
-        if depth > best_depth:
-            best, best_depth = unit, depth
-        for child in unit.children:
-            visit(child, depth + 1)
-
-    visit(root, 0)
-    return best
-
-
-# --- serialisation and display ---------------------------------------------------
-
-
-def structure_to_dict(root: LegalUnit) -> dict[str, Any]:
-    return {
-        "id": root.id,
-        "kind": root.kind,
-        "number": root.number,
-        "heading": root.heading,
-        "text": root.text,
-        "page_start": root.page_start,
-        "page_end": root.page_end,
-        "label": root.label,
-        **({"annotations": list(root.annotations)} if root.annotations else {}),
-        **({"wrap_up_at": root.wrap_up_at} if root.wrap_up_at is not None else {}),
-        "children": [structure_to_dict(child) for child in root.children],
-    }
-
-
-def structure_from_dict(data: dict[str, Any]) -> LegalUnit:
-    return LegalUnit(
-        id=data.get("id", ""),
-        kind=data.get("kind", "act"),
-        number=data.get("number", ""),
-        heading=data.get("heading", ""),
-        text=data.get("text", ""),
-        page_start=data.get("page_start"),
-        page_end=data.get("page_end"),
-        children=[structure_from_dict(child) for child in data.get("children", [])],
-        label=data.get("label", ""),
-        annotations=list(data.get("annotations", [])),
-        wrap_up_at=data.get("wrap_up_at"),
-    )
-
-
-def _pages(unit: LegalUnit) -> str:
-    if unit.page_start is None:
-        return ""
-    if unit.page_end in (None, unit.page_start):
-        return f"p. {unit.page_start}"
-    return f"pp. {unit.page_start}–{unit.page_end}"
-
-
-def _snippet(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def render_structure(root: LegalUnit, *, max_depth: int | None = None) -> Tree:
-    """A Rich tree: chapters and articles with their headings and pages, then the
-    numbered parts and points with the start of their text."""
-    tree = Tree(Text(root.heading or "(untitled act)", style="bold"))
-
-    def add(node: Tree, unit: LegalUnit, depth: int) -> None:
-        label = Text()
-        if unit.kind in ("paragraph", "point"):
-            label.append(child_marker(unit), style="cyan")
-            label.append(" " + _snippet(unit.text))
-        else:
-            label.append(heading_label(unit) or unit.kind.title(), style="bold cyan")
-            if unit.heading:
-                label.append(f". {unit.heading}")
-        pages = _pages(unit)
-        if pages:
-            label.append(f"  [{pages}]", style="dim")
-        label.append(f"  {unit.id}", style="dim green")
-        branch = node.add(label)
-        if max_depth is None or depth < max_depth:
-            for child in unit.children:
-                add(branch, child, depth + 1)
-
-    for child in root.children:
-        add(tree, child, 1)
-    return tree
-
-
-__all__ = [
-    "KINDS",
-    "LegalUnit",
-    "citation",
-    "find_unit",
-    "is_roman",
-    "iter_units",
-    "locate",
-    "parse_pages",
-    "parse_structure",
-    "parse_text",
-    "path_to",
-    "provisions",
-    "render_structure",
-    "structure_from_dict",
-    "structure_to_dict",
-]
