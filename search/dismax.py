@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from whoosh import matching
-from whoosh.matching.binary import UnionMatcher
-from whoosh.matching.wrappers import WrappingMatcher
+from whoosh.matching import UnionMatcher, WrappingMatcher
 from whoosh.util import make_binary_tree
 
 from search.whoosh_internals import PluggableCompoundQuery, forget_current_id
