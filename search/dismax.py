@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from whoosh import matching
-from whoosh.matching.binary import UnionMatcher
-from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.query import CompoundQuery
+from whoosh.matching import UnionMatcher, WrappingMatcher
 from whoosh.util import make_binary_tree
+
+from search.whoosh_internals import PluggableCompoundQuery, forget_current_id
 
 
 class BestOfMatcher(UnionMatcher):
@@ -44,7 +44,7 @@ class BestOfMatcher(UnionMatcher):
         a, b = self.a.replace(0), self.b.replace(0)
         if a is not self.a or b is not self.b:
             return self.__class__(a, b, self.tiebreak)
-        self._id = None
+        forget_current_id(self)
         return self
 
     def score(self) -> float:
@@ -62,7 +62,7 @@ class BestOfMatcher(UnionMatcher):
         return max(sa, sb) + self.tiebreak * min(sa, sb)
 
 
-class BestOf(CompoundQuery):
+class BestOf(PluggableCompoundQuery):
     """Matches what any subquery matches; scores by the best one (see BestOfMatcher)."""
 
     JOINT = " | "
@@ -90,7 +90,7 @@ class BestOf(CompoundQuery):
     def estimate_size(self, ixreader: Any) -> int:
         return sum(q.estimate_size(ixreader) for q in self.subqueries)
 
-    def _matcher(self, subs: list[Any], searcher: Any, context: Any) -> Any:
+    def combine(self, subs: list[Any], searcher: Any, context: Any) -> Any:
         matchers = [q.matcher(searcher, context) for q in subs]
         matcher = make_binary_tree(BestOfMatcher, matchers, tiebreak=self.tiebreak)
         if self.boost != 1.0:

@@ -13,7 +13,8 @@ Facet values, dates and the document of each section are loaded once per open in
 arrays, so counting facets over 50,000 matches is a `bincount`, not a Python loop.
 
 Reading the postings relies on the block layout of Whoosh 2.7's W3 codec
-(`W3LeafMatcher`), which is why whoosh-reloaded is pinned to one exact version.
+(`W3LeafMatcher`), read in `search.whoosh_internals`, which is why whoosh-reloaded is
+pinned to one exact version.
 """
 
 from __future__ import annotations
@@ -23,21 +24,25 @@ import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress
+from itertools import chain, compress
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.formats import Positions
-from whoosh.matching.mcore import ListMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
 from search.dismax import BestOf
+from search.whoosh_internals import (
+    LENGTH_OF_CODE,
+    length_codes,
+    posting_blocks,
+    searcher_index,
+    segment_per_document_reader,
+    split_deleted,
+)
 
 # Cached posting lists, in MB of numpy arrays (ids, scores, positions); the least recently
 # used terms are dropped first. Common words of a 100,000-section index take about 0.5 MB.
@@ -45,7 +50,7 @@ CACHE_MB = float(os.environ.get("KB_POSTINGS_CACHE_MB", "256"))
 # Positions are stored per section as small integers; a phrase test packs (section,
 # position) into one integer so that whole posting lists are compared at once.
 _POSITION_STRIDE = 1 << 24
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_OF_BYTE = np.array(LENGTH_OF_CODE, dtype=np.float64)
 
 
 @dataclass
@@ -108,7 +113,7 @@ _SHARED_INDEXES = 2
 
 
 def _shared_for(searcher: Searcher, cache_mb: float) -> _Shared:
-    ix = getattr(searcher, "_ix", None)
+    ix = searcher_index(searcher)
     folder = getattr(getattr(ix, "storage", None), "folder", None)
     if ix is None or folder is None or cache_mb != CACHE_MB:
         return _Shared(cache_mb)
@@ -178,14 +183,11 @@ class IndexArrays:
                 matcher = reader.postings(fieldname, text)
             except TermNotFound:
                 continue
-            deleted = None
-            if isinstance(matcher, FilterMatcher):
-                deleted = matcher._ids
-                matcher = matcher.child
+            matcher, deleted = split_deleted(matcher)
             ids: list[int] = []
             weights: list[float] = []
             values: list[bytes] = []
-            for block_ids, block_weights, block_values in _blocks(matcher):
+            for block_ids, block_weights, block_values in posting_blocks(matcher):
                 ids.extend(block_ids)
                 weights.extend(block_weights)
                 if all_values is not None and block_values is not None:
@@ -253,10 +255,8 @@ class IndexArrays:
             parts = []
             for reader, _ in self.leaves:
                 count = reader.doc_count_all()
-                column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-                raw = b""
-                if column is not None:
-                    raw = column._dbfile.get(column._basepos, min(column._count, count))
+                perdoc = segment_per_document_reader(reader)
+                raw = length_codes(perdoc, fieldname, count) or b""
                 codes = np.zeros(count, dtype=np.uint8)
                 codes[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
                 parts.append(_LENGTH_OF_BYTE[codes])
@@ -574,34 +574,6 @@ _EVALUATORS: dict[type, Any] = {
     type(wq.NullQuery): IndexArrays._null,
     wq.ConstantScoreQuery: IndexArrays._constant,
 }
-
-
-def _blocks(matcher: Any) -> Any:
-    """(ids, weights, encoded values) of each block of a term's postings in one segment."""
-    if isinstance(matcher, ListMatcher):
-        count = len(matcher._ids)
-        weights = matcher._weights
-        if weights is None:
-            weights = [matcher._all_weights or 1.0] * count
-        yield list(matcher._ids), list(weights), matcher._values
-        return
-    if not isinstance(matcher, W3LeafMatcher):
-        raise TypeError(f"unexpected postings reader {type(matcher).__name__}")
-    while matcher.is_active():
-        matcher._read_data()
-        minified_ids, weights, values = matcher._data[:3]
-        # W3LeafMatcher._read_ids decodes the id deltas in a Python generator; accumulate
-        # does the same sum in C, which matters when a cold search reads a million postings.
-        ids = minified_ids if matcher._byteids else list(accumulate(minified_ids))
-        count = matcher._blocklength
-        if weights is None:
-            weights = [1.0] * count
-        elif isinstance(weights, float):
-            weights = [weights] * count
-        if matcher._fixedsize is not None and matcher._fixedsize >= 0:
-            values = None  # fixed-size values carry no positions
-        yield ids, weights, values
-        matcher._next_block()
 
 
 def top(

@@ -8,7 +8,6 @@ An incremental update copies the live index, applies the changes, and swaps.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import shutil
@@ -19,19 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as windex
-from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
 from kb.legal.editions import save_editions
 from kb.model import Document, Section
-from kb.orphans import exit_with_parent
 from kb.store import Store
 from kb.testhooks import pause_point
 from search.citation import LegalIndex, citation_title, legal_index, section_label
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
 from search.vocabulary import save_vocabulary
+from search.whoosh_internals import MultiSegmentWriter
 
 # Memory for each writer's in-memory postings before it spills a sorted run to disk
 # (Whoosh's own estimate, close to the resident size measured in bench/).
@@ -126,70 +124,6 @@ def section_fields(
     return fields
 
 
-class _SubWriter(SubWriterTask):  # type: ignore[misc]
-    """Whoosh's writer process, started fresh (spawn) and made to exit when the build dies.
-
-    Spawned, not forked: a fork of a build that holds a run's documents shares their
-    pages, which count again in every child's resident memory (and a fork of the flow's
-    process would copy Prefect's threads' locks in whatever state they are). A
-    sub-writer waits on a queue for work: if the build is killed (SIGKILL, OOM) it
-    would wait there for ever, holding its memory.
-    """
-
-    _Popen = staticmethod(multiprocessing.get_context("spawn").Process._Popen)
-
-    def run(self) -> None:
-        exit_with_parent()
-        # Whoosh's loop, with our segment writer (multisegment only: see _MultiWriter).
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = FastSegmentWriter(ix, _lk=False, **self.kwargs)
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
-
-
-class _MultiWriter(MpWriter):  # type: ignore[misc]
-    """Whoosh's multiprocess writer, one segment per process (`multisegment`).
-
-    Sub-writers (`_SubWriter`) are fed batches of documents through files, and each
-    writes its own segment. Cancelling stops them for real: Whoosh's
-    own `cancel` only flags its copy of each process object, so a failed build would
-    leave them waiting and the interpreter waiting for them at exit.
-    """
-
-    def __init__(self, ix: windex.Index, **kwargs: Any) -> None:
-        if not kwargs.get("multisegment"):
-            raise ValueError("only the multisegment mode is supported")
-        super().__init__(ix, **kwargs)
-        # The sub-writers are spawned: their queues must come from the same context.
-        spawn = multiprocessing.get_context("spawn")
-        self.jobqueue = spawn.Queue(self.procs * 4)
-        self.resultqueue = spawn.Queue()
-
-    def _new_task(self) -> SubWriterTask:
-        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue,
-                          self.subargs, self.multisegment)  # fmt: skip
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def cancel(self) -> None:
-        try:
-            for task in self.tasks:
-                if task.is_alive():
-                    task.terminate()
-                    task.join(timeout=10)
-        finally:
-            MpWriter.cancel(self)
-
-
 @contextmanager
 def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def]
     """A writer that is cancelled (lock released, nothing written) when the block fails."""
@@ -201,7 +135,9 @@ def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def
         # either way, and each posting is spilled once whatever the runs' size, so
         # smaller runs cost little time and keep the build's memory as with one writer.
         limit = max(64, WRITER_LIMIT_MB // procs)
-        writer = _MultiWriter(ix, procs=procs, multisegment=True, limitmb=limit)
+        writer = MultiSegmentWriter(
+            ix, FastSegmentWriter, procs=procs, multisegment=True, limitmb=limit
+        )
     else:
         writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
     try:

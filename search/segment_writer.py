@@ -14,8 +14,8 @@ output, and only does that bookkeeping in bulk:
 - a document's postings go to the pool together.
 
 tests/test_segment_writer.py checks that both writers produce identical segments.
-The codec internals used here are whoosh-reloaded 2.7.5's (the version is pinned; see
-README).
+The private steps of Whoosh's writer that this takes part in are reached through
+`search.whoosh_internals` (whoosh-reloaded 2.7.5's; the version is pinned, see README).
 """
 
 from __future__ import annotations
@@ -26,10 +26,15 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.fields import Schema
-from whoosh.util.numeric import byte_to_length
-from whoosh.writing import PostingPool, SegmentWriter
+
+from search.whoosh_internals import (
+    LENGTH_OF_CODE,
+    PluggableSegmentWriter,
+    Posting,
+    RunFilePostingPool,
+    length_codes,
+)
 
 # Postings marshalled per call when a run is spilled: large enough that the per-call
 # cost vanishes, small enough that reading runs back holds little at a time.
@@ -38,12 +43,9 @@ RUN_CHUNK = 8192
 # numbers) without the lengths of its field name, term and value: see PostingPool.add.
 _POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
 _CHUNK_SIZE = struct.Struct("<I")
-_LENGTH_OF_BYTE = [byte_to_length(b) if b else 0 for b in range(256)]
-
-Posting = tuple[str, bytes, int, float, bytes | None]
 
 
-class CompactPostingPool(PostingPool):  # type: ignore[misc]
+class CompactPostingPool(RunFilePostingPool):
     """Whoosh's posting pool with runs written and read in marshalled chunks."""
 
     def add_postings(self, postings: list[Posting], size: int, fieldnames: Iterable[str]) -> None:
@@ -56,26 +58,20 @@ class CompactPostingPool(PostingPool):  # type: ignore[misc]
 
     # Each chunk is its size then its marshalled bytes: `marshal.load` on a file reads
     # each object with calls of its own, 20 times slower than `loads` on one read.
-    def _write_run(self, f: Any, items: Iterable[Posting]) -> None:
+    def write_run(self, f: Any, items: Iterable[Posting]) -> None:
         it = iter(items)
         while chunk := list(islice(it, RUN_CHUNK)):
             data = marshal.dumps(chunk)
             f.write(_CHUNK_SIZE.pack(len(data)))
             f.write(data)
-        f.close()
 
-    def _read_run(self, path: str) -> Iterator[Posting]:
-        f = self._open_run(path)
-        try:
-            while header := f.read(_CHUNK_SIZE.size):
-                (size,) = _CHUNK_SIZE.unpack(header)
-                yield from marshal.loads(f.read(size))
-        finally:
-            f.close()
-            self._remove_run(path)
+    def read_run(self, f: Any) -> Iterator[Posting]:
+        while header := f.read(_CHUNK_SIZE.size):
+            (size,) = _CHUNK_SIZE.unpack(header)
+            yield from marshal.loads(f.read(size))
 
 
-class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]
+class FastSegmentWriter(PluggableSegmentWriter):
     """`SegmentWriter` with a `CompactPostingPool` and postings written in bulk.
 
     Documents with boosts (`_boost`, `_<field>_boost`) or custom stored values, and
@@ -84,7 +80,7 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]
 
     def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
-        self.pool = CompactPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
+        self.pool = CompactPostingPool(self.temp_storage(), self.newsegment, limitmb=limitmb)
         self._plain_schema = not any(
             field.vector or field.separate_spelling() for _, field in self.schema.items()
         )
@@ -93,10 +89,10 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]
         if not self._plain_schema or any(name.startswith("_") for name in fields):
             super().add_document(**fields)
             return
-        self._check_state()
+        self.check_open()
         schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
         names = sorted(fields)
-        self._check_fields(schema, names)
+        self.check_field_names(schema, names)
         postings: list[Posting] = []
         size = 0
         indexed: list[str] = []
@@ -129,10 +125,10 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]
             raise
         perdoc.finish_doc()
         self.pool.add_postings(postings, size, indexed)
-        self._added = True
+        self.mark_added()
         self.docnum += 1
 
-    def _flush_segment(self) -> None:
+    def write_pooled_postings(self) -> None:
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
@@ -147,11 +143,10 @@ def _field_lengths(perdoc: Any, fieldname: str) -> list[int] | None:
     """Every document's (quantised) length in `fieldname`, as `doc_field_length` gives it."""
     if perdoc is None:
         return None
-    reader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if reader is None:
+    stored = length_codes(perdoc, fieldname)
+    if stored is None:
         return None
-    stored = reader._dbfile.get(reader._basepos, reader._count) if reader._count else b""
-    lengths = [_LENGTH_OF_BYTE[b] for b in stored]
+    lengths = [LENGTH_OF_CODE[b] for b in stored]
     lengths.extend([0] * (perdoc.doc_count_all() + 1 - len(lengths)))
     return lengths
 
