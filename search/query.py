@@ -498,26 +498,31 @@ def search(
 
 
 def _in_force_first(searcher: Searcher, order: Ranked, editions: dict[str, Any]) -> Ranked:
-    """A repealed law's sections go right after the best section of the edition in force
-    that replaced it, when that edition matches too: a legal advisor reads the law in
-    force first, and the old one is still there, marked."""
+    """When a repealed law's section outranks every section of the edition in force that
+    replaced it, that edition's best section moves up to just before it: a legal advisor
+    reads the law in force first, and the old one keeps its place, marked. (Moving the old
+    sections down instead pushed provisions the new law no longer has off the first page.)"""
     arrays = index_arrays(searcher)
     codes, labels = arrays.column("doc_id")
     doc_of = [labels[c] for c in codes[[item[0] for item in order]].tolist()] if order else []
     first_at: dict[str, int] = {}
     for position, doc_id in enumerate(doc_of):
         first_at.setdefault(doc_id, position)
-    keyed: list[tuple[float, int]] = []
+    place = [float(position) for position in range(len(order))]
+    moved: set[str] = set()
     for position, doc_id in enumerate(doc_of):
         info = editions.get(doc_id)
-        place = float(position)
-        if info is not None and info.status == "repealed":
-            live = [first_at[e] for e in info.editions if e in first_at and
-                    editions.get(e) is not None and editions[e].status == "in_force"]  # fmt: skip
-            if live and min(live) > position:
-                place = min(live) + 0.5 + position / 1e6
-        keyed.append((place, position))
-    return [order[position] for _, position in sorted(keyed)]
+        if info is None or info.status != "repealed":
+            continue
+        for edition in info.editions:
+            live = editions.get(edition)
+            best = first_at.get(edition)
+            if live is None or live.status != "in_force" or best is None or edition in moved:
+                continue
+            if best > position:
+                place[best] = position - 0.5 + best / 1e6
+                moved.add(edition)
+    return [order[position] for position in sorted(range(len(order)), key=place.__getitem__)]
 
 
 # (docnum, score, partial): partial is 0 for a section matching the whole query, 1 for a

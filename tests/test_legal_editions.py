@@ -144,3 +144,17 @@ def test_web_pages_say_which_law_is_in_force(corpus_home: Path) -> None:
         "/search", params={"q": "trafficking in persons", "type": "legislation"}
     ).text
     assert "status-removed" in found  # the repealed law's badge
+
+
+def test_a_provision_only_the_repealed_law_has_stays_on_the_first_page(corpus_home: Path) -> None:
+    # The 2016 law dropped the 2007 article on licensing employment agencies: the old article
+    # is still what a legal advisor needs to see (marked repealed), not pushed off the page
+    # below every section of the law in force.
+    data = _search(corpus_home, "licensing of private employment agencies", "--flat")
+    ids = [f"{h['doc_id']}#{h['section_id']}" for h in data["hits"][:10]]
+    assert "law-ctip-2007-en#art-14" in ids
+    old = next(h for h in data["hits"] if h["doc_id"] == "law-ctip-2007-en")
+    assert old["status"] == "repealed"
+    in_force = [i for i, h in enumerate(data["hits"]) if h["doc_id"] == "law-ctip-2016-en"]
+    repealed = [i for i, h in enumerate(data["hits"]) if h["doc_id"] == "law-ctip-2007-en"]
+    assert in_force and min(in_force) < min(repealed)
