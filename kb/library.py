@@ -14,7 +14,6 @@ use: `kb search` starts without the legal modules, and `kb status` without Prefe
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths, resolve_home
 from kb.home import paths as home_paths
+from kb.lock import pid_alive, waiting_runs
 from kb.model import Document, Section, Tag
 from kb.store import Store
 
@@ -302,10 +302,9 @@ class KnowledgeBase:
 
         With `totals`, each run also has its id and "what changed" digest, and the
         knowledge base's totals are added (the web's status page)."""
-        # The schedule's client reads the store and asks the Prefect server over HTTP:
-        # it does not import Prefect.
+        # On use (it brings httpx): `kb search` starts without it. It asks the Prefect
+        # server over HTTP and imports no Prefect to answer.
         from flows.schedule import next_run, read_scheduler_health, recorded_schedule
-        from kb.lock import waiting_runs
 
         paths = self.paths
         if not paths.store.exists():
@@ -469,15 +468,7 @@ def _lock_holder_alive(lock: Path) -> bool:
         pid = int(lock.read_text().strip() or 0)
     except (OSError, ValueError):
         return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 __all__ = [
