@@ -161,11 +161,13 @@ class KnowledgeBase:
 
         return search(query, home=self.home, **options)
 
-    def similar(self, target: str, *args: Any, **options: Any) -> Results:
-        """Sections of other documents most like a section (DOC#SECTION or DOC, SECTION)."""
+    def similar(self, target: str, section_id: str | None = None, **options: Any) -> Results:
+        """Sections of other documents most like a section (DOC#SECTION, or DOC and
+        SECTION) or a document: `search.query.similar`'s options (limit, same_document,
+        doctype, lang)."""
         from search.query import similar
 
-        return similar(target, *args, home=self.home, **options)
+        return similar(target, section_id, home=self.home, **options)
 
     # --- documents --------------------------------------------------------------------------
 
