@@ -29,6 +29,7 @@ from prefect.utilities.annotations import quote
 
 from flows import progress
 from kb.commit import ChangeSet, commit_outcomes, merge_changes
+from kb.extract.ocr import ocr_available
 from kb.extract.worker import shutdown_workers
 from kb.fetch import RetryableHTTPError
 from kb.home import HomePaths
@@ -162,7 +163,7 @@ def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> s
     """
     digest = hashlib.sha256()
     # Raising a limit or installing OCR must retry what failed on it (kb.limits).
-    digest.update(current_limits().cache_token().encode())
+    digest.update(current_limits().cache_token(ocr_available()).encode())
     for o in parameters["batch"]:
         sha, data = (o.fetched.sha256, o.fetched.data) if o.fetched else ("", None)
         version = (

@@ -56,15 +56,14 @@ class Limits:
         """Extraction needs a process that can be stopped: a time or memory limit is on."""
         return self.extract_timeout_s > 0 or self.extract_memory_mb > 0
 
-    def cache_token(self) -> str:
+    def cache_token(self, ocr_installed: bool) -> str:
         """What extraction results depend on besides the bytes and the extractor's code.
 
         Part of the extraction cache key, so that raising a limit or installing OCR
-        retries the sources that failed on it.
+        retries the sources that failed on it. Whether OCR is installed is the caller's
+        to say (`kb.extract.ocr.ocr_available()`): the limits sit below the extractors.
         """
-        from kb.extract.ocr import ocr_available
-
-        ocr = "ocr" if self.ocr and ocr_available() else "no-ocr"
+        ocr = "ocr" if self.ocr and ocr_installed else "no-ocr"
         return (
             f"pages={self.max_pdf_pages};file={self.max_file_mb:g};text={self.max_text_mb:g};"
             f"time={self.extract_timeout_s:g};mem={self.extract_memory_mb};{ocr}"

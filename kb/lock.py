@@ -88,7 +88,7 @@ def waiting_runs(path: Path) -> list[dict[str, Any]]:
             pid = int(data["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _alive(pid):
+        if pid_alive(pid):
             out.append(data)
         else:  # its process died while waiting
             _remove(marker)
@@ -112,7 +112,8 @@ def _remove(marker: Path | None) -> None:
         marker.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (0 or less: none)."""
     if pid <= 0:
         return False
     try:

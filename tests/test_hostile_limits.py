@@ -70,7 +70,9 @@ def test_cli_style_overrides_and_the_cache_token() -> None:
     assert current_limits().max_pdf_pages == 10
     assert current_limits().extract_timeout_s == Limits().extract_timeout_s
     # Raising a limit must miss the extraction cache, so what failed on it is retried.
-    assert Limits(max_pdf_pages=10).cache_token() != Limits(max_pdf_pages=20).cache_token()
+    assert Limits(max_pdf_pages=10).cache_token(False) != Limits(max_pdf_pages=20).cache_token(
+        False
+    )
     with pytest.raises(LimitsError, match="--max-file-mb -1"):
         limits_with(max_file_mb=-1)
 

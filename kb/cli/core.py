@@ -12,11 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
-from kb.errors import NotFoundError
 from kb.home import paths as home_paths
+from kb.library import KnowledgeBase, document_dict, find_section, section_dict
 from kb.lock import check_free, ingest_lock
 from kb.orphans import reap_descendants_on_exit
-from kb.store import Store
 
 
 class _RichReporter:
@@ -224,13 +223,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
         )
 
 
-def open_store(home: Path | None) -> Store:
-    paths = home_paths(home_path(home))
-    if not paths.store.exists():
-        raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
-    return Store(paths.store, readonly=True)
-
-
 @app.command()
 @user_errors
 def show(
@@ -260,23 +252,16 @@ def show(
     """
     if "#" in doc_id and section is None:
         doc_id, section = doc_id.split("#", 1)
-    with open_store(home) as store:
-        doc = store.load_document(doc_id)
-        if doc is None:
-            raise NotFoundError(f"no document {doc_id!r}; `kb docs` lists them")
-        duplicates = [r.location for r in store.sources() if r.duplicate_of == doc.source.key]
-        saved_tree = store.load_artifact(doc_id, "structure") if structure else None
+    kb = KnowledgeBase(home_path(home))
+    view = kb.document(doc_id, hint="`kb docs` lists them", details=False)
+    doc, duplicates = view.document, view.duplicates
     if structure:
-        _print_structure(doc, saved_tree, json_out)
+        _print_structure(doc, kb.structure(doc), json_out)
         return
     if section is not None:
-        sec = doc.section(section)
-        if sec is None:
-            raise NotFoundError(
-                f"document {doc_id!r} has no section {section!r}; `kb show {doc_id}` lists them"
-            )
+        sec = find_section(doc, section, hint=f"`kb show {doc_id}` lists them")
         if json_out:
-            print_json({"doc_id": doc.id, "title": doc.title, **_section_dict(sec, with_text=True)})
+            print_json({"doc_id": doc.id, "title": doc.title, **section_dict(sec, with_text=True)})
             return
         from search.query import format_pages
 
@@ -287,10 +272,7 @@ def show(
         console.print(escape(sec.text))
         return
     if json_out:
-        data = doc.to_dict()
-        data["sections"] = [_section_dict(s, with_text=text) for s in doc.sections]
-        data["duplicates"] = duplicates
-        print_json(data)
+        print_json(document_dict(doc, duplicates, with_text=text))
         return
     if text:
         typer.echo(document_text(doc), nl=False)
@@ -321,27 +303,14 @@ def document_text(doc: Any) -> str:
     return "\n".join(lines)
 
 
-def _print_structure(doc: Any, saved: dict[str, Any] | None, json_out: bool) -> None:
-    from kb.legal.parse import parse_structure
+def _print_structure(doc: Any, tree: Any, json_out: bool) -> None:
     from kb.legal.render import render_structure
-    from kb.legal.units import structure_from_dict, structure_to_dict
+    from kb.legal.units import structure_to_dict
 
-    tree = structure_from_dict(saved) if saved else parse_structure(doc)
     if json_out:
         print_json({"doc_id": doc.id, "title": doc.title, "structure": structure_to_dict(tree)})
     else:
         console.print(render_structure(tree))
-
-
-def _section_dict(sec: Any, *, with_text: bool = False) -> dict[str, Any]:
-    data = {
-        "id": sec.id, "heading_path": sec.heading_path, "pages": sec.pages, "lang": sec.lang,
-        "number": sec.number, "kind": sec.kind, "chars": len(sec.text),
-        "tags": [{"kind": t.kind, "value": t.value, "text": t.text} for t in sec.tags],
-    }  # fmt: skip
-    if with_text:
-        data["text"] = sec.text
-    return data
 
 
 def _print_document(doc: Any, duplicates: list[str]) -> None:
@@ -383,8 +352,7 @@ def _print_document(doc: Any, duplicates: list[str]) -> None:
 @user_errors
 def docs(json_out: JsonOption = False, home: HomeOption = None) -> None:
     """List the documents in the knowledge base."""
-    with open_store(home) as store:
-        rows = store.documents()
+    rows = KnowledgeBase(home_path(home)).documents()
     if json_out:
         print_json({"documents": rows})
         return

@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kb.cli.app import HomeOption, JsonOption, app, console, print_json, user_errors
-from kb.cli.core import open_store
+from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
+from kb.library import KnowledgeBase
 
 
 @app.command()
@@ -23,12 +23,7 @@ def facts(
     home: HomeOption = None,
 ) -> None:
     """Project facts found in the documents, each with the sentence it came from."""
-    from kb.facts import collect_facts, timeline  # the tagging modules load slowly
-
-    with open_store(home) as store:
-        projects = collect_facts(store, doc_id=doc_id)
-    if by_time:
-        projects = timeline(projects)
+    projects = KnowledgeBase(home_path(home)).facts(doc_id, by_time=by_time)
     if json_out:
         print_json({"projects": [p.as_dict() for p in projects]})
         return

@@ -12,7 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich import box
@@ -32,79 +32,9 @@ from kb.cli.app import (
 from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
-from kb.lock import waiting_runs
+from kb.library import SOURCE_COUNTS, KnowledgeBase
 from kb.orphans import reap_descendants_on_exit
 from kb.store import Store
-
-SOURCE_COUNTS = ("seen", "new", "changed", "unchanged", "removed", "failed")
-SECTION_COUNTS = ("added", "updated", "removed")
-
-
-def status_data(paths: HomePaths, *, limit: int = 10, ask_server: bool = True) -> dict[str, Any]:
-    """What `kb status --json` prints: the last runs, newest first, the next scheduled run,
-    runs waiting for the ingest lock, and the state of `kb schedule` and its Prefect server.
-
-    The store is opened read-only: this answers at once while an ingest writes.
-    """
-    from flows.schedule import next_run, read_scheduler_health, recorded_schedule
-
-    if not paths.store.exists():
-        raise NotFoundError(f"no knowledge base in {paths.root}: run `kb build` first")
-    with Store(paths.store, readonly=True) as store:
-        rows = store.runs(limit)
-        schedule = recorded_schedule(store)
-    holder_alive = _lock_holder_alive(paths.lock)
-    runs = [_run_entry(row, newest=n == 0, holder_alive=holder_alive) for n, row in enumerate(rows)]
-    scheduler = read_scheduler_health(paths) if schedule is not None else None
-    upcoming = None
-    # A scheduler known to be gone or without its server starts nothing: no "next run" then.
-    if scheduler is None or scheduler["state"] == "serving":
-        upcoming = next_run(schedule, ask_server=ask_server, home=paths.root)
-    return {
-        "runs": runs,
-        "next_run": upcoming.isoformat() if upcoming else None,
-        "waiting_for_lock": waiting_runs(paths.lock),
-        "scheduler": scheduler,
-    }
-
-
-def _run_entry(row: dict[str, Any], *, newest: bool, holder_alive: bool) -> dict[str, Any]:
-    sources, sections = row.get("sources", {}), row.get("sections", {})
-    failures = [
-        {"source": f["source"], "stage": f["stage"], "reason": f["reason"]} for f in row["failures"]
-    ]
-    if row.get("error"):  # the whole run failed (a bad manifest, a full disk): say why
-        failures.append({"source": "(run)", "stage": "run", "reason": row["error"]})
-    state = row["state"]
-    # A run left 'running' whose process is gone was killed; the next run records it so too.
-    if state == "running" and not (newest and holder_alive):
-        state = "interrupted"
-    return {
-        "started": row["started"],
-        "finished": row["finished"],
-        "state": state,
-        "sources": {k: int(sources.get(k, 0)) for k in SOURCE_COUNTS},
-        "sections": {k: int(sections.get(k, 0)) for k in SECTION_COUNTS},
-        "failures": failures,
-        "seconds": dict(row.get("seconds", {})),
-    }
-
-
-def _lock_holder_alive(lock: Path) -> bool:
-    """Whether the process that last took the ingest lock still exists (the lock file holds its pid)."""
-    try:
-        pid = int(lock.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @app.command()
@@ -117,8 +47,7 @@ def status(
     home: HomeOption = None,
 ) -> None:
     """The last ingest runs (sources seen, new, changed, removed, failed; sections; time per stage) and the next scheduled run."""
-    paths = home_paths(home_path(home))
-    data = status_data(paths, limit=limit)
+    data = KnowledgeBase(home_path(home)).status(limit)
     if json_out:
         print_json(data)
         return

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
+from kb.library import KnowledgeBase
 
 SEARCH_HELP = """Search the knowledge base by section, in English, Russian or Turkmen.
 
@@ -74,9 +75,7 @@ def search_command(
     json_out: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
-    from search.query import search
-
-    results = search(query, home=home_path(home), doctype=doctype, lang=lang, year=year, tag=tag, doc=doc,
+    results = KnowledgeBase(home_path(home)).search(query, doctype=doctype, lang=lang, year=year, tag=tag, doc=doc,
                      limit=limit, page=page, sort=sort, flat=flat or bool(doc), expand=not no_expand,
                      per_document=per_doc, in_force=in_force)  # fmt: skip
     if json_out:
@@ -108,11 +107,8 @@ def similar_command(
     home: HomeOption = None,
 ) -> None:
     """Sections most like a given section (or document), across documents and languages."""
-    from search.query import similar
-
-    results = similar(
+    results = KnowledgeBase(home_path(home)).similar(
         target,
-        home=home_path(home),
         limit=limit,
         same_document=same_doc,
         doctype=doctype,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,10 @@ import typer
 
 from kb.cli.app import HomeOption, app, console, err_console, home_path, user_errors
 from kb.home import paths as home_paths
-from kb.web.login import LOGIN_USER, PASSWORD_ENV
+
+# The one import of the web package from the command line, declared in pyproject.toml's
+# import contracts: the server's entry, standard library only until it runs.
+from kb.web.server import LOGIN_USER, PASSWORD_ENV, run_server
 
 
 def _is_loopback(host: str) -> bool:
@@ -67,8 +68,6 @@ def serve(
     answers with the same object as `kb search --json`. SIGTERM or Ctrl+C stop it
     within a few seconds, requests in progress or not.
     """
-    from kb.web.workers import default_workers, run
-
     root = home_path(home)
     password = _password(password_file)
     if not home_paths(root).store.exists():
@@ -79,21 +78,7 @@ def serve(
     console.print(
         f"Serving {root} at http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/search  (Ctrl+C to stop)"
     )
-    # uvicorn reports a port already in use itself (one line) and exits with status 1.
-    # On SIGTERM or Ctrl+C it stops taking requests and waits for those in progress, here
-    # for STOP_GRACE_SECONDS at most.
-    run(root, host, port, workers or default_workers(), password=password,
-        grace_seconds=STOP_GRACE_SECONDS)  # fmt: skip
-    # A request still computing runs in a worker thread that Python cannot interrupt, and
-    # the interpreter would wait for it at exit: the server is stopped, so leave now.
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
-
-# Seconds `kb serve` lets requests in progress finish once asked to stop.
-STOP_GRACE_SECONDS = 3
+    run_server(root, host=host, port=port, password=password, workers=workers)
 
 
 def _password(password_file: Path | None) -> str | None:

@@ -43,14 +43,6 @@ STATIC_DIR = WEB_DIR / "static"
 # Scripts only from our own /static (the copy-citation button, the phone's folded filters),
 # never inline: a missed escape cannot run one.
 PAGE_CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-# A saved web page is shown in a sandbox: no scripts, no same-origin access, nothing fetched.
-ORIGINAL_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-# Any other original (a PDF can carry JavaScript) is shown inline with scripts forbidden and
-# nothing fetched from elsewhere. Not `sandbox`: browsers then refuse to show a PDF at all.
-ORIGINAL_FILE_CSP = (
-    "default-src 'none'; script-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-)
 # A request whose address is longer than this is refused at once with a short 400: a query
 # is at most search.syntax.MAX_QUERY_CHARS (1,000) characters, 6,000 when percent-encoded
 # Cyrillic; a 100 KB `q` must not come back three times over in a page's links.

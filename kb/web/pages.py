@@ -12,9 +12,19 @@ from markupsafe import Markup
 
 from kb.errors import QueryError
 from kb.web import highlight, service, views
-from kb.web.app import ORIGINAL_FILE_CSP, ORIGINAL_HTML_CSP
 
 router = APIRouter(include_in_schema=False)
+
+# The original files' pages (`/file/…`) send their own Content-Security-Policy, in place
+# of the pages' own (kb.web.app.PAGE_CSP).
+# A saved web page is shown in a sandbox: no scripts, no same-origin access, nothing fetched.
+ORIGINAL_HTML_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# Any other original (a PDF can carry JavaScript) is shown inline with scripts forbidden and
+# nothing fetched from elsewhere. Not `sandbox`: browsers then refuse to show a PDF at all.
+ORIGINAL_FILE_CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 
 Text = Annotated[str, Query()]
 OptionalText = Annotated[str | None, Query()]

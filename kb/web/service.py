@@ -1,9 +1,10 @@
 """What the web pages and the JSON API ask of the library.
 
-Each function is a thin call into `kb`/`search`, sharing the CLI's own helpers
-where the CLI has them, so that `/api/search` answers with the same object as
-`kb search --json`, `/api/documents/{id}` with that of `kb show --json`, and
-`/api/compare` with that of `kb compare --json`. Nothing here knows about HTTP.
+Each function checks a request's parameters and calls the library
+(`kb.library.KnowledgeBase`) that the command line calls too, so that `/api/search`
+answers with the same object as `kb search --json`, `/api/documents/{id}` with that
+of `kb show --json`, and `/api/compare` with that of `kb compare --json`. Nothing
+here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb import library
 from kb.errors import KBError, NotFoundError, QueryError
 from kb.home import paths as home_paths
-from kb.model import DOCTYPES, Document, Section, Tag
+from kb.library import CompareResult, DocumentView, KnowledgeBase, find_section
+from kb.model import DOCTYPES
 from kb.store import Store
 
 MAX_LIMIT = 200
-LEGAL_DOCTYPES = ("legislation", "international_instrument")
 COMPARE_METHODS = ("tfidf", "rapidfuzz")
 _YEAR = re.compile(r"^\d{4}(?:-\d{4})?$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -37,9 +39,7 @@ class ParameterError(QueryError):
 
 def open_store(home: Path) -> Store:
     """The store in `home`; a clear error, not a new empty store, when there is none."""
-    from kb.cli.core import open_store as cli_open_store
-
-    return cli_open_store(home)
+    return KnowledgeBase(home).open_store()
 
 
 # --- search ------------------------------------------------------------------------
@@ -108,13 +108,10 @@ class SearchParams:
 def run_search(home: Path, params: SearchParams) -> dict[str, Any]:
     """The same object as `kb search --json` for these parameters (as there, a search
     within one document lists all its sections, ungrouped)."""
-    from search.query import search
-
     params.check()
     with _borrowed_searchers():
-        results = search(
+        results = KnowledgeBase(home).search(
             params.q,
-            home=home,
             doctype=params.doctype,
             lang=params.lang,
             year=params.year,
@@ -144,12 +141,10 @@ def _borrowed_searchers() -> Iterator[None]:
 
 def similar(home: Path, doc_id: str, section_id: str, limit: int = 5) -> dict[str, Any]:
     """Sections of other documents most like this one: `kb similar DOC#SECTION --json`."""
-    from search.query import similar as similar_sections
-
     if not 1 <= limit <= MAX_LIMIT:
         raise ParameterError(f"limit {limit}: use a number from 1 to {MAX_LIMIT}")
     with _borrowed_searchers():
-        return similar_sections(doc_id, section_id, home=home, limit=limit).as_dict()
+        return KnowledgeBase(home).similar(doc_id, section_id, limit=limit).as_dict()
 
 
 def query_highlighter(home: Path, query: str) -> Callable[[str, str], Spans]:
@@ -188,123 +183,28 @@ def query_highlighter(home: Path, query: str) -> Callable[[str, str], Spans]:
 # --- documents -------------------------------------------------------------------------
 
 
-@dataclass
-class DocumentView:
-    """A document with what its page shows besides the sections."""
-
-    document: Document
-    duplicates: list[str]
-    source_available: bool
-    entities: list[Tag] = field(default_factory=list)
-    facts: dict[str, list[str]] = field(default_factory=dict)  # "partner" -> the partners named
-    # A law: its status (kb.legal.editions.EditionInfo) and its other editions and
-    # languages, newest first: {"id", "title", "lang", "date", "status"}.
-    edition: Any = None
-    editions: list[dict[str, str]] = field(default_factory=list)
-    in_force_id: str = ""  # a repealed law: the edition in force to read instead
-
-
 def list_documents(home: Path) -> list[dict[str, Any]]:
     """The same rows as `kb docs --json`."""
-    with open_store(home) as store:
-        return store.documents()
+    return KnowledgeBase(home).documents()
 
 
 def load_document(home: Path, doc_id: str) -> DocumentView:
-    with open_store(home) as store:
-        doc = store.load_document(doc_id)
-        if doc is None:
-            raise NotFoundError(f"no document {doc_id!r}; /api/documents lists them")
-        duplicates = [r.location for r in store.sources() if r.duplicate_of == doc.source.key]
-        record = store.source(doc.source.key)
-        edition, editions, in_force_id = _editions(store, doc)
-    available = record is not None and (record.kind == "url" or Path(record.key).is_file())
-    entities: dict[str, Tag] = {}
-    for tag in [*doc.tags, *(t for s in doc.sections for t in s.tags)]:
-        if tag.kind == "entity":
-            entities.setdefault(tag.value, tag)
-    return DocumentView(
-        document=doc,
-        duplicates=duplicates,
-        source_available=available,
-        entities=sorted(
-            entities.values(), key=lambda t: (t.value.split(".", 1)[0], t.label or t.value)
-        ),
-        facts=_facts(doc.tags),
-        edition=edition,
-        editions=editions,
-        in_force_id=in_force_id,
-    )
-
-
-def _editions(store: Any, doc: Document) -> tuple[Any, list[dict[str, str]], str]:
-    """A law's status and its other editions and languages (laws are few: computed here)."""
-    from kb.legal.editions import (
-        LEGAL_DOCTYPES,
-        edition_statuses,
-        in_force_successor,
-        legal_documents,
-    )
-
-    if doc.doctype not in LEGAL_DOCTYPES:
-        return None, [], ""
-    laws = {d.id: d for d in legal_documents(store)}
-    statuses = edition_statuses(laws.values())
-    info = statuses.get(doc.id)
-    if info is None:
-        return None, [], ""
-    rows = [
-        {
-            "id": other,
-            "title": laws[other].title,
-            "lang": laws[other].lang,
-            "date": laws[other].date,
-            "status": statuses[other].status,
-        }
-        for other in info.editions
-        if other in laws
-    ]
-    successor = in_force_successor(doc.id, statuses, {i: d.lang for i, d in laws.items()})
-    return info, rows, successor
-
-
-def _facts(tags: list[Tag]) -> dict[str, list[str]]:
-    facts: dict[str, list[str]] = {}
-    for tag in tags:
-        if tag.kind == "fact":
-            values = facts.setdefault(tag.value, [])
-            if (tag.label or tag.text) not in values:
-                values.append(tag.label or tag.text)
-    return facts
+    return KnowledgeBase(home).document(doc_id, hint="/api/documents lists them")
 
 
 def document_dict(view: DocumentView, *, with_text: bool = False) -> dict[str, Any]:
     """The same object as `kb show DOC --json` (`--json --text` with `with_text`)."""
-    from kb.cli.core import _section_dict
-
-    data = view.document.to_dict()
-    data["sections"] = [_section_dict(s, with_text=with_text) for s in view.document.sections]
-    data["duplicates"] = view.duplicates
-    return data
+    return library.document_dict(view.document, view.duplicates, with_text=with_text)
 
 
 def section_dict(view: DocumentView, section_id: str) -> dict[str, Any]:
     """The same object as `kb show DOC#SECTION --json`."""
-    from kb.cli.core import _section_dict
-
     section = find_section(view.document, section_id)
     return {
         "doc_id": view.document.id,
         "title": view.document.title,
-        **_section_dict(section, with_text=True),
+        **library.section_dict(section, with_text=True),
     }
-
-
-def find_section(doc: Document, section_id: str) -> Section:
-    section = doc.section(section_id)
-    if section is None:
-        raise NotFoundError(f"document {doc.id!r} has no section {section_id!r}")
-    return section
 
 
 @dataclass
@@ -363,31 +263,9 @@ def _ingested_bytes(path: Path, size: int | None, digest: str | None) -> bytes |
 # --- legal texts -------------------------------------------------------------------------
 
 
-@dataclass
-class CompareResult:
-    """A comparison, with the definition check for each side that is a national law."""
-
-    comparison: Any  # kb.legal.compare.Comparison
-    elements: Any | None  # the CLI's report: one side an instrument, the other national
-    side_elements: dict[str, Any]  # "a"/"b" -> ElementsReport for each national law
-
-    def as_dict(self) -> dict[str, Any]:
-        """`kb compare --json`'s object, plus `definition` for each national law."""
-        from kb.legal.compare import comparison_to_dict
-        from kb.legal.elements import report_to_dict
-
-        data = comparison_to_dict(self.comparison)
-        if self.elements is not None:
-            data["elements"] = report_to_dict(self.elements)
-        data["definition"] = {
-            side: report_to_dict(report) for side, report in self.side_elements.items()
-        }
-        return data
-
-
 def legal_documents(home: Path) -> list[dict[str, Any]]:
     """Documents that can be compared: laws and international instruments."""
-    return [d for d in list_documents(home) if d["doctype"] in LEGAL_DOCTYPES]
+    return KnowledgeBase(home).legal_documents()
 
 
 def compare_documents(home: Path, a: str, b: str, method: str = "tfidf") -> CompareResult:
@@ -395,31 +273,11 @@ def compare_documents(home: Path, a: str, b: str, method: str = "tfidf") -> Comp
 
     Only document ids are accepted, never file paths: the web must not read files
     the store does not hold."""
-    from kb.cli.legal import _elements_for_other_side, load_from_store
-    from kb.legal.compare import compare_structures
-    from kb.legal.elements import check_elements
-
     if method not in COMPARE_METHODS:
         raise ParameterError(f"method {method!r}: use {' or '.join(COMPARE_METHODS)}")
     if not a or not b:
         raise ParameterError("pick two documents to compare: a and b")
-    left, right = load_from_store(a, home), load_from_store(b, home)
-    comparison = compare_structures(
-        left.root,
-        right.root,
-        a_lang=left.lang,
-        b_lang=right.lang,
-        method=method,
-        a_name=left.name,
-        b_name=right.name,
-    )
-    side_elements: dict[str, Any] = {}
-    for side, source in (("a", left), ("b", right)):
-        if not source.is_instrument:
-            report = check_elements(source.root, lang=source.lang)
-            report.document = report.document or source.name
-            side_elements[side] = report
-    return CompareResult(comparison, _elements_for_other_side(left, right), side_elements)
+    return KnowledgeBase(home).compare(a, b, method=method)
 
 
 # --- status ----------------------------------------------------------------------------
@@ -428,20 +286,9 @@ def compare_documents(home: Path, a: str, b: str, method: str = "tfidf") -> Comp
 def status(home: Path, limit: int = 10) -> dict[str, Any]:
     """`kb status --json`'s object (the last runs, the next scheduled run), each run with its
     id and "what changed" digest added from the store, and the knowledge base's totals."""
-    from kb.cli.ops import status_data
-
     if not 1 <= limit <= 100:
         raise ParameterError(f"limit {limit}: use a number from 1 to 100")
-    paths = home_paths(home)
-    data = status_data(paths, limit=limit)
-    with Store(paths.store, readonly=True) as store:
-        recorded = {row["started"]: row for row in store.runs(limit)}
-        data["totals"] = store.counts()
-    for run in data["runs"]:
-        row = recorded.get(run["started"], {})
-        run.setdefault("id", row.get("id"))
-        run.setdefault("digest", row.get("digest") or {})
-    return data
+    return KnowledgeBase(home).status(limit, totals=True)
 
 
 __all__ = [
