@@ -474,7 +474,9 @@ def test_the_readme_unit_survives_its_server_dying_and_stops_cleanly_on_sigterm(
 @pytest.mark.flow
 @pytest.mark.slow
 def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
-    """Prefect's temporary server and the extraction workers end with a killed build."""
+    """Prefect's temporary server and the extraction workers end with a killed build. (The
+    server `kb build` keeps for the next build, by default, is detached on purpose and
+    outlives it: `--no-keep-server` asks for a temporary one.)"""
     docs, home = tmp_path / "docs", tmp_path / "home"
     docs.mkdir()
     for n in range(45):  # enough sources for the extraction pool (flows.ingest.POOL_MIN_SOURCES)
@@ -488,7 +490,8 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
     with log.open("wb") as out:
         build = subprocess.Popen(
-            [str(KB), "build", "--corpus", str(docs), "--home", str(home), "--workers", "2"],
+            [str(KB), "build", "--corpus", str(docs), "--home", str(home), "--workers", "2",
+             "--no-keep-server"],
             env=env, stdout=out, stderr=out,
         )  # fmt: skip
     below: dict[int, str] = {}
