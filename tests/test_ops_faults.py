@@ -355,11 +355,22 @@ def _wait_for_health(home: Path, proc: subprocess.Popen[bytes], log: Path, want:
 
 
 def _start_run(api: str, auth: dict[str, str]) -> str:
-    [deployment] = httpx.post(f"{api}/deployments/filter", json={}, headers=auth, timeout=10).json()
-    started = httpx.post(
-        f"{api}/deployments/{deployment['id']}/create_flow_run",
-        json={"state": {"type": "SCHEDULED"}}, headers=auth, timeout=10,
-    )  # fmt: skip
+    # A server that has just started can answer 503 while its services come up (seen on a
+    # loaded machine): asked again for up to 30 s, as a client would.
+    deadline = time.monotonic() + 30
+    while True:
+        found = httpx.post(f"{api}/deployments/filter", json={}, headers=auth, timeout=10)
+        if found.status_code == 200:
+            [deployment] = found.json()
+            started = httpx.post(
+                f"{api}/deployments/{deployment['id']}/create_flow_run",
+                json={"state": {"type": "SCHEDULED"}}, headers=auth, timeout=10,
+            )  # fmt: skip
+            if started.status_code != 503 or time.monotonic() > deadline:
+                break
+        elif found.status_code != 503 or time.monotonic() > deadline:
+            raise AssertionError(found.text)
+        time.sleep(1)
     assert started.status_code == 201, started.text
     return str(started.json()["id"])
 
