@@ -24,7 +24,7 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from kb import ingest as sequence
 from kb.fetch import RetryableHTTPError
-from kb.ingest import WorkerPool, run_pipeline
+from kb.ingest import Later, WorkerPool, run_pipeline
 from kb.limits import current_limits
 from kb.model import Document
 from kb.pipeline import Outcome, build_many, extract_many, extractor_version
@@ -113,6 +113,10 @@ _TASKS: dict[Callable[..., Any], str] = {
     sequence.update_index: "index",
 }
 
+# Steps on this machine's store and index: called as tasks in the flow's own process, never
+# sent to the task runner (a Dask cluster).
+_IN_FLOW = {sequence.discover_sources, sequence.commit_batch, sequence.update_index}
+
 
 class PrefectExecutor:
     """Each stage of kb.ingest a Prefect task (retries, caching), batches sent with `.map()`."""
@@ -121,8 +125,11 @@ class PrefectExecutor:
         return globals()[_TASKS[stage]]
 
     def submit(self, stage: Callable[..., Any], *args: Any) -> Any:
-        # quote: nothing passed holds a future, so Prefect need not walk the objects.
-        return self._task(stage).submit(*(quote(a) for a in args))
+        if stage in _IN_FLOW:
+            # quote: nothing passed holds a future, so Prefect need not walk the objects
+            # (prefect-dask would turn a quote into a tuple, but these never go there).
+            return Later(self._task(stage), tuple(quote(a) for a in args))
+        return self._task(stage).submit(*args)
 
     def map(self, stage: Callable[..., Any], batches: Sequence[Any], *args: Any) -> list[Any]:
         if stage is build_many:

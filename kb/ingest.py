@@ -124,8 +124,8 @@ class SilentProgress:
         pass
 
 
-class _Later:
-    """A call run when its result is first asked for: in turn, nothing to overlap with."""
+class Later:
+    """A call run when its result is first asked for (in this process, in turn)."""
 
     def __init__(self, stage: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self._call: tuple[Callable[..., Any], tuple[Any, ...]] | None = (stage, args)
@@ -183,7 +183,7 @@ class WorkerPool:
     def submit(self, stage: Callable[..., R], *args: Any) -> Pending[R]:
         if self._pool is not None and runs_in_worker_process(stage):
             return self._pool.submit(stage, *args)
-        return _Later(stage, args)
+        return Later(stage, args)
 
 
 class LocalExecutor:
