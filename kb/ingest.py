@@ -409,12 +409,7 @@ def run_pipeline(
 
                 t = time.perf_counter()
                 clean_site_boilerplate(outcomes, store)
-                items = [
-                    (o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref)))
-                    for o in outcomes
-                    if o.extracted
-                ]
-                items = _unique_ids(items)
+                items = document_ids(outcomes, store)
                 seconds["build"] = measures.boilerplate_seconds = time.perf_counter() - t
                 seconds["store"] = 0.0
                 progress.stage("segment and tag", len(items))
@@ -536,6 +531,23 @@ def _finish_stopped_run(store: Store, run_id: int, exc: BaseException) -> None:
         error = f"interrupted: stopped by {type(exc).__name__} {exc}".rstrip()
     progress_so_far = store.runs_stats(run_id)
     store.finish_run(run_id, _now(), state, {**progress_so_far, "error": error}, [])
+
+
+def build_documents(outcomes: list[Outcome], store: Store) -> list[Document]:
+    """Boilerplate removal across each site's pages, then segmentation and tagging, here and
+    all at once (the run does it in batches: `run_pipeline`); failures mark their outcome."""
+    clean_site_boilerplate(outcomes, store)
+    items = document_ids(outcomes, store)
+    return take_build_failures([o for o, _ in items], build_many(items))
+
+
+def document_ids(outcomes: list[Outcome], store: Store) -> list[tuple[Outcome, str]]:
+    """Each extracted source with its document's id: its own, else one free in the store
+    and in this run."""
+    wanted = [
+        (o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))) for o in outcomes if o.extracted
+    ]
+    return _unique_ids(wanted)
 
 
 def _unique_ids(items: list[tuple[Outcome, str]]) -> list[tuple[Outcome, str]]:

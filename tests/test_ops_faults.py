@@ -197,7 +197,8 @@ def test_leftovers_of_a_killed_index_build_are_never_the_previous_index(
 def test_a_recovering_run_reports_what_an_interrupted_run_committed(tmp_path: Path) -> None:
     """The flow's steps for a run killed after its commit: the next run's report has them."""
     from kb.commit import commit_outcomes
-    from kb.pipeline import build_documents, process_source
+    from kb.ingest import build_documents
+    from kb.pipeline import process_source
     from kb.sources import discover, folder_manifest
 
     docs, home = tmp_path / "docs", tmp_path / "home"
