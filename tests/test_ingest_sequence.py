@@ -93,40 +93,6 @@ def test_every_stage_runs_through_the_executor_and_commits_come_in_batches(
     assert {h.doc_id for h in search("hotline", home=home).hits} == {"page", "other", "third"}
 
 
-def test_the_library_run_fails_between_batches_like_the_flow_and_catches_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(kb.ingest, "COMMIT_BATCH_SOURCES", 1)
-    docs, home = _write_corpus(tmp_path / "docs"), tmp_path / "home"
-    run_ingest(home, corpus=docs)
-    for name in ("page", "other", "third"):
-        (docs / f"{name}.html").write_text(
-            _page(name, f"The {name} office now runs a dingo programme."), encoding="utf-8"
-        )
-    real = kb.ingest.commit_outcomes
-    commits = {"n": 0}
-
-    def second_commit_fails(*args: Any, **kwargs: Any) -> Any:
-        commits["n"] += 1
-        if commits["n"] == 2:
-            raise RuntimeError("power cut")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(kb.ingest, "commit_outcomes", second_commit_fails)
-    with pytest.raises(RuntimeError, match="power cut"):
-        run_ingest(home, corpus=docs)
-    searchers.close()
-    assert not search("dingo", home=home).hits  # the index is as the first run left it
-
-    monkeypatch.setattr(kb.ingest, "commit_outcomes", real)
-    changes = run_ingest(home, corpus=docs)
-    searchers.close()
-    assert {h.doc_id for h in search("dingo", home=home).hits} == {"page", "other", "third"}
-    assert not search("wombat", home=home).hits
-    # The batch committed before the failure is unchanged for this run: two changed, not three.
-    assert changes.sources["changed"] == 2 and changes.sources["unchanged"] == 3
-
-
 def test_two_new_sources_wanting_the_same_id_in_one_run_get_their_own(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     for folder, word in (("2025", "kestrel"), ("2026", "merlin")):
