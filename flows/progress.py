@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from kb.ingest import Progress as ProgressReporter
+from kb.ingest import SilentProgress
 
+__all__ = ["ProgressReporter", "reporter", "set_reporter"]
 
-class ProgressReporter(Protocol):
-    def stage(self, name: str, total: int) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-
-
-class _Silent:
-    def stage(self, name: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-
-reporter: ProgressReporter = _Silent()
+reporter: ProgressReporter = SilentProgress()
 
 
 def set_reporter(new: ProgressReporter | None) -> None:
     global reporter
-    reporter = new or _Silent()
+    reporter = new or SilentProgress()

@@ -1,7 +1,7 @@
 """Steps of an incremental run that sit between the stages: listing pages, and the index catch-up.
 
-`flows/ingest.py` runs these inside Prefect tasks; `kb.runner` and tests can call
-them as they are.
+`kb.ingest.run_pipeline` puts them in order (inside Prefect tasks when `flows/ingest.py`
+runs it); tests can call them as they are.
 """
 
 from __future__ import annotations

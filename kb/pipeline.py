@@ -1,8 +1,8 @@
 """The ingest pipeline's stages as plain functions over the document model.
 
 check (fetch + fingerprint) -> extract -> build (boilerplate, segment, tag) ->
-commit (store) -> index. `flows/ingest.py` runs these as Prefect tasks; tests
-and `document_from_path` call them directly.
+commit (store) -> index. `kb.ingest.run_pipeline` puts them in order (as Prefect
+tasks in `flows/ingest.py`); tests and `document_from_path` call them directly.
 """
 
 from __future__ import annotations
@@ -448,30 +448,6 @@ def _save_held_folders(store: Store, held: dict[str, int]) -> None:
 
 def _bug_reason(stage: str, exc: BaseException) -> str:
     return f"{stage} failed (a bug; please report it): {type(exc).__name__}: {exc}"[:300]
-
-
-def build_documents(outcomes: list[Outcome], store: Store | None) -> list[Document]:
-    """Boilerplate removal across each site's pages, then segmentation and tagging."""
-    clean_site_boilerplate(outcomes, store)
-    documents = []
-    for o in outcomes:
-        if o.extracted is None:
-            continue
-        started = time.perf_counter()
-        doc_id = (
-            store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))
-            if store is not None
-            else wanted_doc_id(o.ref)
-        )
-        try:
-            documents.append(
-                document_from_extracted(o.extracted, doc_id, o.fetched.sha256 if o.fetched else "")
-            )
-        except SourceError as exc:
-            o.state, o.extracted = "failed", None
-            o.failure = Failure(o.ref.location, exc.stage, exc.reason)
-        o.seconds["build"] = time.perf_counter() - started
-    return documents
 
 
 def document_from_path(path: Path) -> Document:

@@ -324,3 +324,21 @@ def _link_or_copy(src: str, dst: str) -> str:
 def _schema_current(folder: Path) -> bool:
     marker = folder / "SCHEMA_VERSION"
     return marker.exists() and marker.read_text().strip() == SCHEMA_VERSION
+
+
+def indexed_doc_ids(paths: HomePaths) -> set[str] | None:
+    """Documents with at least one live record in the index (None: there is no index)."""
+    live = live_index_dir(paths)
+    if live is None:
+        return None
+    ix = windex.open_dir(str(live), indexname=INDEX_NAME)
+    try:
+        with ix.reader() as reader:
+            # The lexicon keeps terms of deleted records until a merge: check postings.
+            return {
+                term.decode() if isinstance(term, bytes) else str(term)
+                for term in reader.lexicon("doc_id")
+                if any(not reader.is_deleted(n) for n in reader.postings("doc_id", term).all_ids())
+            }
+    finally:
+        ix.close()

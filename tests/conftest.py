@@ -20,7 +20,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 @pytest.fixture(scope="session")
 def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus built once per session (library functions, no Prefect). Read-only!"""
-    from kb.runner import run_ingest
+    from kb.ingest import run_ingest
 
     home = tmp_path_factory.mktemp("corpus-home")
     changes = run_ingest(home, sources=CORPUS / "sources.toml")

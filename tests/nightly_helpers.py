@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.commit import ChangeSet
-from kb.runner import run_ingest
+from kb.ingest import run_ingest
 
 
 @dataclass

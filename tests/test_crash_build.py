@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.home import paths as home_paths
-from kb.runner import run_ingest
+from kb.ingest import run_ingest
 from search.query import search, searchers
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]

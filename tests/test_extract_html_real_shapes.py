@@ -278,7 +278,7 @@ def test_page_address_comes_from_canonical_then_og_url_and_base_groups_only() ->
 
 def test_a_changed_page_is_still_cleaned_with_its_sites_earlier_pages(tmp_path: Path) -> None:
     from kb.home import paths as home_paths
-    from kb.runner import run_ingest
+    from kb.ingest import run_ingest
     from kb.store import Store
 
     folder = tmp_path / "saved"

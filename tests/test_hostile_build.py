@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.home import paths as home_paths
+from kb.ingest import run_ingest
 from kb.report import run_report_markdown
-from kb.runner import run_ingest
 from kb.store import Store
 from search.query import search, searchers
 

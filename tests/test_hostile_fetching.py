@@ -19,10 +19,10 @@ from pdf_fixtures import make_pdf
 import kb.fetch
 from kb.errors import SourceError
 from kb.fetch import MAX_LISTING_LINKS, fetch_url
+from kb.ingest import run_ingest
 from kb.listings import read_listing
 from kb.model import SourceRef
 from kb.pipeline import check_source
-from kb.runner import run_ingest
 from kb.sources import read_manifest
 from kb.store import Store
 from search.query import search, searchers

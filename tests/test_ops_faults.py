@@ -30,6 +30,7 @@ from web_support import web_client
 from flows.schedule import EXIT_SERVER_DOWN, free_port
 from kb.commit import ChangeSet
 from kb.home import paths as home_paths
+from kb.ingest import run_ingest
 from kb.nightly import (
     NIGHTLY_PARAMETERS_ENV,
     ParameterError,
@@ -38,7 +39,6 @@ from kb.nightly import (
     report_recovered,
 )
 from kb.orphans import descendants, process_start_time
-from kb.runner import run_ingest
 from kb.store import Store
 from search.query import searchers
 
@@ -197,7 +197,8 @@ def test_leftovers_of_a_killed_index_build_are_never_the_previous_index(
 def test_a_recovering_run_reports_what_an_interrupted_run_committed(tmp_path: Path) -> None:
     """The flow's steps for a run killed after its commit: the next run's report has them."""
     from kb.commit import commit_outcomes
-    from kb.pipeline import build_documents, process_source
+    from kb.ingest import build_documents
+    from kb.pipeline import process_source
     from kb.sources import discover, folder_manifest
 
     docs, home = tmp_path / "docs", tmp_path / "home"
@@ -490,7 +491,7 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
     outlives it: `--no-keep-server` asks for a temporary one.)"""
     docs, home = tmp_path / "docs", tmp_path / "home"
     docs.mkdir()
-    for n in range(45):  # enough sources for the extraction pool (flows.ingest.POOL_MIN_SOURCES)
+    for n in range(45):  # enough sources for the extraction pool (kb.ingest.POOL_MIN_SOURCES)
         (docs / f"note-{n}.md").write_text(f"# Note {n}\n\nThe shelter in Mary, note {n}.\n")
     marker = tmp_path / "paused"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}

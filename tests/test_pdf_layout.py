@@ -19,8 +19,8 @@ from pypdf import PdfReader, PdfWriter
 import kb.cli  # noqa: F401  (registers the commands on the shared app)
 from kb.errors import SourceError
 from kb.extract import extract_bytes
+from kb.ingest import run_ingest
 from kb.model import Extracted, SourceRef
-from kb.runner import run_ingest
 from kb.segment import segment
 from search.query import search, searchers
 from tests.cli_runner import invoke as run
