@@ -42,7 +42,9 @@ from flows.schedule import (
     read_api_auth,
     server_environment,
     server_healthy,
+    wait_for_server,
 )
+from kb.lock import pid_alive
 
 RECORD_NAME = "prefect-server.json"
 _LOCK_NAME = "prefect-server.lock"
@@ -80,22 +82,6 @@ def _write_record(home: Path, server: KeptServer) -> None:
     tmp = record_path(home).with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(server), indent=2) + "\n")
     os.replace(tmp, record_path(home))
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by us) still answers kill(0).
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
 
 
 def running_server(home: Path) -> KeptServer | None:
@@ -156,24 +142,13 @@ def start_kept_server(
             cwd=prefect_home,
             start_new_session=True,  # outlives the build; Ctrl-C in the terminal does not reach it
         )  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ScheduleError(
-                f"the Prefect server exited with code {proc.returncode}; see {log_path}"
-            )
-        if server_healthy(api_url, timeout=1.0):
-            server = KeptServer(
-                pid=proc.pid, port=port, api_url=api_url, prefect_home=str(prefect_home),
-                log=str(log_path), started=datetime.now(UTC).isoformat(timespec="seconds"),
-            )  # fmt: skip
-            _write_record(home, server)
-            return server
-        time.sleep(0.3)
-    _end_session(proc.pid)
-    raise ScheduleError(
-        f"the Prefect server did not answer on {api_url} within {timeout:.0f} s; see {log_path}"
-    )
+    wait_for_server(proc, api_url, log_path, timeout, stop=lambda: _end_session(proc.pid))
+    server = KeptServer(
+        pid=proc.pid, port=port, api_url=api_url, prefect_home=str(prefect_home),
+        log=str(log_path), started=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
+    _write_record(home, server)
+    return server
 
 
 @dataclass

@@ -35,6 +35,7 @@ import httpx
 
 from flows.cron import next_fire_time, parse_cron
 from kb.errors import KBError
+from kb.lock import pid_alive
 from kb.store import Store
 
 if TYPE_CHECKING:
@@ -245,6 +246,20 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
             stdin=subprocess.DEVNULL,
             cwd=str(_REPO),
         )
+    wait_for_server(proc, api_url, log_path, timeout, stop=lambda: stop_server(proc))
+    return proc
+
+
+def wait_for_server(
+    proc: subprocess.Popen[bytes],
+    api_url: str,
+    log_path: Path,
+    timeout: float,
+    *,
+    stop: Callable[[], object],
+) -> None:
+    """Return once the server just started answers; a one-line ScheduleError naming its log
+    if it exits first, or (after `stop`) if it does not answer within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -252,9 +267,9 @@ def start_server(prefect_home: Path, port: int, *, log_path: Path | None = None,
                 f"the Prefect server exited with code {proc.returncode}; see {log_path}"
             )
         if server_healthy(api_url, timeout=1.0):
-            return proc
-        time.sleep(0.5)
-    stop_server(proc)
+            return
+        time.sleep(0.3)
+    stop()
     raise ScheduleError(
         f"the Prefect server did not answer on {api_url} within {timeout:.0f} s; see {log_path}"
     )
@@ -336,20 +351,10 @@ def read_scheduler_health(paths: Any) -> dict[str, Any] | None:
         pid = int(data["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if data.get("state") in ("serving", "server down", "restarting server") and not _alive(pid):
+    if data.get("state") in ("serving", "server down", "restarting server") and not pid_alive(pid):
         data["state"] = "exited"
         data["message"] = f"kb schedule (pid {pid}) is no longer running; last: {data['message']}"
     return data
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid > 0
 
 
 class ServerWatchdog:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -113,7 +114,8 @@ def _remove(marker: Path | None) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether process `pid` exists (0 or less: none)."""
+    """Whether process `pid` exists (0 or less: none). A zombie (exited, not yet reaped by
+    its parent) still answers kill(0) and does not count."""
     if pid <= 0:
         return False
     try:
@@ -122,4 +124,7 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
     return True

@@ -22,6 +22,7 @@ from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
 from kb.legal.editions import save_editions
+from kb.lock import pid_alive
 from kb.model import Document, Section
 from kb.store import Store
 from kb.testhooks import pause_point
@@ -189,7 +190,7 @@ def _swap(paths: HomePaths, new_dir: Path) -> None:
 def _remove_dead_links(paths: HomePaths) -> None:
     """`.index-<pid>.tmp` links left by builds killed just before their swap."""
     for link in paths.root.glob(".index-*.tmp"):
-        if not _pid_alive(_pid_in(link.name.removeprefix(".index-").removesuffix(".tmp"))):
+        if not pid_alive(_pid_in(link.name.removeprefix(".index-").removesuffix(".tmp"))):
             link.unlink(missing_ok=True)
 
 
@@ -210,26 +211,12 @@ def _prune(paths: HomePaths, keep: set[Path]) -> None:
     for folder in complete[:-1]:
         shutil.rmtree(folder, ignore_errors=True)
     for folder in partial:
-        if not _pid_alive(_pid_in(folder.name.split("-")[1] if "-" in folder.name else "")):
+        if not pid_alive(_pid_in(folder.name.split("-")[1] if "-" in folder.name else "")):
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _pid_in(text: str) -> int:
     return int(text) if text.isdigit() else 0
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process `pid` exists (0: unknown, treated as gone). Our own pid counts as
-    alive: this process may be writing that folder in another thread."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def document_records(doc: Document, store: Store) -> Iterator[dict[str, Any]]:

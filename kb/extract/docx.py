@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -395,18 +395,10 @@ def extract_docx(
                 )
     numbering = _WordNumbering(numbering_xml, styles_xml)
     blocks: list[Block] = []
-    title = ""
     body = document.element.body
-    try:
-        for kind, level, text in _word_blocks(body, styles, numbering):
-            if kind == "title" and not title:
-                title = text
-            kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
-            blocks.append(Block(text, kind_of_block, level))
-    except RecursionError:
-        raise SourceError(
-            "damaged Word document: its XML is nested too deep", source=where
-        ) from None
+    title = _collect_blocks(
+        _word_blocks(body, styles, numbering), blocks, "damaged Word document", where
+    )
     blocks = [b for b in blocks if b.text]
     pictures = len(body.findall(f".//{_w('drawing')}")) + len(body.findall(f".//{_w('pict')}"))
     if pictures:
@@ -703,17 +695,7 @@ def extract_odt(
             "not a text document: the OpenDocument file has no text body", source=where
         )
     blocks: list[Block] = []
-    title = ""
-    try:
-        for kind, level, text in collector.blocks(text_root):
-            if kind == "title" and not title:
-                title = text
-            kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
-            blocks.append(Block(text, kind_of_block, level))
-    except RecursionError:
-        raise SourceError(
-            "damaged OpenDocument file: its XML is nested too deep", source=where
-        ) from None
+    title = _collect_blocks(collector.blocks(text_root), blocks, "damaged OpenDocument file", where)
     if not blocks:
         raise SourceError("no text: the OpenDocument file has no text in its body", source=where)
     blocks.extend(collector.notes)
@@ -738,3 +720,21 @@ def extract_odt(
         metadata=metadata,
         warnings=warnings,
     )
+
+
+def _collect_blocks(
+    found: Iterable[tuple[str, int, str]], blocks: list[Block], damaged: str, where: str
+) -> str:
+    """Append the (kind, level, text) items of a Word or OpenDocument body to `blocks`, as
+    headings and paragraphs; returns the first title-styled text. Hostile nesting deep
+    enough to exhaust the stack is a damaged file, said in one line."""
+    title = ""
+    try:
+        for kind, level, text in found:
+            if kind == "title" and not title:
+                title = text
+            kind_of_block = "heading" if kind in ("title", "heading") else "paragraph"
+            blocks.append(Block(text, kind_of_block, level))
+    except RecursionError:
+        raise SourceError(f"{damaged}: its XML is nested too deep", source=where) from None
+    return title
