@@ -386,7 +386,9 @@ def test_the_readme_unit_survives_its_server_dying_and_stops_cleanly_on_sigterm(
     within a minute. Started again (as systemd would), SIGTERM stops it and its run with 0."""
     port = free_port()
     command, home = _unit_command(tmp_path, port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    # As systemd starts it: none of the Prefect settings earlier in-process builds of this
+    # test session left in os.environ (PREFECT_HOME among them).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({"KB_SCHEDULE_HEALTH_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "1"})
     log = tmp_path / "schedule.log"
     with log.open("wb") as out:
@@ -494,7 +496,7 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
     for n in range(45):  # enough sources for the extraction pool (kb.ingest.POOL_MIN_SOURCES)
         (docs / f"note-{n}.md").write_text(f"# Note {n}\n\nThe shelter in Mary, note {n}.\n")
     marker = tmp_path / "paused"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({
         "KB_TEST_PAUSE_AT": "extract", "KB_TEST_PAUSE_SECONDS": "600",
         "KB_TEST_PAUSE_FILE": str(marker),
