@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from kb.extract import extract_bytes
-from kb.limits import Limits
 from kb.model import SourceRef
+from kb.runtime.limits import Limits
 from kb.segment import segment
 
 

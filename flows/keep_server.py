@@ -44,7 +44,7 @@ from flows.schedule import (
     server_healthy,
     wait_for_server,
 )
-from kb.lock import pid_alive
+from kb.runtime.lock import pid_alive
 
 RECORD_NAME = "prefect-server.json"
 _LOCK_NAME = "prefect-server.lock"

@@ -35,7 +35,7 @@ import httpx
 
 from flows.cron import next_fire_time, parse_cron
 from kb.errors import KBError
-from kb.lock import pid_alive
+from kb.runtime.lock import pid_alive
 from kb.store import Store
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from web_support import web_client
 
 import kb.segment
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
+from kb.ingest.sequence import run_ingest
 from kb.segment import HARD_MAX_SECTION_CHARS
 from kb.store import Store
 from kb.web import service

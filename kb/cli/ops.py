@@ -33,7 +33,7 @@ from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
 from kb.library import SOURCE_COUNTS, KnowledgeBase
-from kb.orphans import reap_descendants_on_exit
+from kb.runtime.orphans import reap_descendants_on_exit
 from kb.store import Store
 
 
@@ -151,7 +151,7 @@ def schedule(
         stop_server,
         write_scheduler_health,
     )
-    from kb.nightly import NIGHTLY_PARAMETERS_ENV
+    from kb.ingest.nightly import NIGHTLY_PARAMETERS_ENV
 
     next_fire_time(
         cron, timezone, datetime.now(UTC)
@@ -293,7 +293,7 @@ def _log(message: str) -> None:
 def _mark_crashed_if_idle(paths: HomePaths) -> None:
     """With no ingest running, ingest runs Prefect still shows `Running` died: mark them."""
     from flows.schedule import mark_crashed_runs
-    from kb.lock import BusyError, check_free
+    from kb.runtime.lock import BusyError, check_free
 
     try:
         check_free(paths.lock)
