@@ -307,7 +307,7 @@ class KnowledgeBase:
         knowledge base's totals are added (the web's status page)."""
         # On use (it brings httpx): `kb search` starts without it. It asks the Prefect
         # server over HTTP and imports no Prefect to answer.
-        from flows.schedule import next_run, read_scheduler_health, recorded_schedule
+        from kb.schedule.record import next_run, read_scheduler_health, recorded_schedule
 
         paths = self.paths
         if not paths.store.exists():

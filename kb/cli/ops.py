@@ -136,7 +136,6 @@ def schedule(
     or the server is not its own, it exits with code 75 so that a service manager restarts
     it. SIGTERM or Ctrl-C stop it with code 0.
     """
-    from flows.cron import next_fire_time
     from flows.schedule import (
         EXIT_SERVER_DOWN,
         MAX_SERVER_RESTARTS,
@@ -145,13 +144,13 @@ def schedule(
         apply_nightly,
         connect_or_start_server,
         nightly_parameters,
-        read_api_auth,
         serve_nightly,
         start_server,
         stop_server,
-        write_scheduler_health,
     )
     from kb.ingest.nightly import NIGHTLY_PARAMETERS_ENV
+    from kb.schedule.cron import next_fire_time
+    from kb.schedule.record import read_api_auth, write_scheduler_health
 
     next_fire_time(
         cron, timezone, datetime.now(UTC)
