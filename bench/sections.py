@@ -16,7 +16,7 @@ from pathlib import Path
 from kb.extract import extract_bytes
 from kb.model import SourceRef
 from kb.runtime.limits import Limits
-from kb.segment import segment
+from kb.segment.sections import segment
 
 
 def measure(path: Path) -> dict[str, object]:

@@ -19,7 +19,7 @@ from bench.generate import (
     render_text,
     turkmen_ordinal,
 )
-from kb.headings import match_heading
+from kb.segment.headings import match_heading
 
 TINY_POOL = PoolShape(pages=3, per_kind=1)
 

@@ -26,7 +26,7 @@ from kb.model import Document, Extracted, SourceRef
 from kb.normalize import slugify
 from kb.runtime.limits import Limits, current_limits
 from kb.runtime.testhooks import pause_point
-from kb.segment import segment
+from kb.segment.sections import segment
 from kb.store import SourceRecord, Store
 
 # The library's extractor, as imported: see `_extract` for why the name is compared.
