@@ -1,4 +1,4 @@
-"""The ingest run through the library, without Prefect: `kb.ingest.run_pipeline`.
+"""The ingest run through the library, without Prefect: `kb.ingest.sequence.run_pipeline`.
 
 The flow's sequence (`flows/ingest.py` runs the same one with Prefect tasks), with
 the stage functions called in this process and extraction, segmentation and tagging
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.home import paths as home_paths
-from kb.ingest import LocalExecutor, run_pipeline
+from kb.ingest.sequence import LocalExecutor, run_pipeline
 from kb.store import Store
 
 

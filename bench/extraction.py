@@ -204,8 +204,8 @@ def extract_bench(
     """
     from kb.errors import SourceError
     from kb.extract import extract_bytes
+    from kb.ingest.pipeline import Outcome, clean_site_boilerplate
     from kb.model import SourceRef
-    from kb.pipeline import Outcome, clean_site_boilerplate
 
     outcomes: list[Outcome] = []
     found: dict[str, str | None] = {}

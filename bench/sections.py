@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from kb.extract import extract_bytes
-from kb.limits import Limits
 from kb.model import SourceRef
-from kb.segment import segment
+from kb.runtime.limits import Limits
+from kb.segment.sections import segment
 
 
 def measure(path: Path) -> dict[str, object]:

@@ -1,6 +1,7 @@
-"""The ingest flow: kb.ingest's sequence with each stage a Prefect task, and its report.
+"""The ingest flow: the one ingest sequence (kb.ingest.sequence), each stage a Prefect task, and
+its report.
 
-Only orchestration lives here: the order of the stages is `kb.ingest.run_pipeline`'s,
+Only orchestration lives here: the order of the stages is `kb.ingest.sequence.run_pipeline`'s,
 and every task is one of its stage functions. Sources are batched into tasks (a task
 costs ~12-84 ms in Prefect), CPU-bound extraction and tagging run in a process pool on
 every core, web fetches retry with back-off, and extraction is cached on (content
@@ -22,15 +23,15 @@ from prefect.context import TaskRunContext
 from prefect.utilities.annotations import quote
 
 from flows import progress
-from kb import ingest as sequence
+from kb.acquire.fetch import RetryableHTTPError
+from kb.acquire.sources import source_format
 from kb.extract.ocr import ocr_available
-from kb.fetch import RetryableHTTPError
-from kb.ingest import Later, WorkerPool, run_pipeline
-from kb.limits import current_limits
+from kb.ingest import sequence
+from kb.ingest.pipeline import Outcome, build_many, extract_many, extractor_version
+from kb.ingest.report import run_report_markdown
+from kb.ingest.sequence import Later, WorkerPool, run_pipeline
 from kb.model import Document
-from kb.pipeline import Outcome, build_many, extract_many, extractor_version
-from kb.report import run_report_markdown
-from kb.sources import source_format
+from kb.runtime.limits import current_limits
 
 # The worker processes the extraction and build tasks hand their batch to; the tasks run
 # on threads of this process, so they share it (tasks on Dask start none: `_tasks_leave_process`).
@@ -64,8 +65,11 @@ def _extract_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> s
     change to the HTML extractor misses the cache for HTML sources only.
     """
     digest = hashlib.sha256()
-    # Raising a limit or installing OCR must retry what failed on it (kb.limits).
+    # Raising a limit or installing OCR must retry what failed on it (kb.runtime.limits).
     digest.update(current_limits().cache_token(ocr_available()).encode())
+    # The cached result is pickled `Outcome`s: an entry written when the class lived in
+    # another module (kb.pipeline before kb.ingest.pipeline) could not be read back.
+    digest.update(Outcome.__module__.encode())
     for o in parameters["batch"]:
         sha, data = (o.fetched.sha256, o.fetched.data) if o.fetched else ("", None)
         version = (
@@ -101,7 +105,7 @@ def build_batch(batch: Batch) -> list[Document]:
     return _workers.submit(build_many, batch.items).result()
 
 
-# The task running each stage function of kb.ingest, by its name here: looked up when
+# The task running each stage function of kb.ingest.sequence, by its name here: looked up when
 # submitted, so a test can put a task with other options in its place.
 _TASKS: dict[Callable[..., Any], str] = {
     sequence.discover_sources: "discover_sources",
@@ -120,7 +124,7 @@ _IN_FLOW = {sequence.discover_sources, sequence.commit_batch, sequence.update_in
 
 
 class PrefectExecutor:
-    """Each stage of kb.ingest a Prefect task (retries, caching), batches sent with `.map()`."""
+    """Each stage of kb.ingest.sequence a Prefect task (retries, caching), batches sent with `.map()`."""
 
     def _task(self, stage: Callable[..., Any]) -> Any:
         return globals()[_TASKS[stage]]
@@ -149,9 +153,9 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
            allow_mass_removal: bool = False) -> dict[str, Any]:  # fmt: skip
     """Bring the knowledge base in `home` up to date with the sources; returns the run summary.
 
-    The sequence is kb.ingest's, each stage a task here. allow_mass_removal: remove the
+    The sequence is kb.ingest.sequence's, each stage a task here. allow_mass_removal: remove the
     documents of a folder even when most of it is gone (else such a run keeps them and
-    fails the folder: kb.pipeline.hold_mass_removals)."""
+    fails the folder: kb.ingest.pipeline.hold_mass_removals)."""
     run = run_pipeline(home, PrefectExecutor(), sources=sources, corpus=corpus, full=full,
                        workers=workers, wait_seconds=wait_seconds,
                        allow_mass_removal=allow_mass_removal, progress=progress.reporter,

@@ -39,12 +39,12 @@ from flows.schedule import (
     api_auth_string,
     api_url_for,
     free_port,
-    read_api_auth,
     server_environment,
     server_healthy,
     wait_for_server,
 )
-from kb.lock import pid_alive
+from kb.runtime.lock import pid_alive
+from kb.schedule.record import read_api_auth
 
 RECORD_NAME = "prefect-server.json"
 _LOCK_NAME = "prefect-server.lock"
@@ -97,7 +97,7 @@ def _scheduled_server_url(home: Path) -> str | None:
     store_path = home / "kb.sqlite"
     if not store_path.exists():
         return None
-    from flows.schedule import recorded_schedule
+    from kb.schedule.record import recorded_schedule
     from kb.store import Store
 
     try:

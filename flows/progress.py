@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kb.ingest import Progress as ProgressReporter
-from kb.ingest import SilentProgress
+from kb.ingest.sequence import Progress as ProgressReporter
+from kb.ingest.sequence import SilentProgress
 
 __all__ = ["ProgressReporter", "reporter", "set_reporter"]
 

@@ -6,17 +6,15 @@ starts `prefect server start` there itself (SQLite under the home folder, API
 credentials required), and then serves the `ingest/nightly` deployment until
 stopped, checking the server's health meanwhile (ServerWatchdog).
 
-The schedule is also recorded in the store, so that `kb status` can say when the
-next run is without importing Prefect or starting anything.
+The schedule is also recorded in the store (kb/schedule/record.py), so that `kb status`
+can say when the next run is without importing Prefect or starting anything.
 
 Nothing here imports Prefect at module level: `kb status` imports this module.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import os
 import secrets
 import socket
@@ -25,24 +23,29 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from flows.cron import next_fire_time, parse_cron
 from kb.errors import KBError
-from kb.lock import pid_alive
+from kb.schedule.cron import next_fire_time, parse_cron
+from kb.schedule.record import (
+    AUTH_FILE,
+    DEPLOYMENT_NAME,
+    FLOW_NAME,
+    NightlySchedule,
+    auth_headers,
+    read_api_auth,
+    record_schedule,
+    write_scheduler_health,
+)
 from kb.store import Store
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
-DEPLOYMENT_NAME = "nightly"
-FLOW_NAME = "ingest"
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Ashgabat"
 DEFAULT_PORT = 4200
@@ -50,11 +53,6 @@ DEFAULT_PORT = 4200
 NIGHTLY_WAIT_SECONDS = 1800.0
 # A first start runs the database migrations: 16-25 s measured, more on a busy machine.
 SERVER_START_TIMEOUT = 180.0
-_SCHEDULE_KEY = "schedule"
-# The Prefect server's API credentials, under its PREFECT_HOME (mode 0600).
-AUTH_FILE = "api-auth"
-# What `kb schedule` last found about its server, under the home folder.
-HEALTH_FILE = "schedule-health.json"
 # Health checks: every HEALTH_INTERVAL s; down after HEALTH_FAILURES missed in a row.
 HEALTH_INTERVAL = float(os.environ.get("KB_SCHEDULE_HEALTH_SECONDS", "10"))
 HEALTH_FAILURES = 3
@@ -70,74 +68,6 @@ class ScheduleError(KBError):
     pass
 
 
-@dataclass
-class NightlySchedule:
-    """What `kb schedule` set up, as recorded in the store."""
-
-    cron: str
-    timezone: str
-    api_url: str
-    deployment: str = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
-    deployment_id: str = ""
-    parameters: dict[str, Any] = field(default_factory=dict)
-    created: str = ""
-
-
-def record_schedule(store: Store, schedule: NightlySchedule) -> None:
-    store.db.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-        (_SCHEDULE_KEY, json.dumps(asdict(schedule))),
-    )
-
-
-def recorded_schedule(store: Store) -> NightlySchedule | None:
-    row = store.db.execute("SELECT value FROM meta WHERE key = ?", (_SCHEDULE_KEY,)).fetchone()
-    return NightlySchedule(**json.loads(row["value"])) if row else None
-
-
-def next_run(
-    schedule: NightlySchedule | None,
-    *,
-    now: datetime | None = None,
-    ask_server: bool = True,
-    home: Path | None = None,
-) -> datetime | None:
-    """When the nightly run starts next: the server's earliest scheduled run, else the cron's next time."""
-    if schedule is None:
-        return None
-    now = now or datetime.now(UTC)
-    if ask_server and schedule.deployment_id:
-        auth = read_api_auth(home / "prefect") if home is not None else None
-        scheduled = _server_next_run(schedule, auth)
-        if scheduled is not None and scheduled > now:
-            return scheduled.astimezone(ZoneInfo(schedule.timezone))
-    return next_fire_time(schedule.cron, schedule.timezone, now)
-
-
-def _server_next_run(schedule: NightlySchedule, auth: str | None = None) -> datetime | None:
-    """The earliest Scheduled flow run of the deployment, if the server answers within a second."""
-    body = {
-        "deployments": {"id": {"any_": [schedule.deployment_id]}},
-        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-        "sort": "EXPECTED_START_TIME_ASC",
-        "limit": 1,
-    }
-    try:
-        resp = httpx.post(
-            f"{schedule.api_url.rstrip('/')}/flow_runs/filter",
-            json=body,
-            timeout=1.0,
-            headers=auth_headers(auth),
-        )
-        resp.raise_for_status()
-        runs = resp.json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    if not runs or not runs[0].get("expected_start_time"):
-        return None
-    return datetime.fromisoformat(runs[0]["expected_start_time"].replace("Z", "+00:00"))
-
-
 # -- the Prefect server ------------------------------------------------------------------
 def server_healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether the server answers its health check (which needs no credentials)."""
@@ -145,13 +75,6 @@ def server_healthy(api_url: str, timeout: float = 2.0) -> bool:
         return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def auth_headers(auth: str | None) -> dict[str, str]:
-    """Prefect's scheme for PREFECT_API_AUTH_STRING: HTTP basic with the whole string."""
-    if not auth:
-        return {}
-    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
 
 
 def server_accepts(api_url: str, auth: str | None, timeout: float = 2.0) -> bool:
@@ -181,13 +104,6 @@ def api_auth_string(prefect_home: Path) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(secret)
     return secret
-
-
-def read_api_auth(prefect_home: Path) -> str | None:
-    try:
-        return (prefect_home / AUTH_FILE).read_text().strip() or None
-    except OSError:
-        return None
 
 
 def free_port() -> int:
@@ -323,38 +239,6 @@ def connect_or_start_server(
                 f"port {port} on 127.0.0.1 is taken by something that is not a Prefect server; use --port"
             )
     return api_url, start_server(prefect_home, port, auth=auth)
-
-
-# -- health of the server under `kb schedule` -------------------------------------------
-def write_scheduler_health(home: Path, state: str, message: str, api_url: str = "") -> None:
-    """What `kb schedule` last found (serving, server down, restarting, stopped), for `kb status`.
-
-    A small file next to the store rather than a row in it: it must be written while
-    an ingest holds the store's write lock.
-    """
-    data = {
-        "pid": os.getpid(),
-        "state": state,
-        "message": message,
-        "api_url": api_url,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    tmp = home / f".{HEALTH_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, home / HEALTH_FILE)
-
-
-def read_scheduler_health(paths: Any) -> dict[str, Any] | None:
-    """The last state `kb schedule` wrote; "exited" if that process is gone while it said serving."""
-    try:
-        data = json.loads((paths.root / HEALTH_FILE).read_text())
-        pid = int(data["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if data.get("state") in ("serving", "server down", "restarting server") and not pid_alive(pid):
-        data["state"] = "exited"
-        data["message"] = f"kb schedule (pid {pid}) is no longer running; last: {data['message']}"
-    return data
 
 
 class ServerWatchdog:

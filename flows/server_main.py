@@ -8,7 +8,7 @@ listening.
 
 from __future__ import annotations
 
-from kb.orphans import exit_with_parent
+from kb.runtime.orphans import exit_with_parent
 
 if __name__ == "__main__":
     exit_with_parent()

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths, resolve_home
 from kb.home import paths as home_paths
-from kb.lock import pid_alive, waiting_runs
 from kb.model import Document, Section, Tag
+from kb.runtime.lock import pid_alive, waiting_runs
 from kb.store import Store
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ class KnowledgeBase:
         knowledge base's totals are added (the web's status page)."""
         # On use (it brings httpx): `kb search` starts without it. It asks the Prefect
         # server over HTTP and imports no Prefect to answer.
-        from flows.schedule import next_run, read_scheduler_health, recorded_schedule
+        from kb.schedule.record import next_run, read_scheduler_health, recorded_schedule
 
         paths = self.paths
         if not paths.store.exists():
@@ -413,7 +413,7 @@ def load_from_file(path: Path) -> LegalSource:
         # The same reading `kb build` keeps for the index (kb.legal.files).
         root = parse_law_file(path)
         return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
-    from kb.pipeline import document_from_path  # the pipeline pulls in every extractor
+    from kb.ingest.pipeline import document_from_path  # the pipeline pulls in every extractor
 
     return source_from_document(document_from_path(path), path.name)
 

@@ -22,10 +22,10 @@ from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
 from kb.legal.editions import save_editions
-from kb.lock import pid_alive
 from kb.model import Document, Section
+from kb.runtime.lock import pid_alive
+from kb.runtime.testhooks import pause_point
 from kb.store import Store
-from kb.testhooks import pause_point
 from search.citation import LegalIndex, citation_title, legal_index, section_label
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter

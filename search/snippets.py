@@ -24,7 +24,7 @@ SNIPPET_CHARS = 240
 SECOND_FRAGMENT_CHARS = 120
 CONTEXT_BEFORE = 60
 # Highlighting one text stops looking for matches after this long: a section that
-# predates the bound on section size (kb.segment) can be megabytes of one paragraph, and
+# predates the bound on section size (kb.segment.sections) can be megabytes of one paragraph, and
 # one search must never hold a server thread for minutes. What was found by then is marked.
 HIGHLIGHT_SECONDS = 0.25
 # How many words are analysed between two looks at the clock.

@@ -73,7 +73,7 @@ from whoosh.searching import Searcher  # noqa: E402
 from whoosh.util.numeric import byte_to_length  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
 
-from kb.orphans import exit_with_parent  # noqa: E402
+from kb.runtime.orphans import exit_with_parent  # noqa: E402
 
 Posting = tuple[str, bytes, int, float, bytes | None]
 

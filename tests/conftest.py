@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kb.pipeline
+import kb.ingest.pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -20,7 +20,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 @pytest.fixture(scope="session")
 def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus built once per session (library functions, no Prefect). Read-only!"""
-    from kb.ingest import run_ingest
+    from kb.ingest.sequence import run_ingest
 
     home = tmp_path_factory.mktemp("corpus-home")
     changes = run_ingest(home, sources=CORPUS / "sources.toml")
@@ -81,13 +81,13 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Locations of the sources extracted, in order (a spy on the extractor entry point)."""
     seen: list[str] = []
-    real = kb.pipeline.extract_bytes
+    real = kb.ingest.pipeline.extract_bytes
 
     def spy(ref, data, content_type=""):  # type: ignore[no-untyped-def]
         seen.append(ref.location)
         return real(ref, data, content_type)
 
-    monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
+    monkeypatch.setattr(kb.ingest.pipeline, "extract_bytes", spy)
     return seen
 
 

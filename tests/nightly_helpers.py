@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from kb.commit import ChangeSet
-from kb.ingest import run_ingest
+from kb.ingest.commit import ChangeSet
+from kb.ingest.sequence import run_ingest
 
 
 @dataclass

@@ -19,7 +19,7 @@ from bench.generate import (
     render_text,
     turkmen_ordinal,
 )
-from kb.headings import match_heading
+from kb.segment.headings import match_heading
 
 TINY_POOL = PoolShape(pages=3, per_kind=1)
 
@@ -87,8 +87,8 @@ def test_generated_corpus_is_deterministic_and_ingestible(corpus: Path, tmp_path
     generate(24, again, seed=3, work=corpus.parent, workers=1, pool_shape=TINY_POOL)
     assert _digest(again) == _digest(corpus)
 
-    from kb.pipeline import check_source, extract_outcome
-    from kb.sources import discover, read_manifest
+    from kb.acquire.sources import discover, read_manifest
+    from kb.ingest.pipeline import check_source, extract_outcome
 
     refs = discover(read_manifest(corpus / "sources.toml"), root=corpus)
     assert len(refs) == 24

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pdf_fixtures import make_pdf
 
-from kb.commit import pending_index_changes
 from kb.home import paths as home_paths
+from kb.ingest.commit import pending_index_changes
 from kb.store import Store
 from search import indexer
 from search.indexer import build_index, full_build_procs, live_index_dir
@@ -122,9 +122,9 @@ def _write_corpus(docs: Path) -> Path:
 
 @pytest.fixture
 def one_source_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    import kb.ingest
+    import kb.ingest.sequence
 
-    monkeypatch.setattr(kb.ingest, "COMMIT_BATCH_SOURCES", 1)
+    monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", 1)
 
 
 @pytest.mark.flow
@@ -162,7 +162,7 @@ def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_
     restore_environment: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kb.ingest
+    import kb.ingest.sequence
     from flows.ingest import ingest
 
     manifest = _write_corpus(tmp_path / "docs")
@@ -175,7 +175,7 @@ def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_
             f"<p>The {name} office now runs a dingo programme.</p></body></html>",
             encoding="utf-8",
         )
-    real = kb.ingest.commit_outcomes
+    real = kb.ingest.sequence.commit_outcomes
     commits = {"n": 0}
 
     def second_commit_fails(*args: Any, **kwargs: Any) -> Any:
@@ -184,7 +184,7 @@ def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_
             raise RuntimeError("power cut")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(kb.ingest, "commit_outcomes", second_commit_fails)
+    monkeypatch.setattr(kb.ingest.sequence, "commit_outcomes", second_commit_fails)
     with pytest.raises(RuntimeError, match="power cut"):
         ingest(home=str(home), sources=str(manifest))
     assert _answers(home) == before  # the live index is untouched
@@ -192,7 +192,7 @@ def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_
         changed, _removed = pending_index_changes(store)
     assert len(changed) == 1  # the first batch is committed and journalled for the index
 
-    monkeypatch.setattr(kb.ingest, "commit_outcomes", real)
+    monkeypatch.setattr(kb.ingest.sequence, "commit_outcomes", real)
     ingest(home=str(home), sources=str(manifest))
     searchers.close()
     assert {h.doc_id for h in search("dingo", home=home).hits} == {"page", "other", "third"}

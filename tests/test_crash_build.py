@@ -1,7 +1,7 @@
 """`kill -9` an ingest at its worst moments: search answers as before, and the next run completes.
 
 Each killed run is a real `kb build` in a subprocess, paused by a test hook
-(kb.testhooks: KB_TEST_PAUSE_AT) at the point named, then killed with SIGKILL:
+(kb.runtime.testhooks: KB_TEST_PAUSE_AT) at the point named, then killed with SIGKILL:
 - extract: sources half extracted (in worker processes);
 - store: every write of the commit done, the transaction not committed;
 - swap: the new index complete on disk, the live symlink not yet moved.
@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
+from kb.ingest.sequence import run_ingest
 from search.query import search, searchers
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]

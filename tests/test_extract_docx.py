@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kb.cli.legal  # noqa: F401  (registers every command on the shared app)
+from kb.acquire.fetch import linked_pdfs
+from kb.acquire.sources import ManifestEntry, discover, source_format
 from kb.errors import SourceError
 from kb.extract import extract_bytes
-from kb.fetch import linked_pdfs
 from kb.home import paths as home_paths
+from kb.ingest.pipeline import document_from_path
 from kb.legal.parse import parse_structure
 from kb.legal.units import structure_to_dict
-from kb.limits import Limits
 from kb.model import SourceRef
-from kb.pipeline import document_from_path
-from kb.sources import ManifestEntry, discover, source_format
+from kb.runtime.limits import Limits
 from kb.store import Store
 from search.indexer import build_index
 from tests.cli_runner import invoke as run

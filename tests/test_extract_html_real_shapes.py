@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from kb.acquire.sources import discover, folder_manifest
 from kb.extract import extract_bytes
+from kb.ingest.pipeline import Outcome, clean_site_boilerplate, document_from_extracted
 from kb.model import SourceRef
-from kb.pipeline import Outcome, clean_site_boilerplate, document_from_extracted
-from kb.sources import discover, folder_manifest
 
 # Long enough that the main-content pass judges the page (short pages are all article).
 ARTICLE = [
@@ -278,7 +278,7 @@ def test_page_address_comes_from_canonical_then_og_url_and_base_groups_only() ->
 
 def test_a_changed_page_is_still_cleaned_with_its_sites_earlier_pages(tmp_path: Path) -> None:
     from kb.home import paths as home_paths
-    from kb.ingest import run_ingest
+    from kb.ingest.sequence import run_ingest
     from kb.store import Store
 
     folder = tmp_path / "saved"

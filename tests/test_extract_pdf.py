@@ -8,7 +8,7 @@ from pdf_fixtures import make_pdf
 from kb.errors import SourceError
 from kb.extract.pdf import extract_pdf
 from kb.model import SourceRef
-from kb.segment import segment
+from kb.segment.sections import segment
 
 
 def ref(path: Path) -> SourceRef:

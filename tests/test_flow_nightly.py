@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.extract import EXTRACTOR_VERSIONS
-from kb.lock import ingest_lock
+from kb.runtime.lock import ingest_lock
 from kb.store import Store
 from search.query import search, searchers
 
@@ -204,7 +204,7 @@ def test_a_run_killed_while_indexing_leaves_search_working_and_the_next_run_comp
         [["Module 1 Identification", "Indicators: the bilby case."]],
     )
 
-    # kb.testhooks: pause inside the index writer (sections written, not committed).
+    # kb.runtime.testhooks: pause inside the index writer (sections written, not committed).
     env = {
         **os.environ,
         "KB_TEST_PAUSE_AT": "index",

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from kb.errors import SourceError
 from kb.extract import extract_bytes
-from kb.limits import Limits
+from kb.ingest.pipeline import document_from_extracted
 from kb.model import Block, Extracted, SourceRef
-from kb.pipeline import document_from_extracted
+from kb.runtime.limits import Limits
 
 # Extraction in this process: the fuzzing is about the extractors, not the worker processes.
 IN_PROCESS = Limits(extract_timeout_s=0, extract_memory_mb=0)

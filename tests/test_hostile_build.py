@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from kb.cli import app
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
-from kb.report import run_report_markdown
+from kb.ingest.report import run_report_markdown
+from kb.ingest.sequence import run_ingest
 from kb.store import Store
 from search.query import search, searchers
 
@@ -162,8 +162,8 @@ def test_a_source_that_breaks_tagging_fails_alone(
 ) -> None:
     """A tagging bug on one source: that source fails with the stage named, the others are indexed."""
     import kb.tagging.tagger as tagger
-    from kb.pipeline import Outcome, build_many, extract_many, take_build_failures
-    from kb.sources import discover, folder_manifest
+    from kb.acquire.sources import discover, folder_manifest
+    from kb.ingest.pipeline import Outcome, build_many, extract_many, take_build_failures
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -183,7 +183,7 @@ def test_a_source_that_breaks_tagging_fails_alone(
     monkeypatch.setattr(tagger, "tag_document", flaky)
 
     # The flow's way: build_many (maybe in another process), then take_build_failures.
-    from kb.fetch import fetch_file
+    from kb.acquire.fetch import fetch_file
 
     refs = discover(folder_manifest(docs), root=docs)
     outcomes = [

@@ -17,9 +17,9 @@ from hostile.make_hostile import Expected, text_pdf
 from kb.errors import SourceError
 from kb.extract import extract_bytes
 from kb.extract.ocr import INSTALL_HINT, ocr_available
-from kb.limits import Limits, set_limits
+from kb.ingest.pipeline import document_from_extracted
 from kb.model import Extracted, SourceRef
-from kb.pipeline import document_from_extracted
+from kb.runtime.limits import Limits, set_limits
 
 OCR_TEXT = [
     "Protocol of the referral meeting",

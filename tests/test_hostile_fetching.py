@@ -16,14 +16,14 @@ import pytest
 from nightly_helpers import Page, Site, html_page, links_page, serve_site, write_manifest
 from pdf_fixtures import make_pdf
 
-import kb.fetch
+import kb.acquire.fetch
+from kb.acquire.fetch import MAX_LISTING_LINKS, fetch_url
+from kb.acquire.sources import read_manifest
 from kb.errors import SourceError
-from kb.fetch import MAX_LISTING_LINKS, fetch_url
-from kb.ingest import run_ingest
-from kb.listings import read_listing
+from kb.ingest.listings import read_listing
+from kb.ingest.pipeline import check_source
+from kb.ingest.sequence import run_ingest
 from kb.model import SourceRef
-from kb.pipeline import check_source
-from kb.sources import read_manifest
 from kb.store import Store
 from search.query import search, searchers
 
@@ -104,7 +104,7 @@ def test_a_server_dripping_its_headers_is_cut_at_the_deadline(
         assert time.monotonic() - started < 4
 
         # As the run checks it: one failed outcome, no exception for the flow to retry.
-        monkeypatch.setattr(kb.fetch, "MAX_SECONDS", 1.5)  # the run's limit, shortened
+        monkeypatch.setattr(kb.acquire.fetch, "MAX_SECONDS", 1.5)  # the run's limit, shortened
         started = time.monotonic()
         outcome = check_source(ref, None, allowed_hosts=LOCAL, allow_private=LOCAL)
         assert outcome.state == "failed" and outcome.failure is not None

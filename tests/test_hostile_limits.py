@@ -13,12 +13,19 @@ from pathlib import Path
 import pytest
 from hostile.make_hostile import text_pdf
 
+from kb.acquire.fetch import fetch_file
 from kb.errors import SourceError
 from kb.extract.worker import ExtractionWorkers, extraction_workers
-from kb.fetch import fetch_file
-from kb.limits import Limits, LimitsError, current_limits, limits_from_env, limits_with, set_limits
+from kb.ingest.pipeline import Outcome, check_source, extract_many, extract_outcome
 from kb.model import SourceRef
-from kb.pipeline import Outcome, check_source, extract_many, extract_outcome
+from kb.runtime.limits import (
+    Limits,
+    LimitsError,
+    current_limits,
+    limits_from_env,
+    limits_with,
+    set_limits,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -24,10 +24,10 @@ import pytest
 from pdf_fixtures import make_pdf
 from web_support import web_client
 
-import kb.segment
+import kb.segment.sections
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
-from kb.segment import HARD_MAX_SECTION_CHARS
+from kb.ingest.sequence import run_ingest
+from kb.segment.sections import HARD_MAX_SECTION_CHARS
 from kb.store import Store
 from kb.web import service
 from kb.web.app import public_message
@@ -83,7 +83,7 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert not run_ingest(bounded, corpus=corpus, full=True).failures
     unbounded = root / "unbounded"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kb.segment, "bound_section_size", lambda sections: sections)
+        mp.setattr(kb.segment.sections, "bound_section_size", lambda sections: sections)
         assert not run_ingest(unbounded, corpus=corpus, full=True).failures
     searchers.close()
     with Store(home_paths(unbounded).store) as store:

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from kb.acquire.fetch import Fetched, RetryableHTTPError, check_url_allowed, fetch_url
 from kb.errors import SourceError
-from kb.fetch import Fetched, RetryableHTTPError, check_url_allowed, fetch_url
+from kb.ingest.pipeline import check_source
 from kb.model import SourceRef
-from kb.pipeline import check_source
 
 LOCAL = {"127.0.0.1"}
 PAGE = b"<html><body><h1>Hotline</h1><p>Call before you travel.</p></body></html>"
@@ -201,7 +201,7 @@ def test_server_errors_are_left_to_retries(server: str, monkeypatch: pytest.Monk
     def failing(*args: Any, **kwargs: Any) -> Fetched:
         raise RetryableHTTPError("server error 503", f"{server}/page")
 
-    monkeypatch.setattr("kb.pipeline.fetch_url", failing)
+    monkeypatch.setattr("kb.ingest.pipeline.fetch_url", failing)
     ref = SourceRef(key=f"{server}/page", location=f"{server}/page", kind="url")
     with pytest.raises(RetryableHTTPError):
         check_source(ref, None, allowed_hosts=LOCAL, allow_private=LOCAL)

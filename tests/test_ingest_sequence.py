@@ -1,4 +1,4 @@
-"""The one ingest sequence (kb.ingest) run without Prefect: its stages through the executor
+"""The one ingest sequence (kb.ingest.sequence) run without Prefect: its stages through the executor
 passed in, the flow's batched commits and document ids, a process pool giving what a
 serial run gives."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-import kb.ingest
+import kb.ingest.sequence
 from kb.home import paths as home_paths
-from kb.ingest import LocalExecutor, Pending, run_ingest, run_pipeline
+from kb.ingest.sequence import LocalExecutor, Pending, run_ingest, run_pipeline
 from kb.store import Store
 from search.query import search, searchers
 
@@ -73,7 +73,7 @@ class RecordingExecutor:
 def test_every_stage_runs_through_the_executor_and_commits_come_in_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kb.ingest, "COMMIT_BATCH_SOURCES", 2)
+    monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", 2)
     docs, home = _write_corpus(tmp_path / "docs"), tmp_path / "home"
     executor = RecordingExecutor()
 
@@ -111,7 +111,7 @@ def test_two_new_sources_wanting_the_same_id_in_one_run_get_their_own(tmp_path: 
 def test_worker_processes_build_what_a_serial_run_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kb.ingest, "POOL_MIN_SOURCES", 2)
+    monkeypatch.setattr(kb.ingest.sequence, "POOL_MIN_SOURCES", 2)
     docs = _write_corpus(tmp_path / "docs")
     serial_home, pool_home = tmp_path / "serial", tmp_path / "pool"
     serial = run_pipeline(serial_home, LocalExecutor(), corpus=docs, workers=1)

@@ -115,7 +115,7 @@ def test_second_build_reuses_the_server_the_first_started_and_stop_ends_it(
         # The runs are on that server, where its UI shows them.
         import httpx
 
-        from flows.schedule import auth_headers, read_api_auth
+        from kb.schedule.record import auth_headers, read_api_auth
 
         # Its API wants this home's credentials, as kb schedule's server does (issue 19).
         record = read_record(home)

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kb.acquire.sources import read_manifest
 from kb.legal.editions import edition_statuses, law_identity, repeal_refs
 from kb.model import Document, Section, SourceRef
-from kb.sources import read_manifest
 from tests.cli_runner import invoke
 from tests.web_support import web_client
 

@@ -554,11 +554,11 @@ def test_the_index_keeps_the_tree_that_elements_reads_from_the_file(tmp_path: Pa
     """`kb build` saves, for a local law file, the tree `kb elements FILE` reads."""
     import json
 
-    from kb.commit import _save_structure
     from kb.home import paths
+    from kb.ingest.commit import _save_structure
+    from kb.ingest.pipeline import document_from_path
     from kb.legal.files import parse_law_file
     from kb.legal.units import structure_to_dict
-    from kb.pipeline import document_from_path
     from kb.store import Store
 
     law = tmp_path / "ru-code.txt"

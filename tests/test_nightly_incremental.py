@@ -12,11 +12,11 @@ import pytest
 from nightly_helpers import run_plain, write_manifest
 from pdf_fixtures import make_pdf
 
-import kb.fetch
-import kb.pipeline
-from kb.commit import pending_index_changes
+import kb.acquire.fetch
+import kb.ingest.pipeline
 from kb.extract import EXTRACTOR_VERSIONS
-from kb.lock import BusyError, ingest_lock
+from kb.ingest.commit import pending_index_changes
+from kb.runtime.lock import BusyError, ingest_lock
 from kb.store import Store
 from search.query import search, searchers
 
@@ -87,8 +87,10 @@ def test_touching_a_file_without_changing_it_extracts_nothing(
     assert touched.sources["unchanged"] == 4 and touched.sources["changed"] == 0
     # The new time is remembered: the next run does not even hash the file again.
     hashed: list[int] = []
-    real_sha = kb.fetch.sha256
-    monkeypatch.setattr(kb.fetch, "sha256", lambda data: hashed.append(len(data)) or real_sha(data))
+    real_sha = kb.acquire.fetch.sha256
+    monkeypatch.setattr(
+        kb.acquire.fetch, "sha256", lambda data: hashed.append(len(data)) or real_sha(data)
+    )
     run_plain(home, corpus)
     assert hashed == []
 

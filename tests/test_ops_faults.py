@@ -28,17 +28,17 @@ from cli_runner import invoke
 from web_support import web_client
 
 from flows.schedule import EXIT_SERVER_DOWN, free_port
-from kb.commit import ChangeSet
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
-from kb.nightly import (
+from kb.ingest.commit import ChangeSet
+from kb.ingest.nightly import (
     NIGHTLY_PARAMETERS_ENV,
     ParameterError,
     check_run_parameters,
     recovered_changes,
     report_recovered,
 )
-from kb.orphans import descendants, process_start_time
+from kb.ingest.sequence import run_ingest
+from kb.runtime.orphans import descendants, process_start_time
 from kb.store import Store
 from search.query import searchers
 
@@ -67,7 +67,7 @@ def small_home(tmp_path: Path) -> Iterator[Path]:
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from kb.lock import ingest_lock
+from kb.runtime.lock import ingest_lock
 from kb.store import Store
 home = Path(sys.argv[1])
 with ingest_lock(home / "ingest.lock"), Store(home / "kb.sqlite") as store:
@@ -148,7 +148,7 @@ def test_a_refused_build_says_so_in_one_line_before_starting_prefect(small_home:
 
 def test_status_says_when_a_run_is_waiting_for_the_lock(small_home: Path) -> None:
     waiter_code = (
-        "import sys\nfrom pathlib import Path\nfrom kb.lock import ingest_lock\n"
+        "import sys\nfrom pathlib import Path\nfrom kb.runtime.lock import ingest_lock\n"
         "with ingest_lock(Path(sys.argv[1]) / 'ingest.lock', wait_seconds=60):\n    pass\n"
     )
     with ingest_holding_locks(small_home):
@@ -196,10 +196,10 @@ def test_leftovers_of_a_killed_index_build_are_never_the_previous_index(
 
 def test_a_recovering_run_reports_what_an_interrupted_run_committed(tmp_path: Path) -> None:
     """The flow's steps for a run killed after its commit: the next run's report has them."""
-    from kb.commit import commit_outcomes
-    from kb.ingest import build_documents
-    from kb.pipeline import process_source
-    from kb.sources import discover, folder_manifest
+    from kb.acquire.sources import discover, folder_manifest
+    from kb.ingest.commit import commit_outcomes
+    from kb.ingest.pipeline import process_source
+    from kb.ingest.sequence import build_documents
 
     docs, home = tmp_path / "docs", tmp_path / "home"
     _small_corpus(docs)
@@ -455,7 +455,7 @@ def test_the_readme_unit_survives_its_server_dying_and_stops_cleanly_on_sigterm(
             serving.wait(10)
 
     # As systemd would (Restart=on-failure): started again, it serves; a run starts and is
-    # held mid-extraction (kb.testhooks); SIGTERM stops everything cleanly.
+    # held mid-extraction (kb.runtime.testhooks); SIGTERM stops everything cleanly.
     marker = tmp_path / "paused"
     env.update({"KB_TEST_PAUSE_AT": "extract", "KB_TEST_PAUSE_SECONDS": "600",
                 "KB_TEST_PAUSE_FILE": str(marker), "PREFECT_RUNNER_POLL_FREQUENCY": "1"})  # fmt: skip
@@ -493,7 +493,8 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
     outlives it: `--no-keep-server` asks for a temporary one.)"""
     docs, home = tmp_path / "docs", tmp_path / "home"
     docs.mkdir()
-    for n in range(45):  # enough sources for the extraction pool (kb.ingest.POOL_MIN_SOURCES)
+    # Enough sources for the extraction pool (kb.ingest.sequence.POOL_MIN_SOURCES).
+    for n in range(45):
         (docs / f"note-{n}.md").write_text(f"# Note {n}\n\nThe shelter in Mary, note {n}.\n")
     marker = tmp_path / "paused"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -524,7 +525,7 @@ def test_kill_9_of_kb_build_leaves_no_process_behind(tmp_path: Path) -> None:
         assert any(b"multiprocessing" in c for c in commands), commands  # extraction workers
         build.send_signal(signal.SIGKILL)
         build.wait(timeout=30)
-        left = _gone([p for p in below if b"kb.orphans" not in _cmdline(p)], 20)
+        left = _gone([p for p in below if b"kb.runtime.orphans" not in _cmdline(p)], 20)
         assert left == [], [(_cmdline(p)) for p in left]
     finally:
         if build.poll() is None:

@@ -19,9 +19,9 @@ from pypdf import PdfReader, PdfWriter
 import kb.cli  # noqa: F401  (registers the commands on the shared app)
 from kb.errors import SourceError
 from kb.extract import extract_bytes
-from kb.ingest import run_ingest
+from kb.ingest.sequence import run_ingest
 from kb.model import Extracted, SourceRef
-from kb.segment import segment
+from kb.segment.sections import segment
 from search.query import search, searchers
 from tests.cli_runner import invoke as run
 

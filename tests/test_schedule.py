@@ -18,15 +18,10 @@ from nightly_helpers import write_manifest
 from pdf_fixtures import REPO, make_pdf
 from typer.testing import CliRunner
 
-from flows.cron import CronError, next_fire_time
-from flows.schedule import (
-    NightlySchedule,
-    apply_nightly,
-    next_run,
-    nightly_parameters,
-    record_schedule,
-)
+from flows.schedule import apply_nightly, nightly_parameters
 from kb.cli import app
+from kb.schedule.cron import CronError, next_fire_time
+from kb.schedule.record import NightlySchedule, next_run, record_schedule
 from kb.store import Store
 
 runner = CliRunner()
@@ -224,7 +219,7 @@ def _wait_for_recorded_schedule(
             pytest.fail(f"kb schedule exited with {serving.returncode}: {log.read_text()}")
         if (home / "kb.sqlite").exists():
             with Store(home / "kb.sqlite") as store:
-                from flows.schedule import recorded_schedule
+                from kb.schedule.record import recorded_schedule
 
                 recorded = recorded_schedule(store)
             if recorded is not None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from kb.headings import match_heading, normalise_number
 from kb.model import Block, Extracted, SourceRef
-from kb.segment import segment
+from kb.segment.headings import match_heading, normalise_number
+from kb.segment.sections import segment
 
 
 def test_heading_forms() -> None:

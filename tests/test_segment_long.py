@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import kb.cli  # noqa: F401  (registers the commands on the shared app)
-from kb.headings import find_headings, numbered_chain
 from kb.home import paths as home_paths
+from kb.ingest.pipeline import document_from_path
 from kb.model import Block, Extracted, SourceRef
-from kb.pipeline import document_from_path
-from kb.segment import MAX_SECTION_PAGES, segment
+from kb.segment.headings import find_headings, numbered_chain
+from kb.segment.sections import MAX_SECTION_PAGES, segment
 from kb.store import Store
 from search.indexer import build_index
 from tests.cli_runner import invoke as run

@@ -15,7 +15,7 @@ import pytest
 from cli_runner import invoke
 from web_support import web_client
 
-from kb.ingest import run_ingest
+from kb.ingest.sequence import run_ingest
 
 ADDRESS = "https://tm.example.org/news/shelter-opens-in-mary"
 

@@ -10,12 +10,12 @@ import pytest
 from nightly_helpers import Page, Site, html_page, links_page, run_plain, serve_site, write_manifest
 from pdf_fixtures import make_pdf
 
-import kb.pipeline
+import kb.ingest.pipeline
+from kb.acquire.fetch import RetryableHTTPError, fetch_url, linked_pdfs
+from kb.acquire.sources import read_manifest
 from kb.errors import ManifestError, SourceError
 from kb.extract import EXTRACTOR_VERSIONS
-from kb.fetch import RetryableHTTPError, fetch_url, linked_pdfs
 from kb.model import SourceRef
-from kb.sources import read_manifest
 from kb.store import Store
 from search.query import search, searchers
 
@@ -35,13 +35,13 @@ def _close_searchers() -> Iterator[None]:
 @pytest.fixture
 def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
-    real = kb.pipeline.extract_bytes
+    real = kb.ingest.pipeline.extract_bytes
 
     def spy(ref, data, content_type=""):  # type: ignore[no-untyped-def]
         seen.append(ref.location)
         return real(ref, data, content_type)
 
-    monkeypatch.setattr(kb.pipeline, "extract_bytes", spy)
+    monkeypatch.setattr(kb.ingest.pipeline, "extract_bytes", spy)
     return seen
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.home import paths as home_paths
-from kb.ingest import run_ingest
+from kb.ingest.sequence import run_ingest
 from kb.store import Store
 
 SCRIPT = "<script>alert(1)</script>"

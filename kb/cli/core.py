@@ -14,8 +14,8 @@ from rich.table import Table
 from kb.cli.app import HomeOption, JsonOption, app, console, home_path, print_json, user_errors
 from kb.home import paths as home_paths
 from kb.library import KnowledgeBase, document_dict, find_section, section_dict
-from kb.lock import check_free, ingest_lock
-from kb.orphans import reap_descendants_on_exit
+from kb.runtime.lock import check_free, ingest_lock
+from kb.runtime.orphans import reap_descendants_on_exit
 
 
 class _RichReporter:
@@ -114,7 +114,7 @@ def build(
     Limits also come from KB_MAX_PDF_PAGES, KB_MAX_FILE_MB, KB_MAX_TEXT_MB,
     KB_EXTRACT_TIMEOUT_S, KB_EXTRACT_MEMORY_MB and KB_OCR=off.
     """
-    from kb.limits import limits_with, set_limits
+    from kb.runtime.limits import limits_with, set_limits
 
     set_limits(
         limits_with(

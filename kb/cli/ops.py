@@ -33,7 +33,7 @@ from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths
 from kb.home import paths as home_paths
 from kb.library import SOURCE_COUNTS, KnowledgeBase
-from kb.orphans import reap_descendants_on_exit
+from kb.runtime.orphans import reap_descendants_on_exit
 from kb.store import Store
 
 
@@ -136,7 +136,6 @@ def schedule(
     or the server is not its own, it exits with code 75 so that a service manager restarts
     it. SIGTERM or Ctrl-C stop it with code 0.
     """
-    from flows.cron import next_fire_time
     from flows.schedule import (
         EXIT_SERVER_DOWN,
         MAX_SERVER_RESTARTS,
@@ -145,13 +144,13 @@ def schedule(
         apply_nightly,
         connect_or_start_server,
         nightly_parameters,
-        read_api_auth,
         serve_nightly,
         start_server,
         stop_server,
-        write_scheduler_health,
     )
-    from kb.nightly import NIGHTLY_PARAMETERS_ENV
+    from kb.ingest.nightly import NIGHTLY_PARAMETERS_ENV
+    from kb.schedule.cron import next_fire_time
+    from kb.schedule.record import read_api_auth, write_scheduler_health
 
     next_fire_time(
         cron, timezone, datetime.now(UTC)
@@ -293,7 +292,7 @@ def _log(message: str) -> None:
 def _mark_crashed_if_idle(paths: HomePaths) -> None:
     """With no ingest running, ingest runs Prefect still shows `Running` died: mark them."""
     from flows.schedule import mark_crashed_runs
-    from kb.lock import BusyError, check_free
+    from kb.runtime.lock import BusyError, check_free
 
     try:
         check_free(paths.lock)

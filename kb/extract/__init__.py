@@ -2,16 +2,16 @@
 
 One module per format; `extract_bytes` dispatches on what the bytes are, not on
 the file name; a '.pdf' that is really an HTML page (an error page saved in the
-document's place) and a Word file named '.pdf' are refused as what they are. Limits (`kb.limits`) are applied here:
+document's place) and a Word file named '.pdf' are refused as what they are. Limits (`kb.runtime.limits`) are applied here:
 pages per PDF, bytes per HTML or text source.
 """
 
 from __future__ import annotations
 
+from kb.acquire.sources import source_format
 from kb.errors import SourceError
-from kb.limits import Limits, current_limits
 from kb.model import Extracted, SourceRef
-from kb.sources import source_format
+from kb.runtime.limits import Limits, current_limits
 
 # Bumped whenever an extractor's output changes: part of the Prefect cache key,
 # so a change of extractor code re-extracts what it affects and nothing else.

@@ -27,9 +27,9 @@ from typing import Any
 from lxml import etree
 
 from kb.errors import SourceError
-from kb.headings import keyword_heading
 from kb.model import Block, Extracted, SourceRef
 from kb.normalize import normalize_text
+from kb.segment.headings import keyword_heading
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"

@@ -21,9 +21,9 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
 from kb.errors import SourceError
-from kb.headings import match_heading
 from kb.model import Block, Extracted, OutlineEntry, SourceRef
 from kb.normalize import join_hyphenated, normalize_text
+from kb.segment.headings import match_heading
 
 MAX_PDF_PAGES = 1500
 # Fewer letters than this per page on average: the PDF has no usable text layer.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from kb.errors import SourceError
-from kb.headings import keyword_heading
 from kb.model import Block, Extracted, SourceRef
 from kb.normalize import normalize_text
+from kb.segment.headings import keyword_heading
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 

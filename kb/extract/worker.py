@@ -3,7 +3,7 @@
 Prefect runs tasks in threads, where no signal can interrupt a stuck parser, and
 a C library looping inside lxml or zlib would not notice a Python-level timeout
 anyway; a process can always be killed. So with a time or memory limit on
-(`kb.limits`), each source is extracted by a worker process:
+(`kb.runtime.limits`), each source is extracted by a worker process:
 
 - over its time limit, the worker is killed and replaced, and the source fails
   with "timed out: …";
@@ -36,9 +36,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from kb.errors import SourceError
-from kb.limits import Limits
 from kb.model import Extracted, SourceRef
-from kb.orphans import exit_with_parent
+from kb.runtime.limits import Limits
+from kb.runtime.orphans import exit_with_parent
 
 # The environment a worker needs from the process that hands it a job, refreshed for
 # each job: a worker started earlier would otherwise act on an older one.
@@ -67,7 +67,7 @@ Reply = tuple[Any, ...]  # ("ok", Extracted) | ("error", stage, reason)
 def extract_job(job: Job) -> Reply:
     """Run one extraction (in a worker). Every outcome but MemoryError becomes a reply."""
     from kb.extract import extract_bytes
-    from kb.testhooks import pause_point
+    from kb.runtime.testhooks import pause_point
 
     ref, data, content_type, limits, environment = job
     for name in JOB_ENVIRONMENT:

@@ -29,8 +29,8 @@ def parse_law_file(path: Path) -> LegalUnit:
             raise KBError(f"{path}: not UTF-8 text") from None
     if suffix == ".pdf":
         from kb.extract.pdf import page_lines
-        from kb.limits import current_limits
         from kb.model import SourceRef
+        from kb.runtime.limits import current_limits
 
         limits = current_limits()
         try:

@@ -735,7 +735,7 @@ def parse_structure(doc: Document) -> LegalUnit:
     for section in doc.sections:
         if section.kind == "notes":
             continue  # footnotes and comments of a Word file are not provisions
-        # "Article 3 (part 2)", "(page 12)": a long section cut by kb.segment goes on.
+        # "Article 3 (part 2)", "(page 12)": a long section cut by kb.segment.sections goes on.
         path = [_CONTINUED.sub("", normalize_text(h)) for h in section.heading_path]
         common = 0
         while common < min(len(path), len(previous_path)) and path[common] == previous_path[common]:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.headings import match_heading
 from kb.model import Document, Section, SourceRef
+from kb.segment.headings import match_heading
 from kb.tagging.doctype import detect_doctype
 
 CASES = Path(__file__).with_name("cases.toml")

@@ -207,7 +207,7 @@ def evaluate(home: Path, *, baseline_dir: Path | None = None) -> Report:
 
 def build_corpus_home(home: Path) -> Path:
     """The bundled corpus built into `home` with the library functions (no Prefect)."""
-    from kb.ingest import run_ingest
+    from kb.ingest.sequence import run_ingest
 
     changes = run_ingest(home, sources=REPO / "corpus" / "sources.toml")
     if changes.failures:

@@ -1,7 +1,7 @@
 """The ingest pipeline's stages as plain functions over the document model.
 
 check (fetch + fingerprint) -> extract -> build (boilerplate, segment, tag) ->
-commit (store) -> index. `kb.ingest.run_pipeline` puts them in order (as Prefect
+commit (store) -> index. `kb.ingest.sequence.run_pipeline` puts them in order (as Prefect
 tasks in `flows/ingest.py`); tests and `document_from_path` call them directly.
 """
 
@@ -15,19 +15,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import kb.fetch as fetch_module
+import kb.acquire.fetch as fetch_module
+from kb.acquire.fetch import Fetched, RetryableHTTPError, fetch_file, fetch_url, sha256
+from kb.acquire.sources import Discovery, source_format
 from kb.errors import SourceError
 from kb.extract import EXTRACTOR_VERSIONS, extract_bytes
 from kb.extract.boilerplate import remove_repeated, repeated_blocks
 from kb.extract.worker import extract_isolated
-from kb.fetch import Fetched, RetryableHTTPError, fetch_file, fetch_url, sha256
-from kb.limits import Limits, current_limits
 from kb.model import Document, Extracted, SourceRef
 from kb.normalize import slugify
-from kb.segment import segment
-from kb.sources import Discovery, source_format
+from kb.runtime.limits import Limits, current_limits
+from kb.runtime.testhooks import pause_point
+from kb.segment.sections import segment
 from kb.store import SourceRecord, Store
-from kb.testhooks import pause_point
 
 # The library's extractor, as imported: see `_extract` for why the name is compared.
 _library_extract_bytes = extract_bytes
@@ -83,7 +83,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
                  allowed_hosts: set[str] | None = None, allow_private: set[str] | None = None) -> Outcome:  # fmt: skip
     """Fetch with a fingerprint; decide whether the source needs extraction.
 
-    Files and responses over the byte limit (`kb.limits`) fail here, before they are read.
+    Files and responses over the byte limit (`kb.runtime.limits`) fail here, before they are read.
     """
     started = time.perf_counter()
     max_bytes = current_limits().max_file_bytes
@@ -172,7 +172,7 @@ def extract_outcome(
 def _extract(ref: SourceRef, data: bytes, content_type: str, limits: Limits) -> Extracted:
     """The library's extractor in a worker process when a time or memory limit is on.
 
-    A substitute put in place of `kb.pipeline.extract_bytes` (a test's spy) is called
+    A substitute put in place of `kb.ingest.pipeline.extract_bytes` (a test's spy) is called
     as it is, in this process: a worker could not see it.
     """
     if extract_bytes is not _library_extract_bytes:

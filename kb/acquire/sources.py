@@ -148,7 +148,7 @@ def discover_all(entries: list[ManifestEntry], *, root: Path | None = None) -> D
     found: dict[str, SourceRef] = {}
     for entry in entries:
         if entry.listing:
-            continue  # its PDFs are known only once the page is fetched: see kb.listings
+            continue  # its PDFs are known only once the page is fetched: see kb.ingest.listings
         if entry.url:
             host = urlparse(entry.url).hostname or ""
             found.setdefault(
@@ -290,7 +290,7 @@ def manifest_hosts(entries: list[ManifestEntry]) -> set[str]:
     """
     hosts = {(urlparse(e.url).hostname or "").lower() for e in entries if e.url}
     # "host:port" for a URL naming its port: a redirect may reach that port, and no other
-    # than the scheme's default (kb.fetch.redirect_refusal).
+    # than the scheme's default (kb.acquire.fetch.redirect_refusal).
     hosts |= {_host_port(e.url) for e in entries if e.url and _host_port(e.url)}
     hosts |= {h.lower() for e in entries for h in e.allow_hosts}
     return hosts - {""}

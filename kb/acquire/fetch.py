@@ -153,7 +153,9 @@ def make_client() -> httpx.Client:
     # httpx has no option for httpcore's network backend: set it on the pool it made
     # (tests/test_hostile_fetch.py fails if a new httpx moves it).
     if not hasattr(pool, "_network_backend"):
-        raise RuntimeError("httpx's connection pool has no _network_backend: update kb.fetch")
+        raise RuntimeError(
+            "httpx's connection pool has no _network_backend: update kb.acquire.fetch"
+        )
     pool._network_backend = _DeadlineBackend()
     return httpx.Client(timeout=TIMEOUT, follow_redirects=False, transport=transport)
 

@@ -6,7 +6,7 @@ Markdown #, numbered lines: "Module 3", "3.2 …", "Article 5", "Статья 5"
 "5-nji madda"). Each section keeps its heading path and the pages it spans.
 A section too long to cite (over MAX_SECTION_CHARS or MAX_SECTION_PAGES), and any
 Word, OpenDocument or text file, is cut further at the headings its own text
-carries (`kb.headings.find_headings`); a PDF section still too long is cut by page.
+carries (`kb.segment.headings.find_headings`); a PDF section still too long is cut by page.
 Footnotes and comments (note blocks) become one last "Notes" section.
 """
 
@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from kb.headings import HeadingMatch, find_headings, keyword_heading, match_heading
 from kb.model import Block, Document, Extracted, Section
 from kb.normalize import slugify
+from kb.segment.headings import HeadingMatch, find_headings, keyword_heading, match_heading
 
 # A web page or text with no headings still gets sections this long at most,
 # so a hit points at the passage rather than at a whole long page.
@@ -144,7 +144,7 @@ def _by_page_if_long(group: _Group) -> list[_Group]:
 
 
 def _split_by_found_headings(group: _Group, *, weak: bool, html: bool = False) -> list[_Group]:
-    """Cut one group at the headings its text carries (kb.headings.find_headings).
+    """Cut one group at the headings its text carries (kb.segment.headings.find_headings).
 
     Found headings nest by their own levels (part > chapter > article) below the
     group's heading path; text before the first one stays with the group's heading.

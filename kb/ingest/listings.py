@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from kb.fetch import fetch_listing
+from kb.acquire.fetch import fetch_listing
+from kb.acquire.sources import ManifestEntry, listing_sources
+from kb.ingest.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure
 from kb.model import SourceRef
-from kb.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure
-from kb.sources import ManifestEntry, listing_sources
 from kb.store import Store
 
 _META_PREFIX = "listing:"

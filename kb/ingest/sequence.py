@@ -24,20 +24,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from kb.commit import ChangeSet, commit_outcomes, merge_changes
+from kb.acquire.sources import (
+    Discovery,
+    ManifestEntry,
+    discover_all,
+    folder_manifest,
+    listing_entries,
+    manifest_hosts,
+    read_manifest,
+)
 from kb.extract.worker import shutdown_workers
 from kb.home import paths as home_paths
-from kb.limits import current_limits
-from kb.listings import (
+from kb.ingest.commit import ChangeSet, commit_outcomes, merge_changes
+from kb.ingest.listings import (
     ListingResult,
     listing_unreachable,
     load_listing_state,
     read_listing,
     save_listing_states,
 )
-from kb.lock import ingest_lock
-from kb.model import Document, SourceRef
-from kb.nightly import (
+from kb.ingest.nightly import (
     check_run_parameters,
     listing_failures,
     needs_extraction,
@@ -48,7 +54,7 @@ from kb.nightly import (
     sync_index,
     with_listed,
 )
-from kb.pipeline import (
+from kb.ingest.pipeline import (
     Failure,
     Outcome,
     build_many,
@@ -60,15 +66,9 @@ from kb.pipeline import (
     take_build_failures,
     wanted_doc_id,
 )
-from kb.sources import (
-    Discovery,
-    ManifestEntry,
-    discover_all,
-    folder_manifest,
-    listing_entries,
-    manifest_hosts,
-    read_manifest,
-)
+from kb.model import Document, SourceRef
+from kb.runtime.limits import current_limits
+from kb.runtime.lock import ingest_lock
 from kb.store import SourceRecord, Store
 
 R = TypeVar("R")
@@ -265,7 +265,7 @@ def commit_batch(
 def update_index(home: str | Path, full: bool) -> int:
     """Bring the index up to the store: every change committed and not yet indexed.
 
-    The store journals what each commit changed (kb.commit), so changes a killed
+    The store journals what each commit changed (kb.ingest.commit), so changes a killed
     run committed but never indexed are indexed now. If the live index still
     disagrees with the store on which documents it holds, it is rebuilt.
     """
@@ -332,7 +332,7 @@ def run_pipeline(
     """Bring the knowledge base in `home` up to date with the sources, one ingest run.
 
     allow_mass_removal: remove the documents of a folder even when most of it is gone
-    (else such a run keeps them and fails the folder: kb.pipeline.hold_mass_removals).
+    (else such a run keeps them and fails the folder: kb.ingest.pipeline.hold_mass_removals).
     record_run: keep the run in the store's runs (`kb status`), take over the report of
     stopped runs whose commits no run has reported, and mark a run that stops as such.
     index: False leaves the index behind the store (the next run catches up).

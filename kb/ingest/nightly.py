@@ -1,6 +1,6 @@
 """Steps of an incremental run that sit between the stages: listing pages, and the index catch-up.
 
-`kb.ingest.run_pipeline` puts them in order (inside Prefect tasks when `flows/ingest.py`
+`kb.ingest.sequence.run_pipeline` puts them in order (inside Prefect tasks when `flows/ingest.py`
 runs it); tests can call them as they are.
 """
 
@@ -12,20 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.commit import (
+from kb.acquire.sources import ManifestEntry
+from kb.errors import KBError
+from kb.extract import EXTRACTOR_VERSIONS
+from kb.home import HomePaths
+from kb.ingest.commit import (
     ChangeSet,
     changes_from_dict,
     clear_pending_index_changes,
     merge_changes,
     pending_index_changes,
 )
-from kb.errors import KBError
-from kb.extract import EXTRACTOR_VERSIONS
-from kb.home import HomePaths
-from kb.listings import ListingResult, load_listing_state, read_listing
+from kb.ingest.listings import ListingResult, load_listing_state, read_listing
+from kb.ingest.pipeline import Failure, Outcome
 from kb.model import SourceRef
-from kb.pipeline import Failure, Outcome
-from kb.sources import ManifestEntry
 from kb.store import SourceRecord, Store
 
 
@@ -93,7 +93,7 @@ def sync_index(paths: HomePaths, store: Store, *, full: bool = False) -> int:
     """Bring the index up to the store; returns the number of sections (re)indexed.
 
     Indexes every change committed and not indexed yet (the store's journal,
-    see kb.commit), including those of an earlier run killed between its store
+    see kb.ingest.commit), including those of an earlier run killed between its store
     commit and its index swap; `full` rebuilds the index from the store.
     """
     from search.indexer import build_index, update_index
@@ -120,7 +120,7 @@ def recovered_changes(store: Store, run_id: int) -> Recovered | None:
 
     A run killed (or stopped) after some of its commits leaves those changes in the
     store, so the next run sees the sources as unchanged and would report nothing.
-    Their commits were recorded with the run (kb.commit, `run_id`); they are moved to
+    Their commits were recorded with the run (kb.ingest.commit, `run_id`); they are moved to
     run `run_id`'s record here (so a kill of this run passes them on again) and
     reported as part of this run.
     """

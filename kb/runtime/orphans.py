@@ -52,7 +52,7 @@ def reap_descendants_on_exit(poll_seconds: float = 0.5) -> None:
         return
     _reaper_started = True
     subprocess.Popen(
-        [sys.executable, "-m", "kb.orphans", str(os.getpid()), str(poll_seconds)],
+        [sys.executable, "-m", "kb.runtime.orphans", str(os.getpid()), str(poll_seconds)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -8,8 +8,8 @@ On pausing, a point also writes "KB_TEST_PAUSED <name> <pid>" to stderr, so a
 test that reads the process's output or polls the file knows the moment to
 `kill -9`. Unset, a pause point costs one environment lookup.
 
-Points in the code: "extract" (kb.pipeline, before a source is extracted),
-"store" (kb.commit, inside the commit transaction, after every write),
+Points in the code: "extract" (kb.ingest.pipeline, before a source is extracted),
+"store" (kb.ingest.commit, inside the commit transaction, after every write),
 "swap" (search.indexer, new index complete, before the symlink is replaced).
 """
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.ingest.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
 from kb.model import Document, SourceRef
-from kb.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
+from kb.runtime.testhooks import pause_point
 from kb.store import SourceRecord, Store
-from kb.testhooks import pause_point
 
 
 @dataclass
