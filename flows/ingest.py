@@ -184,7 +184,7 @@ def _mark_crashed_prefect_runs(home: str) -> None:
     """
     from prefect.context import FlowRunContext
 
-    from flows.schedule import mark_crashed_runs
+    from flows.crashed_runs import mark_crashed_runs
 
     context = FlowRunContext.get()
     current = context.flow_run.id if context is not None and context.flow_run else None

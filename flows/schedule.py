@@ -34,7 +34,6 @@ from kb.schedule.cron import next_fire_time, parse_cron
 from kb.schedule.record import (
     AUTH_FILE,
     DEPLOYMENT_NAME,
-    FLOW_NAME,
     NightlySchedule,
     auth_headers,
     read_api_auth,
@@ -289,51 +288,6 @@ class ServerWatchdog:
         self.log(reason)
         write_scheduler_health(self.home, "server down", reason, self.api_url)
         self.on_down(reason)
-
-
-def mark_crashed_runs(home: str | Path, *, exclude: Any = None) -> int:
-    """Mark `ingest` flow runs of `home` still `Running` in Prefect as Crashed, with why.
-
-    Call only while no ingest of `home` can be running (holding the ingest lock, or
-    having found it free): such runs died with their process (kill -9, power cut) and
-    Prefect would show them running for ever. Returns how many were marked.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowFilter,
-        FlowFilterName,
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-    )
-    from prefect.client.schemas.objects import StateType
-    from prefect.client.schemas.sorting import FlowRunSort
-    from prefect.states import Crashed
-
-    wanted = str(Path(home).resolve())
-    marked = 0
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[FLOW_NAME])),
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
-            ),
-            sort=FlowRunSort.ID_DESC,
-            limit=200,
-        )
-        for run in runs:
-            if exclude is not None and run.id == exclude:
-                continue
-            if str(Path(str(run.parameters.get("home", ""))).resolve()) != wanted:
-                continue
-            message = (
-                "crashed: its process ended without finishing (killed, or its machine stopped); "
-                f"found at {datetime.now(UTC).isoformat(timespec='seconds')} when no ingest of "
-                f"{wanted} was running"
-            )
-            client.set_flow_run_state(run.id, Crashed(message=message), force=True)
-            marked += 1
-    return marked
 
 
 # -- the deployment ------------------------------------------------------------------------

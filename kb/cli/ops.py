@@ -291,7 +291,7 @@ def _log(message: str) -> None:
 
 def _mark_crashed_if_idle(paths: HomePaths) -> None:
     """With no ingest running, ingest runs Prefect still shows `Running` died: mark them."""
-    from flows.schedule import mark_crashed_runs
+    from flows.crashed_runs import mark_crashed_runs
     from kb.runtime.lock import BusyError, check_free
 
     try:
