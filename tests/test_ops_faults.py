@@ -38,6 +38,7 @@ from kb.ingest.nightly import (
     report_recovered,
 )
 from kb.ingest.sequence import run_ingest
+from kb.runtime.lock import pid_alive
 from kb.runtime.orphans import descendants, process_start_time
 from kb.store import Store
 from search.query import searchers
@@ -297,18 +298,7 @@ def _unit_command(tmp_path: Path, port: int) -> tuple[list[str], Path]:
 
 
 def _serving(home: Path, proc: subprocess.Popen[bytes], log: Path, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"kb schedule exited with {proc.returncode}: {log.read_text()[-3000:]}")
-        try:
-            health = json.loads((home / "schedule-health.json").read_text())
-        except (OSError, ValueError):
-            health = {}
-        if health.get("state") == "serving":
-            return health
-        time.sleep(0.5)
-    pytest.fail(f"kb schedule did not serve in time: {log.read_text()[-3000:]}")
+    return _wait_for_health(home, proc, log, "", timeout)
 
 
 def _server_pid(schedule_pid: int) -> int:
@@ -327,20 +317,13 @@ def _gone(pids: list[int], timeout: float) -> list[int]:
     alive = pids
     while alive and time.monotonic() < deadline:
         time.sleep(0.5)
-        alive = [p for p in alive if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        alive = [p for p in alive if pid_alive(p)]
     return alive
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def _wait_for_health(home: Path, proc: subprocess.Popen[bytes], log: Path, want: str,
                      timeout: float = 120) -> dict:  # fmt: skip
-    """The scheduler's health once its message contains `want`."""
+    """The scheduler's health once it serves and its message contains `want` ("": any)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -352,7 +335,8 @@ def _wait_for_health(home: Path, proc: subprocess.Popen[bytes], log: Path, want:
         if health.get("state") == "serving" and want in health.get("message", ""):
             return health
         time.sleep(0.5)
-    pytest.fail(f"no {want!r} in time: {log.read_text()[-3000:]}")
+    waited_for = f"no {want!r}" if want else "kb schedule did not serve"
+    pytest.fail(f"{waited_for} in time: {log.read_text()[-3000:]}")
 
 
 def _start_run(api: str, auth: dict[str, str]) -> str:
