@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kb.errors import KBError, NotFoundError
 from kb.home import HomePaths, resolve_home
 from kb.home import paths as home_paths
-from kb.model import Document, Section, Tag
+from kb.model import LEGAL_DOCTYPES, Document, Section, Tag
 from kb.runtime.lock import pid_alive, waiting_runs
 from kb.store import Store
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from kb.legal.units import LegalUnit
     from search.query import Results
 
-LEGAL_DOCTYPES = ("legislation", "international_instrument")
 SOURCE_COUNTS = ("seen", "new", "changed", "unchanged", "removed", "failed")
 SECTION_COUNTS = ("added", "updated", "removed")
 
@@ -347,7 +346,6 @@ class KnowledgeBase:
 def _editions(store: Store, doc: Document) -> tuple[Any, list[dict[str, str]], str]:
     """A law's status and its other editions and languages (laws are few: computed here)."""
     from kb.legal.editions import (
-        LEGAL_DOCTYPES,
         edition_statuses,
         in_force_successor,
         legal_documents,

@@ -204,6 +204,9 @@ DOCTYPES: tuple[str, ...] = (
     "other",
 )
 
+# The types whose text is a law's: read as provisions, compared, checked against the definition.
+LEGAL_DOCTYPES: tuple[str, ...] = ("legislation", "international_instrument")
+
 DOCTYPE_LABELS: dict[str, str] = {
     "newsletter": "Newsletter",
     "news": "News item",

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb.model import Document, Section
+from kb.model import LEGAL_DOCTYPES, Document, Section
 
-LEGAL_DOCTYPES = ("legislation", "international_instrument")
 _ARTICLE_WORDS = re.compile(r"^(article|art\.|статья|ст\.|madda|section|§)\s*\S", re.IGNORECASE)
 
 

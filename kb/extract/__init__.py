@@ -14,8 +14,16 @@ from kb.model import Extracted, SourceRef
 from kb.runtime.limits import Limits, current_limits
 
 # Bumped whenever an extractor's output changes: part of the Prefect cache key,
-# so a change of extractor code re-extracts what it affects and nothing else.
-EXTRACTOR_VERSIONS = {"pdf": "pdf-4", "html": "html-4", "text": "text-2"}
+# so a change of extractor code re-extracts what it affects and nothing else. "+seg2":
+# segmentation finds headings in long sections' text (issue 20), so every format's stored
+# documents were read again once; plain text keeps one-paragraph-a-line layouts apart.
+EXTRACTOR_VERSIONS = {
+    "pdf": "pdf-4+seg2",
+    "html": "html-4+seg2",
+    "text": "text-3+seg2",
+    "docx": "docx-1",
+    "odt": "odt-1",
+}
 
 # Leading bytes of formats we do not read, and how to name them to a person.
 _FOREIGN_FORMATS: tuple[tuple[bytes, str], ...] = (
@@ -96,13 +104,6 @@ def extract_bytes(
     if fmt == "html":
         return extract_html(ref, data, content_type=content_type)
     return extract_text(ref, data)
-
-
-# Issue 20: Word and OpenDocument text (kb.extract.docx); plain text keeps one-paragraph-a-line
-# layouts and heading lines apart; segmentation finds headings in long sections' text, so
-# every format's stored documents are read again once.
-EXTRACTOR_VERSIONS.update({fmt: f"{version}+seg2" for fmt, version in EXTRACTOR_VERSIONS.items()})
-EXTRACTOR_VERSIONS.update({"text": "text-3+seg2", "docx": "docx-1", "odt": "odt-1"})
 
 
 def _named_pdf(ref: SourceRef, content_type: str) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.ingest.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
-from kb.model import Document, SourceRef
+from kb.model import LEGAL_DOCTYPES, Document, SourceRef
 from kb.runtime.testhooks import pause_point
 from kb.store import SourceRecord, Store
 
@@ -74,18 +74,11 @@ def changes_to_dict(changes: ChangeSet, counts: dict[str, int] | None = None) ->
 
 
 def changes_from_dict(data: dict[str, Any]) -> ChangeSet:
-    return ChangeSet(
-        sources=dict(data.get("sources", {})),
-        sections={"added": 0, "updated": 0, "removed": 0, **data.get("sections", {})},
-        documents={"added": 0, "updated": 0, "removed": 0, **data.get("documents", {})},
-        digest={
-            "new": [],
-            "updated": [],
-            "removed": [],
-            "legislation": [],
-            **data.get("digest", {}),
-        },
-    )
+    changes = ChangeSet(sources=dict(data.get("sources", {})))  # the other fields' defaults
+    changes.sections.update(data.get("sections", {}))
+    changes.documents.update(data.get("documents", {}))
+    changes.digest.update(data.get("digest", {}))
+    return changes
 
 
 def commit_outcomes(
@@ -240,9 +233,6 @@ def _duplicate_of(store: Store, record: SourceRecord, in_run: dict[str, str]) ->
         (record.sha256, record.key),
     ).fetchone()
     return row["key"] if row else None
-
-
-LEGAL_DOCTYPES = ("legislation", "international_instrument")
 
 
 def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:

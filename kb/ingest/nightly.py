@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.acquire.sources import ManifestEntry
 from kb.errors import KBError
 from kb.extract import EXTRACTOR_VERSIONS
 from kb.home import HomePaths
@@ -23,22 +22,10 @@ from kb.ingest.commit import (
     merge_changes,
     pending_index_changes,
 )
-from kb.ingest.listings import ListingResult, load_listing_state, read_listing
+from kb.ingest.listings import ListingResult
 from kb.ingest.pipeline import Failure, Outcome
 from kb.model import SourceRef
 from kb.store import SourceRecord, Store
-
-
-def read_listings(
-    store: Store, entries: list[ManifestEntry], hosts: set[str], *, full: bool = False
-) -> list[ListingResult]:
-    """Every listing page once, without retries (the flow retries each in its own task)."""
-    return [
-        read_listing(
-            e, load_listing_state(store, e.url), full=full, allowed_hosts=hosts, allow_private=hosts
-        )
-        for e in entries
-    ]
 
 
 def with_listed(refs: list[SourceRef], listings: list[ListingResult]) -> list[SourceRef]:

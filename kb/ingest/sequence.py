@@ -462,9 +462,8 @@ def run_pipeline(
             last = executor.submit(commit_batch, home, refs + held, rest, [], True, run_id)
             merge_changes(changes, last.result())
             save_listing_states(store, listings)
-            changes.failures.extend(held_failures)
-            changes.sources["failed"] = changes.sources.get("failed", 0) + len(held_failures)
-            _add_listing_failures(changes, listings)
+            _add_failures(changes, held_failures)
+            _add_failures(changes, listing_failures(listings))
             progress.advance()
             seconds["store"] += time.perf_counter() - t
 
@@ -580,8 +579,7 @@ def _read_listings(
     return results
 
 
-def _add_listing_failures(changes: ChangeSet, listings: list[ListingResult]) -> None:
-    failures = listing_failures(listings)
+def _add_failures(changes: ChangeSet, failures: list[Failure]) -> None:
     changes.failures.extend(failures)
     changes.sources["failed"] = changes.sources.get("failed", 0) + len(failures)
 

@@ -756,16 +756,6 @@ def _child_key(unit: LegalUnit) -> str:
     return f"{unit.kind}:{number_key(unit.number, unit.kind)}"
 
 
-def _flat(unit: LegalUnit) -> str:
-    return " ".join(f"{child_marker(unit)} {unit.full_text()}".split())
-
-
-def _unchanged(marker: str, text: str) -> DiffOp:
-    count = len(text.split())
-    shown = f"{marker} …".strip()
-    return DiffOp("equal", shown, shown, elided=count)
-
-
 def _prefixed(marker: str, ops: list[DiffOp]) -> list[DiffOp]:
     """Put the part's marker ("d)") before its first step, so each change says where it is."""
     if not ops:

@@ -16,10 +16,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kb.model import Document
+from kb.model import LEGAL_DOCTYPES, Document
 from kb.normalize import normalize_text
-
-LEGAL_DOCTYPES = ("legislation", "international_instrument")
 
 # The words that repeal, by language; the sentence holding them names the repealed law.
 _REPEAL = re.compile(

@@ -275,10 +275,6 @@ class _UnitText:
     term: str = ""  # the term an interpretation entry defines ("prostitution")
 
 
-def _scope_texts(scope: LegalUnit) -> list[_UnitText]:
-    return [_UnitText(u, u.text) for u in scope.walk() if u.text.strip()]
-
-
 def _search(
     texts: list[_UnitText], terms: list[Term], lang: str, exclude: list[Term] | None = None
 ) -> list[Evidence]:
@@ -594,13 +590,7 @@ def _unit_by_id(root: LegalUnit, unit_id: str) -> LegalUnit | None:
 
 def _provision_id(root: LegalUnit, unit: LegalUnit | None) -> str:
     """The article or section holding `unit` (its own id when it is one)."""
-    if unit is None:
-        return ""
-    trail = path_to(root, unit)
-    for node in reversed(trail):
-        if node.kind in ("article", "section"):
-            return node.id
-    return unit.id
+    return _provision_of(root, unit).id if unit is not None else ""
 
 
 def _check_one(

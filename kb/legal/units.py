@@ -130,10 +130,6 @@ _CITATION_RE = re.compile(
 )
 
 
-def iter_units(root: LegalUnit) -> Iterator[LegalUnit]:
-    yield from root.walk()
-
-
 def provisions(root: LegalUnit) -> list[LegalUnit]:
     """The units that carry the law's rules: articles, or sections where there are none."""
     articles = [u for u in root.walk() if u.kind == "article"]

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
+from kb.model import LEGAL_DOCTYPES
 from kb.web.i18n import Translator
 from kb.web.service import SearchParams
 
@@ -429,7 +430,7 @@ _OTHER_ACT = re.compile(
 
 def article_targets(doc: Any) -> dict[str, str]:
     """A law's article numbers and the ids of their sections ("5" -> "art-5")."""
-    if doc.doctype not in ("legislation", "international_instrument"):
+    if doc.doctype not in LEGAL_DOCTYPES:
         return {}
     targets: dict[str, str] = {}
     for section in doc.sections:
