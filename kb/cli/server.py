@@ -19,15 +19,14 @@ app.add_typer(server_app, name="server")
 @user_errors
 def server_status(json_out: JsonOption = False, home: HomeOption = None) -> None:
     """Whether the kept Prefect server runs and answers, its URL (API and UI) and pid."""
-    from flows.keep_server import pid_alive, read_record, record_path, server_healthy
+    from flows.keep_server import read_record, record_path, running_server
 
     root = home_path(home)
     server = read_record(root)
     data: dict[str, Any] = {"running": False, "recorded": server is not None}
     if server is not None:
-        alive = pid_alive(server.pid)
         data.update(
-            running=alive and server_healthy(server.api_url),
+            running=running_server(root) is not None,
             pid=server.pid,
             api_url=server.api_url,
             ui_url=server.ui_url,

@@ -320,21 +320,21 @@ def _cyrillic_guess(letters: _Letters, *, short: bool) -> LangGuess:
 def _latin_guess(text: str, letters: _Letters, fallback: str) -> LangGuess:
     if letters.azerbaijani >= 0.01 * letters.latin:
         return LangGuess("az", 0.9, "letters")
-    uzbek_words = stop_word_hits(letters.latin_words).get("uz", 0)
-    if (letters.uzbek and uzbek_words) or (letters.against_turkmen and uzbek_words >= 2):
+    words = letters.latin_words
+    hits = stop_word_hits(words)
+    # Letters Turkmen lacks count as another language's: no Turkmen on them.
+    against = letters.against_turkmen
+    uzbek_words = hits.get("uz", 0)
+    if (letters.uzbek and uzbek_words) or (against and uzbek_words >= 2):
         return LangGuess("uz", 0.9 if letters.uzbek else 0.8, "letters")
     if letters.turkish >= 0.01 * letters.latin and letters.turkish > letters.turkmen_latin:
         return LangGuess("tr", 0.9, "letters")
 
-    words = letters.latin_words
     score = turkmen_score(words)
     foreign = letters.czech_polish >= 0.01 * letters.latin
-    # Letters Turkmen lacks count as another language's: no Turkmen on them.
-    against = letters.against_turkmen
     if score >= TURKMEN_SCORE and not foreign and not against:
         return LangGuess("tk", _score_confidence(score, TURKMEN_SCORE), "ngram")
 
-    hits = stop_word_hits(words)
     english_hits = hits.get("en", 0)
     other_hits = max((count for lang, count in hits.items() if lang not in ("en", "tk")), default=0)
     if (
@@ -356,7 +356,7 @@ def _latin_guess(text: str, letters: _Letters, fallback: str) -> LangGuess:
             # langdetect calls Turkmen Turkish; without ı or ğ it is Turkmen if
             # anything Turkmen shows, and otherwise (a list of names) nothing sure;
             # with letters Turkmen lacks it is Turkish written without ı and ğ.
-            if letters.against_turkmen and hits.get("tr", 0):
+            if against and hits.get("tr", 0):
                 return LangGuess("tr", min(confidence, 0.8), "langdetect")
             if turkmen_letters or hits.get("tk", 0) or score >= 0.2:
                 return LangGuess("tk", confidence, "langdetect")

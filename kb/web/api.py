@@ -99,7 +99,9 @@ def api_document(
     doc_id: str,
     text: Annotated[bool, Query(description="Add each section's text.")] = False,
 ) -> dict[str, Any]:
-    return service.document_dict(service.load_document(home_of(request), doc_id), with_text=text)
+    return service.document_dict(
+        service.load_document(home_of(request), doc_id, details=False), with_text=text
+    )
 
 
 @router.get(
@@ -108,7 +110,9 @@ def api_document(
     summary="One section with its text (same object as `kb show DOC#SECTION --json`)",
 )
 def api_section(request: Request, doc_id: str, section_id: str) -> dict[str, Any]:
-    return service.section_dict(service.load_document(home_of(request), doc_id), section_id)
+    return service.section_dict(
+        service.load_document(home_of(request), doc_id, details=False), section_id
+    )
 
 
 @router.get(
@@ -123,7 +127,7 @@ def api_similar(
     limit: Annotated[int, Query(description="How many sections (1–200).")] = 5,
 ) -> dict[str, Any]:
     home = home_of(request)
-    service.find_section(service.load_document(home, doc_id).document, section_id)
+    service.find_section(service.load_document(home, doc_id, details=False).document, section_id)
     return service.similar(home, doc_id, section_id, limit)
 
 

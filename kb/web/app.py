@@ -91,7 +91,6 @@ def create_environment() -> Environment:
     env.filters["marks"] = highlight.marks_to_html
     env.filters["paragraphs"] = highlight.paragraphs
     env.filters["code"] = highlight.code_spans
-    env.filters["pages"] = views.pages_text
     env.filters["unit_name"] = views.unit_name
     env.filters["listing"] = views.listing
     env.globals["search_url"] = views.search_url

@@ -188,8 +188,10 @@ def list_documents(home: Path) -> list[dict[str, Any]]:
     return KnowledgeBase(home).documents()
 
 
-def load_document(home: Path, doc_id: str) -> DocumentView:
-    return KnowledgeBase(home).document(doc_id, hint="/api/documents lists them")
+def load_document(home: Path, doc_id: str, *, details: bool = True) -> DocumentView:
+    """A document and what its page shows; `details=False` for the JSON API, which gives only
+    the document and its duplicates (no entities, facts, or the store's laws for editions)."""
+    return KnowledgeBase(home).document(doc_id, hint="/api/documents lists them", details=details)
 
 
 def document_dict(view: DocumentView, *, with_text: bool = False) -> dict[str, Any]:

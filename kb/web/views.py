@@ -183,12 +183,6 @@ def expansions(results: dict[str, Any]) -> list[ExpansionView]:
     return out
 
 
-def pages_text(pages: list[int | str]) -> str:
-    if not pages:
-        return ""
-    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
-
-
 # --- comparison -------------------------------------------------------------------------
 
 
@@ -377,17 +371,11 @@ def document_citation(doc: Any, t: Translator) -> str:
 
 
 def document_address(doc: Any) -> str:
-    """The web address a document was fetched from, when it has one."""
+    """The web address a document was fetched from or declares (canonical link, og:url),
+    when it has one: `Document.cited_source`, as search hits cite it."""
     from search.query import web_address
 
-    metadata = getattr(doc, "metadata", None) or {}
-    candidates = (getattr(doc, "url", ""), getattr(doc.source, "url", ""), metadata.get("address"), metadata.get("url"),
-                  metadata.get("canonical_url"), doc.source.location, doc.source.key)  # fmt: skip
-    for candidate in candidates:
-        address = web_address(str(candidate or ""))
-        if address:
-            return address
-    return ""
+    return web_address(doc.cited_source())
 
 
 def entity_label(entity_id: str, ui: str, fallback: str = "") -> str:
