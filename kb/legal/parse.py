@@ -28,6 +28,7 @@ from kb.legal.source import ANNOTATION_MARK, clean_source
 from kb.legal.units import ID_PREFIX, LegalUnit
 from kb.model import Document
 from kb.normalize import normalize_text
+from kb.segment.sections import CONTINUATION
 
 # --- line classification ---------------------------------------------------------
 
@@ -708,7 +709,6 @@ def _running_lines(per_page: list[list[_Line]]) -> set[str]:
 
 
 # A segmenter that found no headings names sections by page: not structure.
-_CONTINUED = re.compile(r" \((?:part|page) \d+\)$")
 _PAGE_HEADING = re.compile(r"^(?:Page|Страница|Sahypa|Page n°)\s*\d+$", re.IGNORECASE)
 # Extraction may join a PDF's lines into paragraphs: "…Whoever— (a) buys…; (b) recruits…".
 # A marker right after a sentence or list-item end goes back on a line of its own; the
@@ -736,7 +736,7 @@ def parse_structure(doc: Document) -> LegalUnit:
         if section.kind == "notes":
             continue  # footnotes and comments of a Word file are not provisions
         # "Article 3 (part 2)", "(page 12)": a long section cut by kb.segment.sections goes on.
-        path = [_CONTINUED.sub("", normalize_text(h)) for h in section.heading_path]
+        path = [CONTINUATION.sub("", normalize_text(h)) for h in section.heading_path]
         common = 0
         while common < min(len(path), len(previous_path)) and path[common] == previous_path[common]:
             common += 1

@@ -305,7 +305,9 @@ def _part(section: Section, paragraphs: list[str], part: int) -> Section:
     )
 
 
-_CONTINUATION = re.compile(r" \((part|page) (\d+)\)$")
+# The suffix of a section cut out of a longer one: "Article 3 (part 2)", "Chapter I (page 12)".
+# kb.legal.parse removes it to find the provision the pieces belong to.
+CONTINUATION = re.compile(r" \((part|page) (\d+)\)$")
 
 
 def _assign_ids(sections: list[Section]) -> None:
@@ -321,7 +323,7 @@ def _assign_ids(sections: list[Section]) -> None:
                 "annex": "annex",
             }.get(section.kind, "s")
             base = f"{prefix}-{slugify(section.number)}"
-            piece = _CONTINUATION.search(section.heading_path[-1]) if section.heading_path else None
+            piece = CONTINUATION.search(section.heading_path[-1]) if section.heading_path else None
             if piece:
                 # "art-3-p2", not "art-3-2", which is Article 3-2's id.
                 base = f"{base}-{'p' if piece.group(1) == 'part' else 'page'}{piece.group(2)}"
