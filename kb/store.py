@@ -287,8 +287,10 @@ class Store:
             "SELECT section_id, kind, value, label, text, data FROM tags WHERE doc_id = ? ORDER BY rowid",
             (doc_id,),
         ):
+            # Most tags carry no data: a full build loads 170,000 tags per 10,000 sections.
+            data = {} if t["data"] == "{}" else json.loads(t["data"])
             tags_by_section.setdefault(t["section_id"], []).append(
-                Tag(t["kind"], t["value"], t["label"], t["text"], json.loads(t["data"]))
+                Tag(t["kind"], t["value"], t["label"], t["text"], data)
             )
         sections = [
             Section(

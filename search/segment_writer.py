@@ -1,17 +1,19 @@
 """A faster Whoosh segment writer that writes the same segment as Whoosh's own.
 
-Profiled on the benchmark's corpus, a third of a full build's index stage went to
-Whoosh's bookkeeping around each posting rather than to analysis:
-- spilled runs written and read back one pickle call per posting;
-- the field length of every posting read back from the lengths file, one seek at a time;
-- a method call with type assertions for every posting added to the pool.
+Profiled on the benchmark's corpus, Whoosh's writer spends its time per word and per
+posting, not per document:
+- every word goes through the analyzer chain as a `Token` (half the index stage);
+- every posting is a tuple that is sorted, spilled to a run, read back, merged, and
+  added to its posting block with type assertions, one call each.
 
-`FastSegmentWriter` keeps Whoosh's design (an in-memory pool of sorted postings
-spilled to disk past a memory limit, merged into the W3 codec's files) and its
-output, and only does that bookkeeping in bulk:
-- runs are marshalled in chunks;
-- lengths are read once per field;
-- a document's postings go to the pool together.
+`FastSegmentWriter` keeps Whoosh's design (postings gathered in memory, spilled to disk
+past a memory limit, merged into the W3 codec's files) and its output, but:
+- a text field's words are analysed once per distinct word (`search.field_terms`);
+- postings are gathered by term as they come (documents arrive in number order, so each
+  term's list is already sorted): nothing is sorted but the terms of a run;
+- a run is the terms of a memory's worth of documents, each with its whole posting list,
+  marshalled in chunks; runs merge by term;
+- a term's postings go into the codec's blocks a block at a time.
 
 tests/test_segment_writer.py checks that both writers produce identical segments.
 The private steps of Whoosh's writer that this takes part in are reached through
@@ -20,82 +22,193 @@ The private steps of Whoosh's writer that this takes part in are reached through
 
 from __future__ import annotations
 
+import heapq
 import marshal
 import struct
+from array import array
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any
 
 from whoosh.fields import Schema
 
+from search.field_terms import TermPlan, term_plan, whole_value_field
 from search.whoosh_internals import (
     LENGTH_OF_CODE,
     PluggableSegmentWriter,
     Posting,
     RunFilePostingPool,
     length_codes,
+    write_posting_blocks,
 )
 
-# Postings marshalled per call when a run is spilled: large enough that the per-call
-# cost vanishes, small enough that reading runs back holds little at a time.
+# Terms marshalled per call when a run is spilled: large enough that the per-call cost
+# vanishes, small enough that reading runs back holds little at a time.
 RUN_CHUNK = 8192
-# Whoosh's estimate of a pooled posting's memory (a tuple of five, its strings and
-# numbers) without the lengths of its field name, term and value: see PostingPool.add.
-_POSTING_OVERHEAD = 28 + 4 * 5 + 21 + 26 + 18 + 16 + 21
+# Estimated memory of a gathered term (its tuple, two arrays, a list, the dict slot) and of
+# a posting in it (a document number and a weight in arrays, a list slot, the value's bytes
+# object), besides the lengths of the term and the value.
+_TERM_OVERHEAD = 64 + 2 * 80 + 56 + 100
+_POSTING_OVERHEAD = 4 + 4 + 8 + 33
 _CHUNK_SIZE = struct.Struct("<I")
 
+# One term's postings: document numbers (ascending), weights, encoded values (none for
+# formats that store no value).
+TermPostings = tuple[array, array, list[bytes]]
+# (term bytes, frequency, weight, encoded value): what `FieldType.index` yields.
+FieldPosting = tuple[bytes, int, float, bytes]
+# A term with its postings, as runs hold and merge them.
+TermEntry = tuple[str, bytes, array, array, list[bytes]]
 
-class CompactPostingPool(RunFilePostingPool):
-    """Whoosh's posting pool with runs written and read in marshalled chunks."""
 
-    def add_postings(self, postings: list[Posting], size: int, fieldnames: Iterable[str]) -> None:
-        """Add one document's postings (`size`: their estimated memory, as `add` counts it)."""
-        self.fieldnames.update(fieldnames)
-        self.current.extend(postings)
+class TermPostingPool(RunFilePostingPool):
+    """Whoosh's posting pool, with postings gathered by field and term instead of one by one."""
+
+    def __init__(self, tempstore: Any, segment: Any, limitmb: float = 128) -> None:
+        super().__init__(tempstore, segment, limitmb=limitmb)
+        self.terms: dict[str, dict[bytes, TermPostings]] = {}
+
+    def add_field_postings(self, name: str, docnum: int, postings: Iterable[FieldPosting]) -> None:
+        """Add one document's postings in field `name` (at most one per term)."""
+        terms = self.terms.get(name)
+        if terms is None:
+            terms = self.terms[name] = {}
+            self.fieldnames.add(name)
+        size = 0
+        for tbytes, _freq, weight, vbytes in postings:
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = (array("I"), array("f"), [])
+                size += _TERM_OVERHEAD + len(tbytes)
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            if vbytes:
+                entry[2].append(vbytes)
+                size += len(vbytes)
+            size += _POSTING_OVERHEAD
         self.currentsize += size
+
+    def add_planned(self, name: str, docnum: int, plan: TermPlan, text: str) -> int:
+        """Add one document's postings in field `name` from its planned analysis of `text`;
+        returns the field's length (its number of terms)."""
+        terms = self.terms.get(name)
+        if terms is None:
+            terms = self.terms[name] = {}
+            self.fieldnames.add(name)
+        size = length = 0
+        boost, value_of, single = plan.boost, plan.value, plan.single
+        positional = plan.positional
+        for tbytes, positions in plan.places(text).items():
+            freq = len(positions)
+            length += freq
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = (array("I"), array("f"), [])
+                size += _TERM_OVERHEAD + len(tbytes)
+            entry[0].append(docnum)
+            entry[1].append(freq * boost)
+            # Most terms occur once in a section: their value is looked up, not encoded.
+            vbytes = single.get(positions[0]) if positional and freq == 1 else None
+            if vbytes is None:
+                vbytes = value_of(positions)
+            entry[2].append(vbytes)
+            size += _POSTING_OVERHEAD + len(vbytes)
+        self.currentsize += size
+        return length
+
+    def check_size(self) -> None:
+        """Spill the gathered postings to a run if they are past the memory limit."""
         if self.currentsize > self.limit:
             self.save()
 
+    def add(self, item: Posting) -> None:
+        """One posting (Whoosh's merge of an older segment, and its path for boosts)."""
+        name, tbytes, docnum, weight, vbytes = item
+        if docnum == -1:  # Whoosh's marker for a spelling word: no such fields here
+            return
+        self.add_field_postings(name, docnum, ((tbytes, 1, weight, vbytes or b""),))
+        self.check_size()
+
+    def _sorted_terms(self) -> Iterator[TermEntry]:
+        for name in sorted(self.terms):
+            terms = self.terms[name]
+            for tbytes in sorted(terms):
+                ids, weights, values = terms[tbytes]
+                yield name, tbytes, ids, weights, values
+
+    def save(self) -> None:
+        if not self.terms:
+            return
+        self.spill(self._sorted_terms())
+        self.terms = {}
+        self.currentsize = 0
+
     # Each chunk is its size then its marshalled bytes: `marshal.load` on a file reads
     # each object with calls of its own, 20 times slower than `loads` on one read.
-    def write_run(self, f: Any, items: Iterable[Posting]) -> None:
-        it = iter(items)
+    def write_run(self, f: Any, items: Iterable[Any]) -> None:
+        it = ((n, t, ids.tobytes(), w.tobytes(), v) for n, t, ids, w, v in items)
         while chunk := list(islice(it, RUN_CHUNK)):
             data = marshal.dumps(chunk)
             f.write(_CHUNK_SIZE.pack(len(data)))
             f.write(data)
 
-    def read_run(self, f: Any) -> Iterator[Posting]:
+    def read_run(self, f: Any) -> Iterator[Any]:
         while header := f.read(_CHUNK_SIZE.size):
             (size,) = _CHUNK_SIZE.unpack(header)
-            yield from marshal.loads(f.read(size))
+            for name, tbytes, ids, weights, values in marshal.loads(f.read(size)):
+                yield name, tbytes, array("I", ids), array("f", weights), values
+
+    def iter_terms(self) -> Iterator[TermEntry]:
+        """Every term with its whole posting list, by field then term."""
+        if not self.runs:
+            yield from self._sorted_terms()
+            return
+        sources = [*self.read_runs(), self._sorted_terms()]
+        # Runs hold documents in number order and merge keeps their order for a term.
+        merged = heapq.merge(*sources, key=lambda e: (e[0], e[1]))
+        for (name, tbytes), group in groupby(merged, key=lambda e: (e[0], e[1])):
+            first, *rest = group
+            _, _, ids, weights, values = first
+            for _, _, more_ids, more_weights, more_values in rest:
+                ids.extend(more_ids)
+                weights.extend(more_weights)
+                values.extend(more_values)
+            yield name, tbytes, ids, weights, values
+        self.runs = []
+
+    def iter_postings(self) -> Iterator[Posting]:
+        for name, tbytes, ids, weights, values in self.iter_terms():
+            for n, docnum in enumerate(ids):
+                yield name, tbytes, docnum, weights[n], values[n] if values else None
 
 
 class FastSegmentWriter(PluggableSegmentWriter):
-    """`SegmentWriter` with a `CompactPostingPool` and postings written in bulk.
+    """`SegmentWriter` with a `TermPostingPool`, planned analysis and postings written by term.
 
     Documents with boosts (`_boost`, `_<field>_boost`) or custom stored values, and
-    schemas with term vectors or separate spelling fields, take Whoosh's own path.
+    schemas with term vectors or separate spelling fields, take Whoosh's own path
+    (into the same pool).
     """
 
     def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
-        self.pool = CompactPostingPool(self.temp_storage(), self.newsegment, limitmb=limitmb)
+        self.pool = TermPostingPool(self.temp_storage(), self.newsegment, limitmb=limitmb)
         self._plain_schema = not any(
             field.vector or field.separate_spelling() for _, field in self.schema.items()
         )
+        self._plans: dict[str, TermPlan | None] = {
+            name: term_plan(field) for name, field in self.schema.items() if field.indexed
+        }
+        self._whole: set[str] = {n for n, f in self.schema.items() if whole_value_field(f)}
 
     def add_document(self, **fields: Any) -> None:
         if not self._plain_schema or any(name.startswith("_") for name in fields):
             super().add_document(**fields)
             return
         self.check_open()
-        schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
+        schema, perdoc, docnum, pool = self.schema, self.perdocwriter, self.docnum, self.pool
         names = sorted(fields)
         self.check_field_names(schema, names)
-        postings: list[Posting] = []
-        size = 0
-        indexed: list[str] = []
         perdoc.start_doc(docnum)
         try:
             for name in names:
@@ -105,17 +218,20 @@ class FastSegmentWriter(PluggableSegmentWriter):
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    before = len(postings)
-                    scorable = field.scorable
-                    base = _POSTING_OVERHEAD + len(name)
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        if scorable:
-                            length += freq
+                    plan = self._plans.get(name)
+                    if plan is not None and isinstance(value, str):
+                        length = pool.add_planned(name, docnum, plan, value)
+                    elif name in self._whole and isinstance(value, str):
+                        boost = field.format.field_boost * 1.0
+                        pool.add_field_postings(name, docnum, ((value.encode(), 1, boost, b""),))
+                    else:
                         # Whoosh multiplies by the field boost, 1.0 here: weights are floats.
-                        postings.append((name, tbytes, docnum, weight * 1.0, vbytes))
-                        size += base + 2 * len(tbytes) + (len(vbytes) if vbytes else 0)
-                    if len(postings) > before:
-                        indexed.append(name)
+                        postings = [(t, f, w * 1.0, v) for t, f, w, v in field.index(value)]
+                        length = sum(f for _, f, _, _ in postings)
+                        if postings:
+                            pool.add_field_postings(name, docnum, postings)
+                    if not field.scorable:
+                        length = 0
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:
@@ -124,7 +240,7 @@ class FastSegmentWriter(PluggableSegmentWriter):
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
-        self.pool.add_postings(postings, size, indexed)
+        pool.check_size()
         self.mark_added()
         self.docnum += 1
 
@@ -132,7 +248,7 @@ class FastSegmentWriter(PluggableSegmentWriter):
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         try:
-            write_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+            write_terms(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
         finally:
             self.fieldwriter.close()
             if lengths is not None:
@@ -151,32 +267,19 @@ def _field_lengths(perdoc: Any, fieldname: str) -> list[int] | None:
     return lengths
 
 
-def write_postings(
-    fieldwriter: Any, schema: Schema, perdoc: Any, postings: Iterable[Posting]
-) -> None:
-    """Whoosh's `FieldWriter.add_postings` for sorted postings, with lengths read in bulk."""
+def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[TermEntry]) -> None:
+    """Whoosh's `FieldWriter.add_postings` for whole posting lists sorted by field and term."""
     field_name: str | None = None
-    term: bytes | None = None
     lengths: list[int] | None = None
-    add = fieldwriter.add
-    for name, tbytes, docnum, weight, vbytes in postings:
+    for name, tbytes, ids, weights, values in terms:
         if name != field_name:
-            if term is not None:
-                fieldwriter.finish_term()
             if field_name is not None:
                 fieldwriter.finish_field()
             fieldwriter.start_field(name, schema[name])
-            field_name, term = name, None
+            field_name = name
             lengths = _field_lengths(perdoc, name)
-        if docnum == -1:  # Whoosh's marker for a spelling word, never pooled here
-            continue
-        if tbytes != term:
-            if term is not None:
-                fieldwriter.finish_term()
-            fieldwriter.start_term(tbytes)
-            term = tbytes
-        add(docnum, weight, vbytes or b"", lengths[docnum] if lengths is not None else 0)
-    if term is not None:
+        fieldwriter.start_term(tbytes)
+        write_posting_blocks(fieldwriter, ids, weights, values, lengths)
         fieldwriter.finish_term()
     if field_name is not None:
         fieldwriter.finish_field()

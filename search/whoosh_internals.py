@@ -156,6 +156,16 @@ class RunFilePostingPool(PostingPool):  # type: ignore[misc]
         """The postings of a run file that `write_run` wrote, in order."""
         raise NotImplementedError
 
+    def spill(self, items: Iterable[Any]) -> None:
+        """Write sorted `items` to a new run file (with `write_run`) and keep it as a run."""
+        path, f = self._new_run()
+        self._write_run(f, items)
+        self.runs.append(path)
+
+    def read_runs(self) -> list[Iterator[Any]]:
+        """The items of each run file (read with `read_run`); a file goes once read."""
+        return [self._read_run(path) for path in self.runs]
+
     def _write_run(self, f: Any, items: Iterable[Posting]) -> None:
         self.write_run(f, items)
         f.close()
@@ -192,6 +202,35 @@ class PluggableSegmentWriter(SegmentWriter):  # type: ignore[misc]
 
     def _flush_segment(self) -> None:
         self.write_pooled_postings()
+
+
+def write_posting_blocks(
+    fieldwriter: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
+) -> None:
+    """Put a whole posting list of the term just started (`start_term`) into W3 blocks.
+
+    What `W3PostingsWriter.add_posting` does one posting at a time, a block at a time:
+    each full block is written as the next posting would write it, and the last one is
+    left for `finish_term`. `ids` and `weights` are arrays ("I" and "f", as a block holds
+    them), `values` the non-empty encoded values, `lengths` each document's field length.
+    """
+    writer = fieldwriter._postwriter
+    limit = writer._blocklimit
+    count = len(ids)
+    for start in range(0, count, limit):
+        end = min(start + limit, count)
+        block_ids = ids[start:end]
+        block_weights = weights[start:end]
+        writer._ids = block_ids
+        writer._weights = block_weights
+        writer._values = values[start:end] if values else []
+        top = max(block_weights)
+        writer._maxweight = top if top > 0 else 0
+        known = [lengths[d] for d in block_ids if lengths[d]] if lengths is not None else []
+        writer._minlength = min(known) if known else None
+        writer._maxlength = max(known) if known else 0
+        if end < count:
+            writer._write_block()
 
 
 # -- writing in several processes

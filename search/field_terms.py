@@ -1,0 +1,160 @@
+"""A text field's postings as Whoosh's analyzer chain makes them, one dictionary look-up a word.
+
+Whoosh analyses text by passing one `Token` through every filter for every word: for our
+fields (a tokenizer and five filters) that was half of an index build, although a word
+always comes out of the filters the same way. `TermPlan` runs the chain once for each
+distinct word it meets and remembers the result, and the writer (search.segment_writer)
+takes a field's postings from it instead of from `FieldType.index`.
+
+Only chains whose every step depends on the word alone are planned: a `RegexTokenizer`
+followed by filters of the classes in `PER_WORD_FILTERS`. Any other field keeps Whoosh's
+own path. tests/test_segment_writer.py checks that both give the same segment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from operator import sub
+from pickle import dumps
+from typing import Any
+
+from whoosh.analysis import (
+    CompositeAnalyzer,
+    IDTokenizer,
+    LowercaseFilter,
+    RegexTokenizer,
+    StopFilter,
+    Token,
+)
+from whoosh.formats import Existence, Frequency, Positions
+from whoosh.system import pack_uint
+
+from search.analysis import FoldFilter, SnowballFilter, SpellingFilter, SuperscriptFilter, YoFilter
+
+# Filters that change or drop a token by its text alone, never by its neighbours.
+PER_WORD_FILTERS = (
+    LowercaseFilter,
+    StopFilter,
+    FoldFilter,
+    YoFilter,
+    SuperscriptFilter,
+    SpellingFilter,
+    SnowballFilter,
+)
+# Distinct words remembered per plan before it starts again (a plan lives for one build).
+WORD_CACHE_LIMIT = 1_000_000
+_UNSEEN = object()
+
+
+class TermPlan:
+    """The analysis of one field, planned: its words, each word's term, the term's positions."""
+
+    def __init__(self, tokenizer: RegexTokenizer, filters: list[Any], fmt: Any) -> None:
+        self.words = tokenizer.expression.findall
+        self.filters = filters
+        self.positional = isinstance(fmt, Positions)
+        self.boost = fmt.field_boost
+        self.stops = [f for f in filters if isinstance(f, StopFilter)]
+        # With `renumber`, Whoosh numbers the kept words on from the first one's place.
+        self.renumber = all(f.renumber for f in self.stops)
+        self.terms: dict[str, Any] = {}  # word -> term bytes, or None for a stop word
+        self.single: dict[int, bytes] = {}  # encoded positions of a term met once, by place
+
+    def term_of(self, word: str) -> bytes | None:
+        """The term `word` is indexed as (None: a stop word), by Whoosh's own filters."""
+        token = Token(positions=False, chars=False, removestops=True, mode="index")
+        token.text, token.boost, token.stopped = word, 1.0, False
+        tokens: Any = iter([token])
+        for f in self.filters:
+            tokens = f(tokens)
+        kept = [t.text for t in tokens if not t.stopped]
+        return kept[0].encode("utf-8") if kept else None
+
+    def places(self, text: str) -> dict[bytes, list[int]]:
+        """Each term of `text` and its positions, as Whoosh's analysis numbers them."""
+        terms = self.terms
+        if len(terms) > WORD_CACHE_LIMIT:
+            terms.clear()
+        words = self.words(text)
+        if not self.stops:
+            return self._grouped(words)
+        places: dict[bytes, list[int]] = {}
+        pos = -1
+        renumber = self.renumber
+        for raw, word in enumerate(words):
+            term = terms.get(word, _UNSEEN)
+            if term is _UNSEEN:
+                term = terms[word] = self.term_of(word)
+            if term is None:
+                continue
+            pos = raw if (pos < 0 or not renumber) else pos + 1
+            found = places.get(term)
+            if found is None:
+                places[term] = [pos]
+            else:
+                found.append(pos)
+        return places
+
+    def _grouped(self, words: list[str]) -> dict[bytes, list[int]]:
+        """`places` when no word is dropped: each word's places are its positions, and the
+        words are grouped first, so the filters' cache is asked once per distinct word."""
+        by_word: dict[str, list[int]] = {}
+        if self.positional:
+            for raw, word in enumerate(words):
+                by_word.setdefault(word, []).append(raw)
+        else:  # only the count matters: a list of that many (unused) places
+            by_word = {word: [0] * n for word, n in Counter(words).items()}
+        places: dict[bytes, list[int]] = {}
+        terms = self.terms
+        for word, where in by_word.items():
+            term = terms.get(word, _UNSEEN)
+            if term is _UNSEEN:
+                term = terms[word] = self.term_of(word)
+            found = places.get(term)
+            if found is None:
+                places[term] = where
+            elif self.positional:  # two spellings of one term ("Law", "law")
+                places[term] = sorted(found + where)
+            else:
+                found.extend(where)
+        return places
+
+    def value(self, positions: list[int]) -> bytes:
+        """The posting value of a term at `positions`, as the field's format encodes it."""
+        if not self.positional:
+            return pack_uint(len(positions))
+        if len(positions) == 1:
+            value = self.single.get(positions[0])
+            if value is None:
+                value = self.single[positions[0]] = encode_positions(positions)
+            return value
+        return encode_positions(positions)
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """`Positions.encode`: the count, then the pickled gaps between positions."""
+    gaps = [positions[0], *map(sub, positions[1:], positions)]
+    return pack_uint(len(gaps)) + dumps(gaps, 2)
+
+
+def whole_value_field(field: Any) -> bool:
+    """Whether `field` indexes its value whole, as one term (an `ID` field)."""
+    return type(field.analyzer) is IDTokenizer and type(field.format) is Existence
+
+
+def term_plan(field: Any) -> TermPlan | None:
+    """A plan for `field`, or None when its analysis must go through Whoosh (see module doc)."""
+    fmt = getattr(field, "format", None)
+    analyzer = getattr(field, "analyzer", None)
+    if type(fmt) not in (Positions, Frequency) or not isinstance(analyzer, CompositeAnalyzer):
+        return None
+    tokenizer, *filters = analyzer.items
+    if type(tokenizer) is not RegexTokenizer or tokenizer.gaps:
+        return None
+    if tokenizer.expression.groups:  # findall would give groups, not the words
+        return None
+    if not all(type(f) in PER_WORD_FILTERS for f in filters):
+        return None
+    if sum(isinstance(f, StopFilter) for f in filters) > 1:
+        return None
+    return TermPlan(tokenizer, filters, fmt)
