@@ -346,7 +346,9 @@ def run_bench(size: int, *, seed: int = 0, flow: bool = True, experiments: bool 
     out["web"] = []
     for web_workers in sorted({1, workers}):
         log(f"web: kb serve --workers {web_workers}, 400 searches at concurrency 1, 4 and 16")
-        out["web"].append(measure_serving(home_direct, web_workers))
+        # With the most workers, the rounds again beside a `kb build --full` of the same home.
+        beside = sources if web_workers == workers and flow else None
+        out["web"].append(measure_serving(home_direct, web_workers, build_sources=beside))
 
     if experiments:
         try:
@@ -491,7 +493,7 @@ def _web_figures(web: list[dict[str, Any]]) -> dict[str, Any]:
         return next(r for r in entry["rounds"] if r["concurrency"] == 16)
 
     most, one = web[-1], web[0]
-    return {
+    figures = {
         "web_workers": most["workers"],
         "web_p95_ms_c16": c16(most)["p95_ms"],
         "web_per_s_c16": c16(most)["per_s"],
@@ -499,6 +501,13 @@ def _web_figures(web: list[dict[str, Any]]) -> dict[str, Any]:
         "web_p95_ms_c16_one_worker": c16(one)["p95_ms"],
         "web_per_s_c16_one_worker": c16(one)["per_s"],
     }
+    beside = most.get("rounds_with_build")
+    if beside:
+        c16_beside = next(r for r in beside if r["concurrency"] == 16)
+        figures["web_p95_ms_c16_with_build"] = c16_beside["p95_ms"]
+        figures["web_per_s_c16_with_build"] = c16_beside["per_s"]
+        figures["web_errors"] += sum(r["errors"] for r in beside)
+    return figures
 
 
 def write_results(run: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,13 @@ takes CPU from the server: compare worker counts measured in one run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -92,9 +94,68 @@ def load(base: str, requests: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+def _with_build_beside(home: Path, sources: Path, rounds: Any) -> dict[str, Any]:
+    """`rounds()` while `kb build --full` rebuilds `home` from `sources` in another process.
+
+    The build starts first and the load begins once its flow runs (its Prefect server
+    answers), so the searches share the cores with extraction, tagging and indexing. A
+    build still running when the rounds end is interrupted (a stopped build keeps the
+    last good index) so that a 10,000-document bench does not wait for it.
+    """
+    kb = str(Path(sys.executable).with_name("kb"))
+    cmd = [kb, "build", "--full", "--sources", str(sources), "--home", str(home), "--json"]
+    with tempfile.TemporaryFile() as errors:
+        build = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+        started = time.monotonic()
+        try:
+            _wait_for_flow(home, build, errors)
+            waited = time.monotonic() - started
+            result = rounds()
+            finished = build.poll() is not None
+        finally:
+            if build.poll() is None:
+                build.send_signal(signal.SIGINT)
+                try:
+                    build.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    build.kill()
+                    build.wait()
+            from flows.keep_server import stop_kept_server
+
+            stop_kept_server(home)
+    return {"rounds": result, "build_started_s": round(waited, 1),
+            "build_finished_during_rounds": finished}  # fmt: skip
+
+
+def _wait_for_flow(
+    home: Path, build: subprocess.Popen[bytes], errors: Any, timeout: float = 180.0
+) -> None:
+    """Until the build's flow runs: the ingest lock names its process (or the build ended).
+
+    Read, never taken: taking the lock even for an instant could make the build fail as busy.
+    """
+    from kb.home import paths as home_paths
+
+    lock = home_paths(home).lock
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and build.poll() is None:
+        with contextlib.suppress(OSError):
+            if lock.read_text().strip() == str(build.pid):
+                return
+        time.sleep(0.2)
+    if build.poll() is not None and build.returncode != 0:
+        errors.seek(0)
+        error = errors.read().decode(errors="replace")[-500:]
+        raise RuntimeError(f"kb build failed beside the server: {error}")
+
+
 def measure_serving(home: Path, workers: int, requests: int = 400,
-                    concurrency: tuple[int, ...] = CONCURRENCY) -> dict[str, Any]:  # fmt: skip
-    """Start `kb serve --workers W` for `home`, warm it, load it at each concurrency, stop it."""
+                    concurrency: tuple[int, ...] = CONCURRENCY,
+                    build_sources: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """Start `kb serve --workers W` for `home`, warm it, load it at each concurrency, stop it.
+
+    `build_sources`: the rounds again with `kb build --full` of those sources running
+    beside the server (`rounds_with_build`)."""
     kb = str(Path(sys.executable).with_name("kb"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -107,6 +168,11 @@ def measure_serving(home: Path, workers: int, requests: int = 400,
         # Every worker's caches filled once, as after a few minutes of use.
         load(base, 4 * len(QUERIES), max(concurrency))
         rounds = [load(base, requests, c) for c in concurrency]
+        beside = None
+        if build_sources is not None:
+            beside = _with_build_beside(
+                home, build_sources, lambda: [load(base, requests, c) for c in concurrency]
+            )
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -114,7 +180,11 @@ def measure_serving(home: Path, workers: int, requests: int = 400,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return {"workers": workers, "rounds": rounds, "load_average": os.getloadavg()[0]}
+    out = {"workers": workers, "rounds": rounds, "load_average": os.getloadavg()[0]}
+    if beside is not None:
+        out["rounds_with_build"] = beside.pop("rounds")
+        out["build_beside"] = beside
+    return out
 
 
 def main() -> None:
@@ -122,8 +192,11 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1])
     parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--build-sources", type=Path,
+                        help="the rounds again beside `kb build --full` of these sources")  # fmt: skip
     args = parser.parse_args()
-    out = [measure_serving(args.home, w, args.requests) for w in args.workers]
+    out = [measure_serving(args.home, w, args.requests, build_sources=args.build_sources)
+           for w in args.workers]  # fmt: skip
     print(json.dumps(out, indent=2))
 
 
