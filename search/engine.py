@@ -52,6 +52,10 @@ CACHE_MB = float(os.environ.get("KB_POSTINGS_CACHE_MB", "256"))
 # position) into one integer so that whole posting lists are compared at once.
 _POSITION_STRIDE = 1 << 24
 _LENGTH_OF_BYTE = np.array(LENGTH_OF_CODE, dtype=np.float64)
+# A phrase needing the positions of more than a quarter of a term's sections decodes them
+# all and keeps them (the words of a vocabulary term recur in many phrases); fewer are
+# decoded for the phrase alone.
+_SHARE_FOR_ALL_POSITIONS = 4
 
 
 @dataclass
@@ -76,6 +80,7 @@ class _Postings:
     values: list[EncodedValues] | None  # encoded positions, per segment (positional fields)
     scores: np.ndarray | None = None  # BM25F of each posting, unboosted
     keys: np.ndarray | None = None  # section * stride + position, for phrases
+    partly_decoded: bool = False  # some positions were decoded for one phrase (see _keys_in)
 
     @property
     def nbytes(self) -> int:
@@ -258,9 +263,9 @@ class IndexArrays:
             self._lengths[fieldname] = lengths
         return lengths
 
-    def phrase_keys(self, fieldname: str, text: str) -> np.ndarray | None:
+    def phrase_keys(self, fieldname: str, text: str | _Postings) -> np.ndarray | None:
         """Every (section, position) of a term, packed as section * stride + position."""
-        postings = self.postings(fieldname, text)
+        postings = text if isinstance(text, _Postings) else self.postings(fieldname, text)
         if postings is None or postings.values is None:
             return None
         if postings.keys is None:
@@ -292,10 +297,16 @@ class IndexArrays:
     def _keys_in(self, fieldname: str, postings: _Postings, sections: np.ndarray) -> np.ndarray:
         """The packed positions of a term in the given sections (ascending) only: a phrase
         decodes the positions of the sections holding all its words, not of every section
-        holding one (unless a term's are decoded already)."""
-        if postings.keys is not None:
-            return postings.keys
-        return self._keys(fieldname, postings, _member(postings.ids, sections))
+        holding one. A term's positions are all decoded, and kept, when they are most of
+        them (see _SHARE_FOR_ALL_POSITIONS) or when a second phrase needs the term: the
+        words of a vocabulary term recur in many phrases."""
+        few = len(sections) * _SHARE_FOR_ALL_POSITIONS < len(postings.ids)
+        if postings.keys is None and few and not postings.partly_decoded:
+            postings.partly_decoded = True
+            return self._keys(fieldname, postings, _member(postings.ids, sections))
+        keys = self.phrase_keys(fieldname, postings)
+        assert keys is not None  # a positional field's term
+        return keys
 
     def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
         """The index's terms of a field that start with `prefix` (cached)."""

@@ -142,6 +142,7 @@ class EncodedValues:
 
     @property
     def nbytes(self) -> int:
+        """Of the blocks as read (unpickled values take about as much)."""
         return sum(map(len, self.blocks)) + sum(map(len, self.inline)) + 33 * len(self.inline)
 
     @property
@@ -167,7 +168,7 @@ class EncodedValues:
         if not self.blocks:
             return self.inline if wanted is None else list(compress(self.inline, wanted.tolist()))
         if wanted is None:
-            return list(chain.from_iterable(pickle.loads(data)[2] for data in self.blocks))
+            return list(chain.from_iterable(map(self._values_of, range(len(self.blocks)))))
         sizes = np.asarray(self.counts, dtype=np.int64)
         starts = np.cumsum(sizes) - sizes
         needed = np.logical_or.reduceat(wanted, starts)
@@ -175,8 +176,12 @@ class EncodedValues:
         for i in np.flatnonzero(needed).tolist():
             start = int(starts[i])
             picks = wanted[start : start + self.counts[i]].tolist()
-            out.extend(compress(pickle.loads(self.blocks[i])[2], picks))
+            out.extend(compress(self._values_of(i), picks))
         return out
+
+    def _values_of(self, block: int) -> tuple[bytes, ...]:
+        # Not kept: a million small objects would slow every garbage collection after.
+        return pickle.loads(self.blocks[block])[2]
 
 
 @dataclass
