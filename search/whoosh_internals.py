@@ -202,12 +202,15 @@ def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings |
     if fieldname not in reader.schema:
         return None
     field_type = reader.schema[fieldname]
-    try:
-        terminfo = reader._terms.term_info(fieldname, field_type.to_bytes(text))
-    except TermNotFound:
-        return None
     fixed = field_type.format.fixed_value_size()
     positional = fixed is None or fixed < 0
+    terms = getattr(reader, "_terms", None)
+    if terms is None:  # not a segment of the W3 codec (an empty index's reader)
+        return _read_by_matcher(reader, fieldname, text, positional)
+    try:
+        terminfo = terms.term_info(fieldname, field_type.to_bytes(text))
+    except TermNotFound:
+        return None
     values = EncodedValues() if positional else None
     if terminfo.is_inlined():
         inline_ids, inline_weights, inline_values = terminfo.inlined_postings()
@@ -224,6 +227,29 @@ def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings |
         if values is not None:
             values.keep = keep
     return TermPostings(ids, weights, values)
+
+
+def _read_by_matcher(
+    reader: Any, fieldname: str, text: str, positional: bool
+) -> TermPostings | None:
+    """A term's postings through Whoosh's public matcher, one at a time."""
+    from whoosh.reading import TermNotFound
+
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return None
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[bytes] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        if positional:
+            values.append(matcher.value())
+        matcher.next()
+    return TermPostings(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
+                        EncodedValues(inline=values) if positional else None)  # fmt: skip
 
 
 def _read_blocks(
