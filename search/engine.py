@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,39 @@ class _Postings:
         return out
 
 
+# Facet arrays saved beside the index (search.facet_arrays): one-valued fields (one code a
+# section) and many-valued ones (the sections of each value).
+FACET_COLUMNS = ("doc_id", "doctype", "lang", "year")
+FACET_MANY_VALUED = ("tags",)
+
+
+def facet_file(index_dir: Path, generation: int) -> Path:
+    """The saved facet arrays of one state of an index (a later commit has another generation)."""
+    return Path(index_dir) / f"facets-{generation}.npz"
+
+
+def load_facet_arrays(index_dir: Path, generation: int) -> dict[str, Any] | None:
+    """{"columns": {field: (codes, labels)}, "many": {field: {term: section ids}}}, or
+    None when the index has no file for this generation."""
+    path = facet_file(index_dir, generation)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as data:
+            columns = {
+                name: (data[f"codes:{name}"], data[f"labels:{name}"].tolist())
+                for name in FACET_COLUMNS
+            }
+            many: dict[str, dict[str, np.ndarray]] = {}
+            for name in FACET_MANY_VALUED:
+                sizes = data[f"sizes:{name}"]
+                parts = np.split(data[f"ids:{name}"], np.cumsum(sizes)[:-1]) if len(sizes) else []
+                many[name] = dict(zip(data[f"terms:{name}"].tolist(), parts, strict=True))
+    except Exception:
+        return None
+    return {"columns": columns, "many": many}
+
+
 class _Shared:
     """The caches of one index folder, shared by the searchers of every thread (the web
     server has one searcher per thread; each would otherwise read and hold every posting
@@ -119,6 +153,7 @@ class _Shared:
         self.phrase_bytes = 0
         self.prefixes: OrderedDict[tuple[str, str], list[bytes]] = OrderedDict()
         self.memo: dict[str, Any] = {}
+        self.index: tuple[str, int] | None = None  # folder and generation, when known
 
 
 # Shared caches by index folder and generation; an index swap leaves the old entry to be
@@ -138,6 +173,7 @@ def _shared_for(searcher: Searcher, cache_mb: float) -> _Shared:
         shared = _SHARED.get(key)
         if shared is None:
             shared = _SHARED[key] = _Shared(cache_mb)
+            shared.index = key
             while len(_SHARED) > _SHARED_INDEXES:
                 _SHARED.popitem(last=False)
         return shared
@@ -357,10 +393,23 @@ class IndexArrays:
 
     # -- columns: one value per section
 
+    def saved_facets(self) -> dict[str, Any] | None:
+        """The facet arrays saved with the index (search.facet_arrays), None without."""
+        if "saved_facets" not in self.memo:
+            index = self._shared.index
+            found = load_facet_arrays(Path(index[0]), index[1]) if index else None
+            if found is not None and any(len(c) != self.size for c, _ in found["columns"].values()):
+                found = None  # not of this index
+            self.memo["saved_facets"] = found
+        return self.memo["saved_facets"]
+
     def column(self, fieldname: str) -> tuple[np.ndarray, list[str]]:
         """Each section's value of a one-valued field as an index into a list of values
         (-1: none)."""
         found = self._columns.get(fieldname)
+        saved = self.saved_facets() if found is None else None
+        if saved is not None and fieldname in saved["columns"]:
+            found = self._columns[fieldname] = saved["columns"][fieldname]
         if found is None and self.reader.has_column(fieldname):
             found = self._sortable_column(fieldname)
             self._columns[fieldname] = found
@@ -407,6 +456,13 @@ class IndexArrays:
     def term_counts(self, fieldname: str, matches: Matches) -> dict[str, int]:
         """How many matching sections hold each term of a many-valued field (tags)."""
         out: dict[str, int] = {}
+        saved = self.saved_facets()
+        if saved is not None and fieldname in saved["many"]:
+            for term, ids in saved["many"][fieldname].items():
+                n = int(np.count_nonzero(matches.mask[ids]))
+                if n:
+                    out[term] = n
+            return out
         for term in self.reader.lexicon(fieldname):
             postings = self.postings(fieldname, term)
             if postings is None:

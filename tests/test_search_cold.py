@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from whoosh import query as wq
 from bench.queries import QUERIES
 from kb.home import paths as home_paths
 from search.compile import Compiler
-from search.engine import CACHE_MB, IndexArrays
+from search.engine import CACHE_MB, IndexArrays, index_arrays
+from search.facet_arrays import save_facet_arrays
 from search.query import search, searchers
 from search.schema import INDEX_NAME
 from search.syntax import parse
@@ -96,3 +98,23 @@ def test_searching_leaves_the_index_files_uncopied(corpus_home: Path) -> None:
             postfile = reader._terms._postfile
             assert type(postfile).__name__ == "_MappedFile"
             assert postfile.__dict__.get("_stream") is None
+
+
+def test_facet_arrays_saved_with_the_index_give_the_same_results(
+    corpus_home: Path, tmp_path: Path
+) -> None:
+    # A copy of the index with its facet arrays saved (as the indexer's hook does).
+    source = Path(os.path.realpath(home_paths(corpus_home).index_link))
+    home = tmp_path / "home"
+    shutil.copytree(source, home / "indexes" / source.name)
+    (home / "index").symlink_to(Path("indexes") / source.name)
+    save_facet_arrays(home / "indexes" / source.name)
+    assert list((home / "indexes" / source.name).glob("facets-*.npz"))
+    queries = [(q.text, {k: v for k, v in q.filters.items() if k in _FILTERS}) for q in QUERIES]
+    queries += [("victims", {"sort": "date"}), ("law", {"flat": True})]
+    for text, options in queries:
+        saved = search(text, home=home, limit=10, **options).as_dict()
+        read = search(text, home=corpus_home, limit=10, **options).as_dict()
+        assert _comparable(saved) == _comparable(read), text
+    assert index_arrays(searchers.get(home_paths(home))).saved_facets() is not None
+    searchers.close()
