@@ -43,9 +43,7 @@ def save_facet_arrays(index_dir: Path) -> None:
                         ids.append(postings.ids)
                 saved[f"terms:{fieldname}"] = np.asarray(terms, dtype=str)
                 saved[f"sizes:{fieldname}"] = np.asarray([len(i) for i in ids], dtype=np.int64)
-                saved[f"ids:{fieldname}"] = (
-                    np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-                )
+                saved[f"ids:{fieldname}"] = np.concatenate(ids or [np.zeros(0)]).astype(np.int32)
             generation = ix.latest_generation()
         partial = index_dir / f".facets-{generation}.tmp.npz"
         np.savez(partial, **saved)
