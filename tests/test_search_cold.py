@@ -16,7 +16,7 @@ from whoosh import query as wq
 from bench.queries import QUERIES
 from kb.home import paths as home_paths
 from search.compile import Compiler
-from search.engine import CACHE_MB, IndexArrays, index_arrays
+from search.engine import CACHE_MB, IndexArrays
 from search.facet_arrays import save_facet_arrays
 from search.query import search, searchers
 from search.schema import INDEX_NAME
@@ -100,6 +100,21 @@ def test_searching_leaves_the_index_files_uncopied(corpus_home: Path) -> None:
             assert postfile.__dict__.get("_stream") is None
 
 
+# Runs in a new process (this one's caches stay as other tests expect): each query on the
+# home with the facet file and on the one without.
+_BOTH = """
+import json, sys
+from kb.home import paths
+from search.engine import index_arrays
+from search.query import search, searchers
+saved_home, read_home, queries = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+pairs = [[search(text, home=home, limit=10, **options).as_dict() for home in (saved_home, read_home)]
+         for text, options in queries]
+used = index_arrays(searchers.get(paths(saved_home))).saved_facets() is not None
+print(json.dumps({"pairs": pairs, "used": used}))
+"""
+
+
 def test_facet_arrays_saved_with_the_index_give_the_same_results(
     corpus_home: Path, tmp_path: Path
 ) -> None:
@@ -112,9 +127,11 @@ def test_facet_arrays_saved_with_the_index_give_the_same_results(
     assert list((home / "indexes" / source.name).glob("facets-*.npz"))
     queries = [(q.text, {k: v for k, v in q.filters.items() if k in _FILTERS}) for q in QUERIES]
     queries += [("victims", {"sort": "date"}), ("law", {"flat": True})]
-    for text, options in queries:
-        saved = search(text, home=home, limit=10, **options).as_dict()
-        read = search(text, home=corpus_home, limit=10, **options).as_dict()
+    done = subprocess.run(
+        [sys.executable, "-c", _BOTH, str(home), str(corpus_home), json.dumps(queries)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    found = json.loads(done.stdout)
+    assert found["used"]
+    for (text, _), (saved, read) in zip(queries, found["pairs"], strict=True):
         assert _comparable(saved) == _comparable(read), text
-    assert index_arrays(searchers.get(home_paths(home))).saved_facets() is not None
-    searchers.close()
