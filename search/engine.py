@@ -55,7 +55,7 @@ _POSITION_STRIDE = 1 << 24
 _LENGTH_OF_BYTE = np.array(LENGTH_OF_CODE, dtype=np.float64)
 # A phrase needing the positions of more than a quarter of a term's sections decodes them
 # all and keeps them (the words of a vocabulary term recur in many phrases); fewer are
-# decoded for the phrase alone.
+# decoded for the phrase alone, the first time (see IndexArrays._keys_in).
 _SHARE_FOR_ALL_POSITIONS = 4
 
 
