@@ -12,9 +12,11 @@ combined from those arrays. Matches and scores are the same as Whoosh's own
 Facet values, dates and the document of each section are loaded once per open index as
 arrays, so counting facets over 50,000 matches is a `bincount`, not a Python loop.
 
-Reading the postings relies on the block layout of Whoosh 2.7's W3 codec
-(`W3LeafMatcher`), read in `search.whoosh_internals`, which is why whoosh-reloaded is
-pinned to one exact version.
+Reading the postings relies on the block layout of Whoosh 2.7's W3 codec, read in
+`search.whoosh_internals`, which is why whoosh-reloaded is pinned to one exact version.
+A first search pays for reading each term's posting list once: the ids and weights are
+unpickled without the positions stored beside them, and positions are decoded only for
+a phrase, only in the sections that hold all its words, with numpy.
 """
 
 from __future__ import annotations
@@ -24,24 +26,24 @@ import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.formats import Positions
-from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
 from search.dismax import BestOf
 from search.whoosh_internals import (
     LENGTH_OF_CODE,
+    EncodedValues,
     length_codes,
-    posting_blocks,
+    read_term_postings,
     searcher_index,
     segment_per_document_reader,
-    split_deleted,
 )
 
 # Cached posting lists, in MB of numpy arrays (ids, scores, positions); the least recently
@@ -51,6 +53,10 @@ CACHE_MB = float(os.environ.get("KB_POSTINGS_CACHE_MB", "256"))
 # position) into one integer so that whole posting lists are compared at once.
 _POSITION_STRIDE = 1 << 24
 _LENGTH_OF_BYTE = np.array(LENGTH_OF_CODE, dtype=np.float64)
+# A phrase needing the positions of more than a quarter of a term's sections decodes them
+# all and keeps them (the words of a vocabulary term recur in many phrases); fewer are
+# decoded for the phrase alone, the first time (see IndexArrays._keys_in).
+_SHARE_FOR_ALL_POSITIONS = 4
 
 
 @dataclass
@@ -72,18 +78,62 @@ class Matches:
 class _Postings:
     ids: np.ndarray  # global section numbers, ascending
     weights: np.ndarray  # term frequency
-    values: list[bytes] | None  # encoded positions, one per posting (positional fields)
+    values: list[EncodedValues] | None  # encoded positions, per segment (positional fields)
     scores: np.ndarray | None = None  # BM25F of each posting, unboosted
     keys: np.ndarray | None = None  # section * stride + position, for phrases
-    values_nbytes: int = -1  # of `values`, counted once (a Python loop over every posting)
+    partly_decoded: bool = False  # some positions were decoded for one phrase (see _keys_in)
 
     @property
     def nbytes(self) -> int:
-        if self.values_nbytes < 0:
-            values = self.values or []
-            self.values_nbytes = sum(map(len, values)) + 33 * len(values)
         arrays = (self.ids, self.weights, self.scores, self.keys)
-        return self.values_nbytes + sum(a.nbytes for a in arrays if a is not None)
+        values = sum(v.nbytes for v in self.values) if self.values else 0
+        return values + sum(a.nbytes for a in arrays if a is not None)
+
+    def encoded_values(self, wanted: np.ndarray | None = None) -> list[bytes]:
+        """The encoded positions of the postings `wanted` marks (None: all), in order."""
+        assert self.values is not None
+        if wanted is None:
+            return list(chain.from_iterable(v.all() for v in self.values))
+        out: list[bytes] = []
+        start = 0
+        for part in self.values:
+            size = part.kept
+            out.extend(part.select(wanted[start : start + size]))
+            start += size
+        return out
+
+
+# Facet arrays saved beside the index (search.facet_arrays): one-valued fields (one code a
+# section) and many-valued ones (the sections of each value).
+FACET_COLUMNS = ("doc_id", "doctype", "lang", "year")
+FACET_MANY_VALUED = ("tags",)
+
+
+def facet_file(index_dir: Path, generation: int) -> Path:
+    """The saved facet arrays of one state of an index (a later commit has another generation)."""
+    return Path(index_dir) / f"facets-{generation}.npz"
+
+
+def load_facet_arrays(index_dir: Path, generation: int) -> dict[str, Any] | None:
+    """{"columns": {field: (codes, labels)}, "many": {field: {term: section ids}}}, or
+    None when the index has no file for this generation."""
+    path = facet_file(index_dir, generation)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as data:
+            columns = {
+                name: (data[f"codes:{name}"], data[f"labels:{name}"].tolist())
+                for name in FACET_COLUMNS
+            }
+            many: dict[str, dict[str, np.ndarray]] = {}
+            for name in FACET_MANY_VALUED:
+                sizes = data[f"sizes:{name}"]
+                parts = np.split(data[f"ids:{name}"], np.cumsum(sizes)[:-1]) if len(sizes) else []
+                many[name] = dict(zip(data[f"terms:{name}"].tolist(), parts, strict=True))
+    except Exception:
+        return None
+    return {"columns": columns, "many": many}
 
 
 class _Shared:
@@ -103,6 +153,7 @@ class _Shared:
         self.phrase_bytes = 0
         self.prefixes: OrderedDict[tuple[str, str], list[bytes]] = OrderedDict()
         self.memo: dict[str, Any] = {}
+        self.index: tuple[str, int] | None = None  # folder and generation, when known
 
 
 # Shared caches by index folder and generation; an index swap leaves the old entry to be
@@ -122,6 +173,7 @@ def _shared_for(searcher: Searcher, cache_mb: float) -> _Shared:
         shared = _SHARED.get(key)
         if shared is None:
             shared = _SHARED[key] = _Shared(cache_mb)
+            shared.index = key
             while len(_SHARED) > _SHARED_INDEXES:
                 _SHARED.popitem(last=False)
         return shared
@@ -172,39 +224,22 @@ class IndexArrays:
         return postings
 
     def _read(self, fieldname: str, text: str) -> _Postings | None:
-        if fieldname not in self.searcher.schema:
-            return None
-        positional = self.searcher.schema[fieldname].format.supports("positions")
         all_ids: list[np.ndarray] = []
         all_weights: list[np.ndarray] = []
-        all_values: list[bytes] | None = [] if positional else None
+        all_values: list[EncodedValues] = []
         for reader, offset in self.leaves:
-            try:
-                matcher = reader.postings(fieldname, text)
-            except TermNotFound:
+            found = read_term_postings(reader, fieldname, text)
+            if found is None:
                 continue
-            matcher, deleted = split_deleted(matcher)
-            ids: list[int] = []
-            weights: list[float] = []
-            values: list[bytes] = []
-            for block_ids, block_weights, block_values in posting_blocks(matcher):
-                ids.extend(block_ids)
-                weights.extend(block_weights)
-                if all_values is not None and block_values is not None:
-                    values.extend(block_values)
-            leaf_ids = np.asarray(ids, dtype=np.int64)
-            leaf_weights = np.asarray(weights, dtype=np.float64)
-            if deleted:
-                keep = ~np.isin(leaf_ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
-                leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
-                values = list(compress(values, keep.tolist())) if values else values
-            all_ids.append(leaf_ids + offset)
-            all_weights.append(leaf_weights)
-            if all_values is not None:
-                all_values.extend(values)
+            all_ids.append(found.ids + offset)
+            all_weights.append(found.weights)
+            if found.values is not None:
+                all_values.append(found.values)
         if not all_ids:
             return None
-        return _Postings(np.concatenate(all_ids), np.concatenate(all_weights), all_values)
+        positional = len(all_values) == len(all_ids)
+        return _Postings(np.concatenate(all_ids), np.concatenate(all_weights),
+                         all_values if positional else None)  # fmt: skip
 
     def _remember(self, key: tuple[str, str], postings: _Postings) -> None:
         with self._lock:
@@ -264,31 +299,50 @@ class IndexArrays:
             self._lengths[fieldname] = lengths
         return lengths
 
-    def phrase_keys(self, fieldname: str, text: str) -> np.ndarray | None:
+    def phrase_keys(self, fieldname: str, text: str | _Postings) -> np.ndarray | None:
         """Every (section, position) of a term, packed as section * stride + position."""
-        postings = self.postings(fieldname, text)
+        postings = text if isinstance(text, _Postings) else self.postings(fieldname, text)
         if postings is None or postings.values is None:
             return None
         if postings.keys is None:
-            field_format = self.searcher.schema[fieldname].format
-            decoded = _decode_all_positions(field_format, postings.values)
-            if decoded is None:
-                decode = field_format.decode_positions
-                counts = np.empty(len(postings.ids), dtype=np.int64)
-                positions: list[int] = []
-                for i, value in enumerate(postings.values):
-                    one = decode(value)
-                    counts[i] = len(one)
-                    positions.extend(one)
-                decoded = counts, np.asarray(positions, dtype=np.int64)
-            counts, flat_positions = decoded
-            sections = np.repeat(postings.ids, counts)
-            keys = sections * _POSITION_STRIDE + flat_positions
+            keys = self._keys(fieldname, postings, None)
             with self._lock:
                 if postings.keys is None:
                     postings.keys = keys
                     self._grow(keys.nbytes)
         return postings.keys
+
+    def _keys(self, fieldname: str, postings: _Postings, wanted: np.ndarray | None) -> np.ndarray:
+        """The packed positions of the postings `wanted` marks (None: all)."""
+        field_format = self.searcher.schema[fieldname].format
+        values = postings.encoded_values(wanted)
+        decoded = _decode_all_positions(field_format, values)
+        if decoded is None:
+            decode = field_format.decode_positions
+            counts = np.empty(len(values), dtype=np.int64)
+            positions: list[int] = []
+            for i, value in enumerate(values):
+                one = decode(value)
+                counts[i] = len(one)
+                positions.extend(one)
+            decoded = counts, np.asarray(positions, dtype=np.int64)
+        counts, flat_positions = decoded
+        ids = postings.ids if wanted is None else postings.ids[wanted]
+        return np.repeat(ids, counts) * _POSITION_STRIDE + flat_positions
+
+    def _keys_in(self, fieldname: str, postings: _Postings, sections: np.ndarray) -> np.ndarray:
+        """The packed positions of a term in the given sections (ascending) only: a phrase
+        decodes the positions of the sections holding all its words, not of every section
+        holding one. A term's positions are all decoded, and kept, when they are most of
+        them (see _SHARE_FOR_ALL_POSITIONS) or when a second phrase needs the term: the
+        words of a vocabulary term recur in many phrases."""
+        few = len(sections) * _SHARE_FOR_ALL_POSITIONS < len(postings.ids)
+        if postings.keys is None and few and not postings.partly_decoded:
+            postings.partly_decoded = True
+            return self._keys(fieldname, postings, _member(postings.ids, sections))
+        keys = self.phrase_keys(fieldname, postings)
+        assert keys is not None  # a positional field's term
+        return keys
 
     def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
         """The index's terms of a field that start with `prefix` (cached)."""
@@ -311,14 +365,21 @@ class IndexArrays:
             if found is not None:
                 self._phrases.move_to_end(key)
                 return found
-        keys = [self.phrase_keys(fieldname, w) for w in words]
-        if any(k is None for k in keys):
+        postings = [self.postings(fieldname, w) for w in words]
+        if any(p is None or p.values is None for p in postings):
             return None
-        common = keys[0]
-        for shift, later in enumerate(keys[1:], start=1):
-            assert later is not None
-            common = _sorted_intersection(common, later - shift)
-        assert common is not None
+        # Positions are read only where the phrase can still be: in the sections holding
+        # every word, then, word by word, in those where the phrase so far was found.
+        held = postings[0].ids  # type: ignore[union-attr]
+        for later_postings in postings[1:]:
+            held = _sorted_intersection(held, later_postings.ids)  # type: ignore[union-attr]
+        common = self._keys_in(fieldname, postings[0], held)  # type: ignore[arg-type]
+        for shift, later in enumerate(postings[1:], start=1):
+            if not len(common):
+                break
+            held = _distinct_ascending(common // _POSITION_STRIDE)
+            later_keys = self._keys_in(fieldname, later, held)  # type: ignore[arg-type]
+            common = _sorted_intersection(common, later_keys - shift)
         sections = _distinct_ascending(common // _POSITION_STRIDE)
         shared = self._shared
         with self._lock:
@@ -332,10 +393,23 @@ class IndexArrays:
 
     # -- columns: one value per section
 
+    def saved_facets(self) -> dict[str, Any] | None:
+        """The facet arrays saved with the index (search.facet_arrays), None without."""
+        if "saved_facets" not in self.memo:
+            index = self._shared.index
+            found = load_facet_arrays(Path(index[0]), index[1]) if index else None
+            if found is not None and any(len(c) != self.size for c, _ in found["columns"].values()):
+                found = None  # not of this index
+            self.memo["saved_facets"] = found
+        return self.memo["saved_facets"]
+
     def column(self, fieldname: str) -> tuple[np.ndarray, list[str]]:
         """Each section's value of a one-valued field as an index into a list of values
         (-1: none)."""
         found = self._columns.get(fieldname)
+        saved = self.saved_facets() if found is None else None
+        if saved is not None and fieldname in saved["columns"]:
+            found = self._columns[fieldname] = saved["columns"][fieldname]
         if found is None and self.reader.has_column(fieldname):
             found = self._sortable_column(fieldname)
             self._columns[fieldname] = found
@@ -382,6 +456,13 @@ class IndexArrays:
     def term_counts(self, fieldname: str, matches: Matches) -> dict[str, int]:
         """How many matching sections hold each term of a many-valued field (tags)."""
         out: dict[str, int] = {}
+        saved = self.saved_facets()
+        if saved is not None and fieldname in saved["many"]:
+            for term, ids in saved["many"][fieldname].items():
+                n = int(np.count_nonzero(matches.mask[ids]))
+                if n:
+                    out[term] = n
+            return out
         for term in self.reader.lexicon(fieldname):
             postings = self.postings(fieldname, term)
             if postings is None:
@@ -601,11 +682,18 @@ def top(
 __all__ = ["CACHE_MB", "IndexArrays", "Matches", "index_arrays", "top"]
 
 
-# A Positions value is a 4-byte count then pickle protocol 2 of the position deltas:
-# PROTO 2, a list, STOP. One pickle holding every value's list, framed by MARK ... LIST,
-# decodes a whole posting list in one `pickle.loads` instead of one call per section
-# (106,000 calls were two thirds of the first searches' time on 10,000 sections).
+# A Positions value is a 4-byte count (big-endian) then pickle protocol 2 of the position
+# deltas: PROTO 2, EMPTY_LIST, BINPUT 0, the ints (after a MARK when more than one), then
+# APPEND(S) and STOP. An int below 256 is 'K' and one byte, so a value whose deltas are all
+# below 256 holds its deltas at every other byte: those are read with numpy, straight
+# from the values joined together. The others (a delta of 256 or more: 'M', 'J') are
+# decoded in one `pickle.loads` of a list holding all their lists, framed by MARK ... LIST,
+# instead of one call a section (106,000 calls were two thirds of the first searches'
+# time on 10,000 sections).
 _PICKLE_PROTO_2 = b"\x80\x02"
+_VALUE_HEADER = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
+_BININT1 = ord("K")
+_BIG_ENDIAN_UINT32 = np.dtype(">u4")
 
 
 def _decode_all_positions(
@@ -615,23 +703,50 @@ def _decode_all_positions(
     None when the values are not in the form this relies on (the caller decodes one by one)."""
     if type(field_format) is not Positions or not values:
         return None
-    if not all(v[4:6] == _PICKLE_PROTO_2 and v[-1:] == b"." for v in values):
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if sizes.min() < 13:  # count, header, one int, APPEND, STOP
         return None
-    try:
-        lists = pickle.loads(b"\x80\x02(" + b"".join([v[6:-1] for v in values]) + b"l.")
-    except Exception:
+    joined = b"".join(values)
+    buf = np.frombuffer(joined, dtype=np.uint8)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    header = buf[starts[:, None] + np.arange(4, 9)]
+    if not (header == _VALUE_HEADER).all() or not (buf[ends - 1] == ord(".")).all():
         return None
-    if len(lists) != len(values) or not all(type(one) is list for one in lists):
-        return None
-    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    counts = buf[starts[:, None] + np.arange(4)].copy().view(_BIG_ENDIAN_UINT32).ravel()
+    counts = counts.astype(np.int64)
+    ints_at = starts + 9 + (counts > 1)  # after the MARK of a list of several
+    simple = (ends - 2 - ints_at) == 2 * counts
     total = int(counts.sum())
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=total)
+    deltas = np.empty(total, dtype=np.int64)
+    out_at = np.cumsum(counts) - counts
+    picked = np.flatnonzero(simple)
+    if len(picked):
+        n = counts[picked]
+        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        source = np.repeat(ints_at[picked], n) + 2 * within
+        if not (buf[source] == _BININT1).all():
+            return None
+        deltas[np.repeat(out_at[picked], n) + within] = buf[source + 1]
+    others = np.flatnonzero(~simple)
+    if len(others):
+        rest = [joined[a + 6 : b - 1] for a, b in zip(starts[others].tolist(), ends[others].tolist(), strict=True)]  # fmt: skip
+        try:
+            lists = pickle.loads(b"\x80\x02(" + b"".join(rest) + b"l.")
+        except Exception:
+            return None
+        n = counts[others]
+        if len(lists) != len(others) or any(len(one) != k for one, k in zip(lists, n.tolist(), strict=True)):  # fmt: skip
+            return None
+        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        deltas[np.repeat(out_at[others], n) + within] = np.fromiter(
+            chain.from_iterable(lists), dtype=np.int64, count=int(n.sum())
+        )
     # Positions are stored as deltas within each posting: a running sum restarted per posting.
     running = np.cumsum(deltas)
-    starts = np.cumsum(counts) - counts
     nonempty = counts > 0
     before = np.zeros(len(counts), dtype=np.int64)
-    before[nonempty] = running[starts[nonempty]] - deltas[starts[nonempty]]
+    before[nonempty] = running[out_at[nonempty]] - deltas[out_at[nonempty]]
     return counts, running - np.repeat(before, counts)
 
 
@@ -643,6 +758,15 @@ def _distinct_ascending(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+def _member(values: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """A boolean per value of `values`: is it in `within` (ascending)?"""
+    if not len(within):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(within, values)
+    at[at == len(within)] = 0
+    return within[at] == values
 
 
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:

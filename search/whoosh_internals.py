@@ -1,8 +1,9 @@
 """Every use of Whoosh's private layout, in one place, for whoosh-reloaded 2.7.5 only.
 
 Parts of `search/` go beneath Whoosh's public API, for speed or for control:
-- `search.engine` reads whole posting blocks of the W3 codec and the field-length columns
-  (`posting_blocks`, `split_deleted`, `length_codes`);
+- `search.engine` reads whole posting lists of the W3 codec straight from a segment's
+  postings file, and the field-length columns (`read_term_postings`, `length_codes`);
+  compound segments' files are opened without a copy (`_MappedFile`);
 - `search.segment_writer` changes how `SegmentWriter` pools postings and writes them
   (`RunFilePostingPool`, `PluggableSegmentWriter`);
 - `search.indexer` runs the multiprocess writer's sub-writers spawned and killable
@@ -17,12 +18,18 @@ Whoosh is the exact version they were written for: an upgrade starts by reading 
 
 from __future__ import annotations
 
+import io
 import multiprocessing
+import pickle
+import struct
+import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from importlib import metadata
-from itertools import accumulate
+from itertools import chain, compress, repeat
 from typing import Any
 
+import numpy as np
 import whoosh
 
 from kb.errors import KBError
@@ -63,10 +70,14 @@ def check_whoosh_version() -> None:
 # Before the imports below: another Whoosh may lack the modules or names they take.
 check_whoosh_version()
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield  # noqa: E402
+from whoosh.codec.whoosh3 import (  # noqa: E402
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    _lenfield,
+)
+from whoosh.filedb import compound  # noqa: E402
+from whoosh.filedb.structfile import BufferFile  # noqa: E402
 from whoosh.matching.binary import UnionMatcher  # noqa: E402
-from whoosh.matching.mcore import ListMatcher  # noqa: E402
-from whoosh.matching.wrappers import FilterMatcher  # noqa: E402
 from whoosh.multiproc import MpWriter, SubWriterTask  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
@@ -85,40 +96,242 @@ def searcher_index(searcher: Searcher) -> Any:
     return getattr(searcher, "_ix", None)
 
 
-def split_deleted(matcher: Any) -> tuple[Any, set[int] | None]:
-    """A segment's postings matcher without the filter that hides deleted documents,
-    and the deleted document numbers that filter held (None: no filter)."""
-    if isinstance(matcher, FilterMatcher):
-        return matcher.child, matcher._ids
-    return matcher, None
+# -- reading whole posting lists in bulk
+#
+# A W3 posting list is the 4-byte tag W3Bl, then blocks of up to 128 postings: a signed
+# big-endian length (negative for the last block), a small pickle of the block's
+# statistics (count, last id, max weight, compression level, min and max length codes),
+# then the block's data, `(id deltas, weights, values)` pickled (protocol 2) and
+# zlib-compressed. In a positional field the values are one pickled `bytes` per posting,
+# which pickle protocol 2 writes as a call to `_codecs.encode` on a `str`: unpickling
+# them was two thirds of reading a posting list, and a search needs them only for a
+# phrase. So the part of a block's pickle before its values is unpickled alone
+# (`_ids_and_weights`), and the decompressed block is kept for the values
+# (`EncodedValues`), unpickled only when a phrase asks for them.
+
+_BLOCK_LENGTH = struct.Struct("!i")
+# Where a block's values start: the first value (a `bytes`) calls this global, which no
+# id or weight can spell (every id is an opcode byte and its argument, every weight a
+# 'G' and 8 bytes).
+_VALUES_GLOBAL = b"c_codecs\nencode\n"
+_MARK = ord("(")
+_TUPLE2_STOP = b"\x86."
 
 
-def posting_blocks(matcher: Any) -> Any:
-    """(ids, weights, encoded values) of each block of a term's postings in one segment."""
-    if isinstance(matcher, ListMatcher):
-        count = len(matcher._ids)
-        weights = matcher._weights
-        if weights is None:
-            weights = [matcher._all_weights or 1.0] * count
-        yield list(matcher._ids), list(weights), matcher._values
-        return
-    if not isinstance(matcher, W3LeafMatcher):
-        raise TypeError(f"unexpected postings reader {type(matcher).__name__}")
+def _ids_and_weights(data: bytes) -> tuple[Any, Any]:
+    """(id deltas, weights) of a decompressed block, without unpickling its values."""
+    at = data.find(_VALUES_GLOBAL)
+    if at < 0:  # no bytes values (None, or fixed-size values joined in one string)
+        ids, weights, _ = pickle.loads(data)
+        return ids, weights
+    if data[at - 1] == _MARK:  # a tuple of more than three values starts with a MARK
+        at -= 1
+    return pickle.loads(data[:at] + _TUPLE2_STOP)
+
+
+@dataclass
+class EncodedValues:
+    """The encoded values (positions) of a term's postings, in the posting order, decoded
+    from their blocks only when asked for. `keep`: which of the blocks' postings are
+    kept (None: all), as when deleted documents are left out."""
+
+    blocks: list[bytes] = field(default_factory=list)  # decompressed block pickles
+    counts: list[int] = field(default_factory=list)  # postings in each block
+    inline: list[bytes] = field(default_factory=list)  # a short list kept in the term info
+    keep: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """Of the blocks as read (unpickled values take about as much)."""
+        return sum(map(len, self.blocks)) + sum(map(len, self.inline)) + 33 * len(self.inline)
+
+    @property
+    def kept(self) -> int:
+        """How many postings are kept."""
+        if self.keep is not None:
+            return int(np.count_nonzero(self.keep))
+        return sum(self.counts) + len(self.inline)
+
+    def all(self) -> list[bytes]:
+        """Every kept posting's encoded value."""
+        return self.select(None)
+
+    def select(self, wanted: np.ndarray | None) -> list[bytes]:
+        """The encoded values of the kept postings that `wanted` (a boolean per kept
+        posting; None: all) marks, in order; only the blocks holding one are unpickled."""
+        if wanted is not None and self.keep is not None:
+            full = np.zeros(len(self.keep), dtype=bool)
+            full[self.keep] = wanted
+            wanted = full
+        elif wanted is None and self.keep is not None:
+            wanted = self.keep
+        if not self.blocks:
+            return self.inline if wanted is None else list(compress(self.inline, wanted.tolist()))
+        if wanted is None:
+            return list(chain.from_iterable(map(self._values_of, range(len(self.blocks)))))
+        sizes = np.asarray(self.counts, dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        needed = np.logical_or.reduceat(wanted, starts)
+        out: list[bytes] = []
+        for i in np.flatnonzero(needed).tolist():
+            start = int(starts[i])
+            picks = wanted[start : start + self.counts[i]].tolist()
+            out.extend(compress(self._values_of(i), picks))
+        return out
+
+    def _values_of(self, block: int) -> tuple[bytes, ...]:
+        # Not kept: a million small objects would slow every garbage collection after.
+        return pickle.loads(self.blocks[block])[2]
+
+
+@dataclass
+class TermPostings:
+    """One segment's postings of a term: segment document numbers (ascending), weights,
+    and the encoded values of a positional field (None otherwise)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    values: EncodedValues | None
+
+
+def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings | None:
+    """A term's whole posting list in one segment (None if the segment lacks the term),
+    its deleted documents left out, read from the segment's postings file in bulk."""
+    from whoosh.reading import TermNotFound
+
+    if fieldname not in reader.schema:
+        return None
+    field_type = reader.schema[fieldname]
+    fixed = field_type.format.fixed_value_size()
+    positional = fixed is None or fixed < 0
+    terms = getattr(reader, "_terms", None)
+    if terms is None:  # not a segment of the W3 codec (an empty index's reader)
+        return _read_by_matcher(reader, fieldname, text, positional)
+    try:
+        terminfo = terms.term_info(fieldname, field_type.to_bytes(text))
+    except TermNotFound:
+        return None
+    values = EncodedValues() if positional else None
+    if terminfo.is_inlined():
+        inline_ids, inline_weights, inline_values = terminfo.inlined_postings()
+        ids = np.asarray(inline_ids, dtype=np.int64)
+        weights = np.asarray(inline_weights, dtype=np.float64)
+        if values is not None:
+            values.inline = list(inline_values)
+    else:
+        ids, weights = _read_blocks(reader._terms._postfile, terminfo.extent()[0], values)
+    deleted = reader.deleted_docs_set
+    if deleted:
+        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+        ids, weights = ids[keep], weights[keep]
+        if values is not None:
+            values.keep = keep
+    return TermPostings(ids, weights, values)
+
+
+def _read_by_matcher(
+    reader: Any, fieldname: str, text: str, positional: bool
+) -> TermPostings | None:
+    """A term's postings through Whoosh's public matcher, one at a time."""
+    from whoosh.reading import TermNotFound
+
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return None
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[bytes] = []
     while matcher.is_active():
-        matcher._read_data()
-        minified_ids, weights, values = matcher._data[:3]
-        # W3LeafMatcher._read_ids decodes the id deltas in a Python generator; accumulate
-        # does the same sum in C, which matters when a cold search reads a million postings.
-        ids = minified_ids if matcher._byteids else list(accumulate(minified_ids))
-        count = matcher._blocklength
-        if weights is None:
-            weights = [1.0] * count
-        elif isinstance(weights, float):
-            weights = [weights] * count
-        if matcher._fixedsize is not None and matcher._fixedsize >= 0:
-            values = None  # fixed-size values carry no positions
-        yield ids, weights, values
-        matcher._next_block()
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        if positional:
+            values.append(matcher.value())
+        matcher.next()
+    return TermPostings(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
+                        EncodedValues(inline=values) if positional else None)  # fmt: skip
+
+
+def _read_blocks(
+    postfile: Any, offset: int, values: EncodedValues | None
+) -> tuple[np.ndarray, np.ndarray]:
+    # Only `get` (a slice of the segment's memory map): see `_MappedFile`.
+    if postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no W3 posting list at {offset} of {postfile!r}")
+    position = offset + 4
+    counts: list[int] = []
+    deltas: list[Any] = []
+    weights: list[Any] = []
+    last = False
+    while not last:
+        length = _BLOCK_LENGTH.unpack(postfile.get(position, 4))[0]
+        last = length < 0
+        block = io.BytesIO(postfile.get(position + 4, abs(length)))
+        count, _, _, compression, _, _ = pickle.load(block)
+        data = block.read()
+        if compression:
+            data = zlib.decompress(data)
+        block_ids, block_weights = _ids_and_weights(data)
+        if values is not None:
+            values.blocks.append(data)
+            values.counts.append(count)
+        counts.append(count)
+        deltas.append(block_ids)
+        if block_weights is None:
+            block_weights = repeat(1.0, count)
+        elif isinstance(block_weights, float):
+            block_weights = repeat(block_weights, count)
+        weights.append(block_weights)
+        position += 4 + abs(length)
+    total = sum(counts)
+    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=total)
+    # Each block's first id is whole and the rest are deltas: a running sum restarted per block.
+    running = np.cumsum(flat)
+    sizes = np.asarray(counts, dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    before = running[starts] - flat[starts]
+    ids = running - np.repeat(before, sizes)
+    return ids, np.fromiter(chain.from_iterable(weights), dtype=np.float64, count=total)
+
+
+class _MappedFile(BufferFile):  # type: ignore[misc]
+    """A file of a compound segment opened for reading: a slice of the segment's memory
+    map. Whoosh's BufferFile copies the whole slice into a BytesIO when opened, for its
+    read/seek methods: 300 MB copied when a 100,000-section index is opened, and again
+    for every searcher. Here the copy is made only if those methods are used (Whoosh's
+    own posting matchers use them; `read_term_postings` does not)."""
+
+    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+        self._buf = buf
+        self._name = name
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    @property
+    def file(self) -> io.BytesIO:
+        stream = self.__dict__.get("_stream")
+        if stream is None:
+            stream = self.__dict__["_stream"] = io.BytesIO(self._buf)
+        return stream
+
+    def flush(self) -> None:
+        pass  # read-only
+
+    def close(self) -> None:
+        if self.is_closed:
+            raise ValueError("This file is already closed")
+        if self.onclose:
+            self.onclose(self)
+        stream = self.__dict__.get("_stream")
+        if stream is not None:
+            stream.close()
+        self.is_closed = True
+
+
+# Compound segments open their files as `compound.BufferFile(memoryview)` (one name,
+# read when a file is opened).
+compound.BufferFile = _MappedFile
 
 
 # A field length is stored as one byte per document; this decodes each byte (0: empty).

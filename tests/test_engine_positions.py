@@ -33,11 +33,13 @@ def test_phrase_keys_of_real_postings_are_whooshs_positions(corpus_home: Path) -
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             postings = arrays.postings(fieldname, text)
             assert postings is not None and postings.values
+            values = postings.encoded_values()
+            assert len(values) == len(postings.ids)
             # The whole list in one go, not the one-by-one fallback.
-            assert _decode_all_positions(field_format, postings.values) is not None
+            assert _decode_all_positions(field_format, values) is not None
             postings.keys = None  # decode afresh
             keys = arrays.phrase_keys(fieldname, text)
-            assert np.array_equal(keys, _one_by_one(field_format, postings.ids, postings.values))
+            assert np.array_equal(keys, _one_by_one(field_format, postings.ids, values))
             checked += 1
     assert checked == 45
 
@@ -48,3 +50,12 @@ def test_values_in_another_form_are_left_to_whoosh() -> None:
     assert _decode_all_positions(Positions(), [b"\x00\x00\x00\x01garbage."]) is None
     counts, positions = _decode_all_positions(Positions(), [Positions().encode([3, 9, 40])])
     assert counts.tolist() == [3] and positions.tolist() == [3, 9, 40]
+
+
+def test_small_and_large_gaps_decode_alike() -> None:
+    # Gaps under 256 are read byte by byte, larger ones through pickle: mixed in one list.
+    lists = [[7], [0, 255], [300, 301, 70_000], [5, 6, 7, 8], [256], [1, 2, 100_000]]
+    values = [Positions().encode(one) for one in lists]
+    counts, positions = _decode_all_positions(Positions(), values)
+    assert counts.tolist() == [len(one) for one in lists]
+    assert positions.tolist() == [p for one in lists for p in one]

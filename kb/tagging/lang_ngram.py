@@ -78,9 +78,12 @@ def _clip(value: float) -> float:
 
 
 def _gram_counts(text: str) -> Counter[str]:
+    # Each distinct word's grams once, times its count: the model is trained in the first
+    # search that meets a Latin word, and words repeat.
     counts: Counter[str] = Counter()
-    for word in LATIN_WORD.findall(text.lower()):
-        counts.update(word_grams(word))
+    for word, times in Counter(LATIN_WORD.findall(text.lower())).items():
+        for gram in word_grams(word):
+            counts[gram] += times
     return counts
 
 
