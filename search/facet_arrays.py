@@ -10,6 +10,7 @@ did not call `save_facet_arrays`) they are read from the index as before: the sa
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,10 @@ def save_facet_arrays(index_dir: Path) -> None:
             generation = ix.latest_generation()
         partial = index_dir / f".facets-{generation}.tmp.npz"
         np.savez(partial, **saved)
-        partial.replace(facet_file(index_dir, generation))
-    except Exception:
-        return
+        current = facet_file(index_dir, generation)
+        partial.replace(current)
+        for old in index_dir.glob("facets-*.npz"):  # an updated index's copy of the last ones
+            if old != current:
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # searching reads the index instead: slower, the same results
+        logging.getLogger(__name__).warning("facet arrays not saved in %s: %s", index_dir, exc)

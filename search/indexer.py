@@ -27,6 +27,7 @@ from kb.runtime.lock import pid_alive
 from kb.runtime.testhooks import pause_point
 from kb.store import Store
 from search.citation import LegalIndex, citation_title, legal_index, section_label
+from search.facet_arrays import save_facet_arrays
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
 from search.vocabulary import save_vocabulary
@@ -177,6 +178,7 @@ def _new_dir(paths: HomePaths) -> Path:
 def _swap(paths: HomePaths, new_dir: Path) -> None:
     (new_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
     save_vocabulary(new_dir)
+    save_facet_arrays(new_dir)  # what the first search would otherwise read from the index
     _remove_dead_links(paths)
     tmp_link = paths.root / f".index-{os.getpid()}.tmp"
     if tmp_link.is_symlink() or tmp_link.exists():
