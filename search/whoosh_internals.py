@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from itertools import chain, compress, repeat
+from operator import sub
 from typing import Any
 
 import numpy as np
@@ -81,7 +82,7 @@ from whoosh.matching.binary import UnionMatcher  # noqa: E402
 from whoosh.multiproc import MpWriter, SubWriterTask  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
-from whoosh.util.numeric import byte_to_length  # noqa: E402
+from whoosh.util.numeric import byte_to_length, length_to_byte  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
 
 from kb.runtime.orphans import exit_with_parent  # noqa: E402
@@ -101,13 +102,14 @@ def searcher_index(searcher: Searcher) -> Any:
 # A W3 posting list is the 4-byte tag W3Bl, then blocks of up to 128 postings: a signed
 # big-endian length (negative for the last block), a small pickle of the block's
 # statistics (count, last id, max weight, compression level, min and max length codes),
-# then the block's data, `(id deltas, weights, values)` pickled (protocol 2) and
-# zlib-compressed. In a positional field the values are one pickled `bytes` per posting,
-# which pickle protocol 2 writes as a call to `_codecs.encode` on a `str`: unpickling
-# them was two thirds of reading a posting list, and a search needs them only for a
-# phrase. So the part of a block's pickle before its values is unpickled alone
+# then the block's data, `(id deltas, weights, values)` pickled and zlib-compressed. In a
+# positional field the values are one `bytes` per posting. Whoosh's own writer pickles with
+# protocol 2, which writes each as a call to `_codecs.encode` on a `str`: unpickling them
+# was two thirds of reading a posting list, and a search needs them only for a phrase. So
+# the part of such a block's pickle before its values is unpickled alone
 # (`_ids_and_weights`), and the decompressed block is kept for the values
-# (`EncodedValues`), unpickled only when a phrase asks for them.
+# (`EncodedValues`), unpickled only when a phrase asks for them. Our writer's blocks
+# (`BLOCK_PICKLE_PROTOCOL`) hold the values as plain bytes, cheap to unpickle whole.
 
 _BLOCK_LENGTH = struct.Struct("!i")
 # Where a block's values start: the first value (a `bytes`) calls this global, which no
@@ -417,33 +419,79 @@ class PluggableSegmentWriter(SegmentWriter):  # type: ignore[misc]
         self.write_pooled_postings()
 
 
+# A block's postings are pickled with this protocol, not Whoosh's 2: protocol 2 writes each
+# encoded value (a `bytes`) as a call to `_codecs.encode` on a `str`, which made reading a
+# positional posting list three times slower (a phrase's first search) and writing one
+# slower too. Whoosh's reader unpickles any protocol, so the segment reads the same.
+BLOCK_PICKLE_PROTOCOL = 5
+
+
 def write_posting_blocks(
     fieldwriter: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
 ) -> None:
     """Put a whole posting list of the term just started (`start_term`) into W3 blocks.
 
-    What `W3PostingsWriter.add_posting` does one posting at a time, a block at a time:
-    each full block is written as the next posting would write it, and the last one is
-    left for `finish_term`. `ids` and `weights` are arrays ("I" and "f", as a block holds
-    them), `values` the non-empty encoded values, `lengths` each document's field length.
+    What `W3PostingsWriter.add_posting` and `_write_block` do one posting at a time, a
+    block at a time, with the block's data pickled with `BLOCK_PICKLE_PROTOCOL`; the last
+    block is marked as such, and `finish_term` finds nothing left to write. `ids` and
+    `weights` are arrays ("I" and "f", as a block holds them), `values` the non-empty
+    encoded values, `lengths` each document's field length.
     """
     writer = fieldwriter._postwriter
     limit = writer._blocklimit
     count = len(ids)
+    fixed = writer._format.fixed_value_size()
     for start in range(0, count, limit):
         end = min(start + limit, count)
         block_ids = ids[start:end]
         block_weights = weights[start:end]
+        block_values = values[start:end] if values else []
         writer._ids = block_ids
         writer._weights = block_weights
-        writer._values = values[start:end] if values else []
+        writer._values = block_values
         top = max(block_weights)
         writer._maxweight = top if top > 0 else 0
         known = [lengths[d] for d in block_ids if lengths[d]] if lengths is not None else []
         writer._minlength = min(known) if known else None
         writer._maxlength = max(known) if known else 0
-        if end < count:
-            writer._write_block()
+        _write_block(writer, block_ids, block_weights, block_values, fixed, end == count)
+
+
+def _write_block(
+    writer: Any, ids: Any, weights: Any, values: list[bytes], fixed: int | None, last: bool
+) -> None:
+    """`W3PostingsWriter._write_block` for the block set on `writer`, in bulk."""
+    postfile = writer._postfile
+    if not writer._blockcount:
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+    writer._terminfo.add_block(writer)
+    gaps = (ids[0], *map(sub, ids[1:], ids))
+    size = len(weights)
+    if weights.count(1.0) == size:
+        mini_weights: Any = None
+    elif weights.count(weights[0]) == size:
+        mini_weights = weights[0]
+    else:
+        mini_weights = tuple(weights)
+    if fixed is None or fixed < 0:
+        mini_values: Any = tuple(values)
+    elif fixed == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(values)
+    databytes = pickle.dumps((gaps, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+    comp = writer._compression
+    if comp:
+        databytes = zlib.compress(databytes, comp)
+    info = (size, ids[-1], writer._maxweight, comp,
+            length_to_byte(writer._minlength), length_to_byte(writer._maxlength))  # fmt: skip
+    infobytes = pickle.dumps(info, 2)
+    blocklength = len(infobytes) + len(databytes)
+    postfile.write_int(-blocklength if last else blocklength)
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    writer._blockcount += 1
+    writer._new_block()
 
 
 # -- writing in several processes
