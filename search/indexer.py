@@ -37,10 +37,11 @@ from search.whoosh_internals import MultiSegmentWriter
 # (Whoosh's own estimate, close to the resident size measured in bench/).
 WRITER_LIMIT_MB = 256
 # A full build of at least this many sections uses one writer process per core (at most
-# MAX_INDEX_PROCS), each writing its own segment: 10,149 sections took 19.8 s with one writer
-# and 10.9 s with two on 2 cores (bench/ corpus of 1,000 documents). Small builds stay in one
-# process: spawning a writer costs about a second of imports.
-MULTIPROCESS_MIN_SECTIONS = 5000
+# MAX_INDEX_PROCS), each writing its own segment. A writer process costs about 1.5 s of
+# imports and unpickled documents, which a small build does not win back: on 2 cores, the
+# 9,525 sections of the bench's 1,000 documents took 6.2 s with one writer and 6.8 s with
+# two; 93,848 sections take 69 s of CPU, about half of it in each of two writers.
+MULTIPROCESS_MIN_SECTIONS = 20_000
 MAX_INDEX_PROCS = 2
 _REF = re.compile(
     r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
