@@ -615,6 +615,9 @@ def _take_extraction(current: Outcome, done: Outcome) -> None:
     if current is not done:
         current.state, current.extracted, current.failure = done.state, done.extracted, done.failure
         current.seconds.update(done.seconds)
+        # Taken: Prefect keeps the task's result (a copy, from its cache or a worker process)
+        # until the flow run ends, so it must not keep the extraction with it.
+        done.extracted = None
     if current.fetched is not None:
         current.fetched.data = None
 
