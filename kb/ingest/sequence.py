@@ -559,8 +559,8 @@ def build_documents(outcomes: list[Outcome], store: Store) -> list[Document]:
 
 
 def document_ids(outcomes: list[Outcome], store: Store) -> list[tuple[Outcome, str]]:
-    """Each extracted source with its document's id: its own, else one free in the store
-    and in this run."""
+    """Each of these extracted sources with its document's id: its own, else one free in the
+    store and in this run."""
     return _unique_ids([(o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))) for o in outcomes])
 
 
