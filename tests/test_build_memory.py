@@ -56,16 +56,29 @@ def _alive(kind: type) -> int:
     return sum(isinstance(o, kind) for o in gc.get_objects())
 
 
+class Counted(list[dict[str, Any]]):
+    """What `counted_commits` saw; `restart` forgets it and counts from what is alive now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before: dict[type, int] = {}
+        self.restart()
+
+    def restart(self) -> None:
+        self.clear()
+        self.before.update({Extracted: _alive(Extracted), Document: _alive(Document)})
+
+
 @pytest.fixture
-def counted_commits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+def counted_commits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counted:
     """Once every source is extracted, then at each batch's commit (of `tmp_path/home`): the
     extractions and documents alive (beyond those alive before the run), and the extractions
     waiting on disk."""
     monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", BATCH)
-    seen: list[dict[str, Any]] = []
+    seen = Counted()
     real = kb.ingest.sequence.commit_outcomes
     spill = tmp_path / "home" / SPILL_FOLDER
-    before = {Extracted: _alive(Extracted), Document: _alive(Document)}
+    before = seen.before
 
     def counting(store: Store, seen_refs: Any, outcomes: Any, documents: Any, **kw: Any) -> Any:
         seen.append({
@@ -113,7 +126,7 @@ def _check_boilerplate_removed(home: Path) -> None:
 
 
 def test_a_library_build_holds_a_batch_or_two_of_extractions(
-    tmp_path: Path, counted_commits: list[dict[str, Any]]
+    tmp_path: Path, counted_commits: Counted
 ) -> None:
     manifest, home = _write_corpus(tmp_path), tmp_path / "home"
     changes = run_ingest(home, sources=manifest)
@@ -153,7 +166,7 @@ def test_a_killed_run_s_spill_folder_is_removed_by_the_next_run(tmp_path: Path) 
 def test_the_flow_lets_go_of_finished_tasks_results(
     prefect_api: str,
     tmp_path: Path,
-    counted_commits: list[dict[str, Any]],
+    counted_commits: Counted,
     restore_environment: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -166,7 +179,7 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     # A first build fills Prefect's extraction cache; the counted one, into another home, is
     # then answered from it (copies read back from the result storage).
     ingest(home=str(tmp_path / "first"), sources=str(manifest), workers=2)
-    counted_commits.clear()
+    counted_commits.restart()  # counted: what this run holds, beside what an earlier one left
     summary = ingest(home=str(home), sources=str(manifest), workers=2)
     assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
     _check_bounded(counted_commits, home)
