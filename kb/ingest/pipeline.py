@@ -275,26 +275,53 @@ def page_site(ref: SourceRef, extracted: Extracted) -> str:
     return host.removeprefix("www.") or ref.site
 
 
+class SiteBlocks:
+    """The block fingerprints of each site's pages, gathered page by page as they are extracted.
+
+    Blocks repeated across a site's pages are boilerplate (`repeated_blocks`). Only the
+    fingerprints are kept here, so a run need not hold every page's extraction at once to
+    find them (`kb.ingest.sequence.run_pipeline` keeps its extractions on disk meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._pages: dict[str, dict[str, list[str]]] = defaultdict(dict)  # site -> key -> hashes
+
+    def add(self, outcome: Outcome) -> None:
+        """Note an extracted page's fingerprints under its site (which it is relabelled with)."""
+        extracted = outcome.extracted
+        if extracted is None or extracted.format != "html":
+            return
+        site = page_site(outcome.ref, extracted)
+        if site != outcome.ref.site:
+            # Recorded with the page, so later runs compare it with the same site's pages.
+            outcome.ref = replace(outcome.ref, site=site)
+            extracted.source = replace(extracted.source, site=site)
+        self._pages[site][outcome.ref.key] = extracted.block_hashes
+
+    def repeated(self, store: Store | None) -> dict[str, set[str]]:
+        """Each site's repeated blocks, over this run's pages and earlier runs' (in `store`)."""
+        out = {}
+        for site, pages in self._pages.items():
+            earlier = store.site_block_hashes(site, exclude=set(pages)) if store is not None else []
+            out[site] = repeated_blocks(list(pages.values()) + earlier)
+        return out
+
+    @staticmethod
+    def clean(outcome: Outcome, repeated: dict[str, set[str]]) -> None:
+        """Remove its site's repeated blocks from an extracted page (one `add`ed before)."""
+        extracted = outcome.extracted
+        if extracted is not None and extracted.format == "html":
+            remove_repeated(extracted, repeated.get(outcome.ref.site, set()))
+
+
 def clean_site_boilerplate(outcomes: list[Outcome], store: Store | None) -> None:
     """Remove blocks repeated across each site's pages (this run's and earlier runs')."""
-    by_site: dict[str, list[Outcome]] = defaultdict(list)
+    blocks = SiteBlocks()
     for o in outcomes:
-        if o.extracted is not None and o.extracted.format == "html":
-            site = page_site(o.ref, o.extracted)
-            if site != o.ref.site:
-                # Recorded with the page, so later runs compare it with the same site's pages.
-                o.ref = replace(o.ref, site=site)
-                o.extracted.source = replace(o.extracted.source, site=site)
-            by_site[site].append(o)
-    for site, pages in by_site.items():
-        keys = {o.ref.key for o in pages}
-        earlier = store.site_block_hashes(site, exclude=keys) if store is not None else []
-        repeated = repeated_blocks(
-            [o.extracted.block_hashes for o in pages if o.extracted] + earlier
-        )
-        for o in pages:
-            assert o.extracted is not None
-            remove_repeated(o.extracted, repeated)
+        blocks.add(o)
+    repeated = blocks.repeated(store)
+    for o in outcomes:
+        blocks.clean(o, repeated)
 
 
 def document_from_extracted(extracted: Extracted, doc_id: str, content_hash: str = "") -> Document:

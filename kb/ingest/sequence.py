@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -57,6 +58,7 @@ from kb.ingest.nightly import (
 from kb.ingest.pipeline import (
     Failure,
     Outcome,
+    SiteBlocks,
     build_many,
     check_source,
     clean_site_boilerplate,
@@ -66,6 +68,7 @@ from kb.ingest.pipeline import (
     take_build_failures,
     wanted_doc_id,
 )
+from kb.ingest.spill import spilled_extractions
 from kb.model import Document, SourceRef
 from kb.runtime.limits import current_limits
 from kb.runtime.lock import ingest_lock
@@ -393,23 +396,33 @@ def run_pipeline(
             measures.input_bytes = sum(len(o.fetched.data or b"") for o in todo if o.fetched)
             progress.stage("extract", len(todo))
             pool_size = workers if workers > 1 and len(todo) >= POOL_MIN_SOURCES else 0
-            with executor.workers(pool_size):
+            site_blocks = SiteBlocks()
+            extracted = 0
+            with executor.workers(pool_size), spilled_extractions(paths.root) as spill:
                 by_key = {o.ref.key: o for o in outcomes}
-                for pending in executor.map(extract_many, batches(todo, workers), full):
-                    for done in pending.result():
-                        _take_extraction(by_key[done.ref.key], done)
+                # Each extraction goes to disk as it arrives, keeping only its site's block
+                # fingerprints here, and each finished batch is let go (a Prefect future keeps
+                # its result): the run holds a few batches of extractions, not all of them.
+                extracting = deque(executor.map(extract_many, batches(todo, workers), full))
+                while extracting:
+                    for done in extracting.popleft().result():
+                        outcome = by_key[done.ref.key]
+                        _take_extraction(outcome, done)
+                        if outcome.extracted is not None:
+                            extracted += 1
+                            if outcome.extracted.format == "pdf":
+                                measures.pdf_pages += outcome.extracted.page_count
+                            site_blocks.add(outcome)
+                            spill.put(outcome)
                         progress.advance()
-                extracted = sum(o.extracted is not None for o in outcomes)
-                measures.pdf_pages = sum(o.extracted.page_count for o in outcomes
-                                         if o.extracted and o.extracted.format == "pdf")  # fmt: skip
                 # Nothing more to extract in this run: the idle extraction workers would
                 # otherwise hold their memory through segmentation, tagging and indexing.
                 shutdown_workers()
                 seconds["extract"] = time.perf_counter() - t
 
                 t = time.perf_counter()
-                clean_site_boilerplate(outcomes, store)
-                items = document_ids(outcomes, store)
+                repeated = site_blocks.repeated(store)
+                items = document_ids([o for o in outcomes if spill.holds(o)], store)
                 seconds["build"] = measures.boilerplate_seconds = time.perf_counter() - t
                 seconds["store"] = 0.0
                 progress.stage("segment and tag", len(items))
@@ -420,7 +433,16 @@ def run_pipeline(
                 # segmented and tagged in the pool while this one is committed.
                 chunks = [items[i : i + COMMIT_BATCH_SOURCES]
                           for i in range(0, len(items), COMMIT_BATCH_SOURCES)]  # fmt: skip
-                building = executor.map(build_many, batches(chunks[0], workers)) if chunks else []
+
+                def start_building(
+                    chunk: list[tuple[Outcome, str]],
+                ) -> list[Pending[list[Document]]]:
+                    for o, _ in chunk:  # back from disk, its site's boilerplate removed
+                        spill.take(o)
+                        site_blocks.clean(o, repeated)
+                    return executor.map(build_many, batches(chunk, workers))
+
+                building = start_building(chunks[0]) if chunks else []
                 for n, chunk in enumerate(chunks):
                     t = time.perf_counter()
                     chunk_outcomes = [o for o, _ in chunk]
@@ -429,11 +451,7 @@ def run_pipeline(
                         batch_docs = pending_docs.result()
                         documents.extend(take_build_failures(chunk_outcomes, batch_docs))
                         progress.advance(len(batch_docs))
-                    building = (
-                        executor.map(build_many, batches(chunks[n + 1], workers))
-                        if n + 1 < len(chunks)
-                        else []
-                    )
+                    building = start_building(chunks[n + 1]) if n + 1 < len(chunks) else []
                     seconds["build"] += time.perf_counter() - t
                     t = time.perf_counter()
                     part = executor.submit(commit_batch, home, refs, chunk_outcomes, documents,
@@ -536,17 +554,14 @@ def build_documents(outcomes: list[Outcome], store: Store) -> list[Document]:
     """Boilerplate removal across each site's pages, then segmentation and tagging, here and
     all at once (the run does it in batches: `run_pipeline`); failures mark their outcome."""
     clean_site_boilerplate(outcomes, store)
-    items = document_ids(outcomes, store)
+    items = document_ids([o for o in outcomes if o.extracted], store)
     return take_build_failures([o for o, _ in items], build_many(items))
 
 
 def document_ids(outcomes: list[Outcome], store: Store) -> list[tuple[Outcome, str]]:
-    """Each extracted source with its document's id: its own, else one free in the store
-    and in this run."""
-    wanted = [
-        (o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))) for o in outcomes if o.extracted
-    ]
-    return _unique_ids(wanted)
+    """Each of these extracted sources with its document's id: its own, else one free in the
+    store and in this run."""
+    return _unique_ids([(o, store.doc_id_for(o.ref.key, wanted_doc_id(o.ref))) for o in outcomes])
 
 
 def _unique_ids(items: list[tuple[Outcome, str]]) -> list[tuple[Outcome, str]]:
@@ -600,6 +615,9 @@ def _take_extraction(current: Outcome, done: Outcome) -> None:
     if current is not done:
         current.state, current.extracted, current.failure = done.state, done.extracted, done.failure
         current.seconds.update(done.seconds)
+        # Taken: Prefect keeps the task's result (a copy, from its cache or a worker process)
+        # until the flow run ends, so it must not keep the extraction with it.
+        done.extracted = None
     if current.fetched is not None:
         current.fetched.data = None
 

@@ -1,0 +1,189 @@
+"""A build's memory is flat in the number of documents: it never holds every extraction at once.
+
+Extractions wait on disk (kb.ingest.spill) from extraction until their segmentation
+batch, and the flow lets go of each finished task's result. Checked by counting the
+extraction results and documents alive in this process each time a batch is committed
+(the moment a run used to hold every source's extraction), not by timing or RSS.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kb.ingest.sequence
+from kb.ingest.sequence import run_ingest
+from kb.ingest.spill import SPILL_FOLDER
+from kb.model import Document, Extracted
+from kb.store import Store
+from search.query import search, searchers
+
+BATCH = 2  # sources segmented and committed together in these tests
+PAGES = 14
+
+
+@pytest.fixture(autouse=True)
+def _close_searchers() -> Iterator[None]:
+    yield
+    searchers.close()
+
+
+def _write_corpus(root: Path) -> Path:
+    """Pages of one site sharing a menu and a footer (its boilerplate), and a markdown note."""
+    docs = root / "docs"
+    docs.mkdir(parents=True)
+    for n in range(PAGES):
+        (docs / f"page{n}.html").write_text(
+            "<!doctype html><html><head><title>Page {n}</title></head><body>"
+            "<div><p>Home | News | Contacts of the shelter network</p></div>"
+            f"<h1>Story {n}</h1><p>The hotline answered call number {n} about animal{n}.</p>"
+            "<div><p>Copyright the quokka foundation, all rights reserved.</p></div>"
+            "</body></html>",
+            encoding="utf-8",
+        )
+    (docs / "note.md").write_text("# Note\n\nThe tapir programme.\n", "utf-8")
+    manifest = root / "sources.toml"
+    manifest.write_text('[[source]]\nfolder = "docs"\nsite = "example.org"\n', encoding="utf-8")
+    return manifest
+
+
+def _alive(kind: type) -> int:
+    gc.collect()
+    return sum(isinstance(o, kind) for o in gc.get_objects())
+
+
+class Counted(list[dict[str, Any]]):
+    """What `counted_commits` saw; `restart` forgets it and counts from what is alive now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before: dict[type, int] = {}
+        self.restart()
+
+    def restart(self) -> None:
+        self.clear()
+        self.before.update({Extracted: _alive(Extracted), Document: _alive(Document)})
+
+
+@pytest.fixture
+def counted_commits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counted:
+    """Once every source is extracted, then at each batch's commit (of `tmp_path/home`): the
+    extractions and documents alive (beyond those alive before the run), and the extractions
+    waiting on disk."""
+    monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", BATCH)
+    seen = Counted()
+    real = kb.ingest.sequence.commit_outcomes
+    spill = tmp_path / "home" / SPILL_FOLDER
+    before = seen.before
+
+    def counting(store: Store, seen_refs: Any, outcomes: Any, documents: Any, **kw: Any) -> Any:
+        seen.append({
+            "documents_committed": len(documents),
+            "extractions_alive": _alive(Extracted) - before[Extracted],
+            "documents_alive": _alive(Document) - before[Document],
+            "spilled": sum(1 for _ in spill.rglob("*.pickle")),
+        })  # fmt: skip
+        return real(store, seen_refs, outcomes, documents, **kw)
+
+    monkeypatch.setattr(kb.ingest.sequence, "commit_outcomes", counting)
+    real_shutdown = kb.ingest.sequence.shutdown_workers
+
+    def extraction_done() -> None:  # called once every source is extracted
+        seen.append({
+            "documents_committed": 0,
+            "extractions_alive": _alive(Extracted) - before[Extracted],
+            "documents_alive": 0,
+            "spilled": sum(1 for _ in spill.rglob("*.pickle")),
+        })  # fmt: skip
+        real_shutdown()
+
+    monkeypatch.setattr(kb.ingest.sequence, "shutdown_workers", extraction_done)
+    return seen
+
+
+def _check_bounded(commits: list[dict[str, Any]], home: Path, *, flow: bool = False) -> None:
+    extracted, *commits = commits
+    assert extracted["spilled"] == PAGES + 1 and extracted["extractions_alive"] <= BATCH
+    batches = [c for c in commits if c["documents_committed"]]
+    assert sum(c["documents_committed"] for c in batches) == PAGES + 1
+    # This batch and the next one (segmented while this one is committed), never all 15.
+    assert max(c["extractions_alive"] for c in commits) <= 2 * BATCH
+    if not flow:
+        # In the flow, a task thread keeps the result of the last task it ran until it runs
+        # another: how many documents that is depends on the threads' timing.
+        assert max(c["documents_alive"] for c in commits) <= 2 * BATCH
+    # The others wait on disk: all but the first two batches at the first commit.
+    assert batches[0]["spilled"] == PAGES + 1 - 2 * BATCH
+    assert not (home / SPILL_FOLDER).exists()  # removed when the run ends
+
+
+def _check_boilerplate_removed(home: Path) -> None:
+    assert {h.doc_id for h in search("hotline", home=home, limit=50).hits} == {
+        f"page{n}" for n in range(PAGES)
+    }
+    assert not search("quokka", home=home).hits  # the site's footer, on every page
+
+
+def test_a_library_build_holds_a_batch_or_two_of_extractions(
+    tmp_path: Path, counted_commits: Counted
+) -> None:
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    changes = run_ingest(home, sources=manifest)
+    assert changes.sources["new"] == PAGES + 1 and not changes.failures
+    _check_bounded(counted_commits, home)
+    _check_boilerplate_removed(home)
+
+
+def test_a_failed_build_removes_its_spilled_extractions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", BATCH)
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    spilled: list[int] = []
+
+    def power_cut(store: Store, *args: Any, **kw: Any) -> Any:
+        spilled.append(sum(1 for _ in (home / SPILL_FOLDER).rglob("*.pickle")))
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(kb.ingest.sequence, "commit_outcomes", power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_ingest(home, sources=manifest)
+    assert spilled[0] > 0
+    assert not (home / SPILL_FOLDER).exists()
+
+
+def test_a_killed_run_s_spill_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    left = home / SPILL_FOLDER / "extracted-killed"
+    left.mkdir(parents=True)
+    (left / "0.pickle").write_bytes(b"from a run killed with kill -9")
+    run_ingest(home, sources=manifest)
+    assert not (home / SPILL_FOLDER).exists()
+
+
+@pytest.mark.flow
+def test_the_flow_lets_go_of_finished_tasks_results(
+    prefect_api: str,
+    tmp_path: Path,
+    counted_commits: Counted,
+    restore_environment: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows.ingest import ingest
+
+    # As in a large build: extraction and segmentation in worker processes, whose results
+    # come back to the flow as copies that Prefect's task states hold.
+    monkeypatch.setattr(kb.ingest.sequence, "POOL_MIN_SOURCES", 1)
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    # A first build fills Prefect's extraction cache; the counted one, into another home, is
+    # then answered from it (copies read back from the result storage).
+    ingest(home=str(tmp_path / "first"), sources=str(manifest), workers=2)
+    counted_commits.restart()  # counted: what this run holds, beside what an earlier one left
+    summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
+    _check_bounded(counted_commits, home, flow=True)
+    _check_boilerplate_removed(home)
