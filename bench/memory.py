@@ -47,12 +47,7 @@ def measured_flow_build(sources: Path, home: Path, extra: list[str] = ()) -> dic
     measured = run_measured(cmd, env=env)
     if measured.returncode != 0:
         raise RuntimeError(f"kb build failed ({measured.returncode}): {measured.stderr[-2000:]}")
-    return {
-        "wall_s": round(measured.seconds, 2),
-        "tree_peak_mb": round(measured.tree_peak_mb, 1),
-        "max_rss_mb": round(measured.max_rss_mb, 1),
-        "prefect_server_mb": server_rss_mb(server_pid),
-    }
+    return _figures(measured) | {"prefect_server_mb": server_rss_mb(server_pid)}
 
 
 def measured_library_build(sources: Path, home: Path, workers: int = 2) -> dict[str, Any]:
@@ -61,6 +56,11 @@ def measured_library_build(sources: Path, home: Path, workers: int = 2) -> dict[
     measured = run_measured(cmd)
     if measured.returncode != 0:
         raise RuntimeError(f"library build failed: {measured.stderr[-2000:]}")
+    return _figures(measured)
+
+
+def _figures(measured: Any) -> dict[str, float]:
+    """Wall seconds, the process tree's peak and the largest process's peak (MB)."""
     return {
         "wall_s": round(measured.seconds, 2),
         "tree_peak_mb": round(measured.tree_peak_mb, 1),

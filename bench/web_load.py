@@ -114,17 +114,22 @@ def _with_build_beside(home: Path, sources: Path, rounds: Any) -> dict[str, Any]
             finished = build.poll() is not None
         finally:
             if build.poll() is None:
-                build.send_signal(signal.SIGINT)
-                try:
-                    build.wait(timeout=120)
-                except subprocess.TimeoutExpired:
-                    build.kill()
-                    build.wait()
+                _interrupt(build, timeout=120)
             from flows.keep_server import stop_kept_server
 
             stop_kept_server(home)
     return {"rounds": result, "build_started_s": round(waited, 1),
             "build_finished_during_rounds": finished}  # fmt: skip
+
+
+def _interrupt(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop `proc` as Ctrl-C would, killing it if it has not ended within `timeout` s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait_for_flow(
@@ -167,19 +172,16 @@ def measure_serving(home: Path, workers: int, requests: int = 400,
         _wait_until_serving(base, proc)
         # Every worker's caches filled once, as after a few minutes of use.
         load(base, 4 * len(QUERIES), max(concurrency))
-        rounds = [load(base, requests, c) for c in concurrency]
+
+        def every_round() -> list[dict[str, Any]]:
+            return [load(base, requests, c) for c in concurrency]
+
+        rounds = every_round()
         beside = None
         if build_sources is not None:
-            beside = _with_build_beside(
-                home, build_sources, lambda: [load(base, requests, c) for c in concurrency]
-            )
+            beside = _with_build_beside(home, build_sources, every_round)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _interrupt(proc, timeout=30)
     out = {"workers": workers, "rounds": rounds, "load_average": os.getloadavg()[0]}
     if beside is not None:
         out["rounds_with_build"] = beside.pop("rounds")
