@@ -41,8 +41,10 @@ PER_WORD_FILTERS = (
     SpellingFilter,
     SnowballFilter,
 )
-# Distinct words remembered per plan before it starts again (a plan lives for one build).
-WORD_CACHE_LIMIT = 1_000_000
+# Distinct words remembered per plan before it starts again (a plan lives for one writer):
+# words follow Zipf, so the cache stays useful while a corpus full of numbers and ids
+# cannot grow it past some 30 MB a field.
+WORD_CACHE_LIMIT = 200_000
 _UNSEEN = object()
 
 
