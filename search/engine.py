@@ -175,7 +175,9 @@ def _shared_for(searcher: Searcher, cache_mb: float) -> _Shared:
             shared = _SHARED[key] = _Shared(cache_mb)
             shared.index = key
             while len(_SHARED) > _SHARED_INDEXES:
-                _SHARED.popitem(last=False)
+                _SHARED.popitem(last=False)  # the least recently used
+        else:
+            _SHARED.move_to_end(key)
         return shared
 
 
@@ -194,6 +196,8 @@ class IndexArrays:
         self.size = searcher.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for reader, offset in self.leaves:
+            if not reader.has_deletions():  # an empty index's reader has no set to read
+                continue
             for docnum in reader.deleted_docs_set:
                 self.live[offset + docnum] = False
         self._shared = _shared_for(searcher, cache_mb)

@@ -143,3 +143,25 @@ def test_facet_arrays_saved_with_the_index_give_the_same_results(
     assert found["used"] == [True, False]
     for (text, _), (saved, read) in zip(queries, found["pairs"], strict=True):
         assert _comparable(saved) == _comparable(read), text
+
+
+def test_a_search_of_an_index_with_no_sections_finds_nothing(tmp_path: Path) -> None:
+    # A first build whose only folder holds nothing to index still swaps in an (empty)
+    # index: searching it answers "nothing found", not a traceback. (`kb search` in a new
+    # process, as a user runs it: this process's index caches stay as other tests expect.)
+    from kb.ingest.sequence import run_ingest
+
+    (tmp_path / "docs").mkdir()
+    manifest = tmp_path / "sources.toml"
+    manifest.write_text(
+        f'[[source]]\nname = "empty"\nkind = "folder"\npath = "{tmp_path / "docs"}"\n'
+    )
+    home = tmp_path / "home"
+    run_ingest(home, sources=manifest)
+    assert home_paths(home).index_link.exists()
+    kb = str(Path(sys.executable).with_name("kb"))
+    done = subprocess.run([kb, "search", "hotline", "--home", str(home), "--json"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["total"] == 0 and found["hits"] == []
