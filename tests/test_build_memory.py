@@ -187,3 +187,29 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
     _check_bounded(counted_commits, home, flow=True)
     _check_boilerplate_removed(home)
+
+
+def test_an_extraction_put_after_another_was_taken_back_keeps_its_own_file(tmp_path: Path) -> None:
+    from kb.ingest.pipeline import Outcome
+    from kb.ingest.spill import spilled_extractions
+    from kb.model import SourceRef
+
+    def outcome(name: str) -> Outcome:
+        ref = SourceRef(key=f"/corpus/{name}.md", location=f"{name}.md")
+        return Outcome(
+            ref, "new", extracted=Extracted(source=ref, format="text", title=name, blocks=[])
+        )
+
+    first, second, third = outcome("first"), outcome("second"), outcome("third")
+    with spilled_extractions(tmp_path) as spill:
+        spill.put(first)
+        spill.put(second)
+        spill.take(first)
+        spill.put(third)  # while the second still waits on disk
+        spill.take(second)
+        spill.take(third)
+    assert [o.extracted.title for o in (first, second, third) if o.extracted] == [
+        "first",
+        "second",
+        "third",
+    ]

@@ -13,6 +13,7 @@ ingest lock, so no other run is using it) removes it first.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import shutil
 import tempfile
@@ -32,11 +33,12 @@ class SpilledExtractions:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._files: dict[str, Path] = {}
+        self._names = itertools.count()  # never the name of a file not yet taken back
 
     def put(self, outcome: Outcome) -> None:
         """Move the outcome's extraction to disk (the outcome no longer holds it)."""
         assert outcome.extracted is not None
-        path = self.folder / f"{len(self._files)}.pickle"
+        path = self.folder / f"{next(self._names)}.pickle"
         with path.open("wb") as handle:
             pickle.dump(outcome.extracted, handle, protocol=pickle.HIGHEST_PROTOCOL)
         self._files[outcome.ref.key] = path
