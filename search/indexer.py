@@ -33,8 +33,8 @@ from search.segment_writer import FastSegmentWriter
 from search.vocabulary import save_vocabulary
 from search.whoosh_internals import MultiSegmentWriter
 
-# Memory for each writer's in-memory postings before it spills a sorted run to disk
-# (Whoosh's own estimate, close to the resident size measured in bench/).
+# Memory for each writer's in-memory postings before it spills a run to disk (as
+# search.segment_writer.TermPostingPool estimates it).
 WRITER_LIMIT_MB = 256
 # A full build of at least this many sections uses one writer process per core (at most
 # MAX_INDEX_PROCS), each writing its own segment. A writer process costs about 1.5 s of

@@ -70,10 +70,7 @@ class TermPostingPool(RunFilePostingPool):
 
     def add_field_postings(self, name: str, docnum: int, postings: Iterable[FieldPosting]) -> None:
         """Add one document's postings in field `name` (at most one per term)."""
-        terms = self.terms.get(name)
-        if terms is None:
-            terms = self.terms[name] = {}
-            self.fieldnames.add(name)
+        terms = self._field_terms(name)
         size = 0
         for tbytes, _freq, weight, vbytes in postings:
             entry = terms.get(tbytes)
@@ -88,13 +85,18 @@ class TermPostingPool(RunFilePostingPool):
             size += _POSTING_OVERHEAD
         self.currentsize += size
 
-    def add_planned(self, name: str, docnum: int, plan: TermPlan, text: str) -> int:
-        """Add one document's postings in field `name` from its planned analysis of `text`;
-        returns the field's length (its number of terms)."""
+    def _field_terms(self, name: str) -> dict[bytes, TermPostings]:
+        """The terms gathered so far in field `name` (a field new to the pool is noted)."""
         terms = self.terms.get(name)
         if terms is None:
             terms = self.terms[name] = {}
             self.fieldnames.add(name)
+        return terms
+
+    def add_planned(self, name: str, docnum: int, plan: TermPlan, text: str) -> int:
+        """Add one document's postings in field `name` from its planned analysis of `text`;
+        returns the field's length (its number of terms)."""
+        terms = self._field_terms(name)
         size = length = 0
         boost, value_of, single = plan.boost, plan.value, plan.single
         positional = plan.positional

@@ -445,22 +445,20 @@ def write_posting_blocks(
         end = min(start + limit, count)
         block_ids = ids[start:end]
         block_weights = weights[start:end]
-        block_values = values[start:end] if values else []
         writer._ids = block_ids
         writer._weights = block_weights
-        writer._values = block_values
+        writer._values = values[start:end] if values else []
         top = max(block_weights)
         writer._maxweight = top if top > 0 else 0
         known = [lengths[d] for d in block_ids if lengths[d]] if lengths is not None else []
         writer._minlength = min(known) if known else None
         writer._maxlength = max(known) if known else 0
-        _write_block(writer, block_ids, block_weights, block_values, fixed, end == count)
+        _write_block(writer, fixed, last=end == count)
 
 
-def _write_block(
-    writer: Any, ids: Any, weights: Any, values: list[bytes], fixed: int | None, last: bool
-) -> None:
+def _write_block(writer: Any, fixed: int | None, *, last: bool) -> None:
     """`W3PostingsWriter._write_block` for the block set on `writer`, in bulk."""
+    ids, weights, values = writer._ids, writer._weights, writer._values
     postfile = writer._postfile
     if not writer._blockcount:
         postfile.write(WHOOSH3_HEADER_MAGIC)
