@@ -81,6 +81,7 @@ from whoosh.filedb.structfile import BufferFile  # noqa: E402
 from whoosh.matching.binary import UnionMatcher  # noqa: E402
 from whoosh.multiproc import MpWriter, SubWriterTask  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
+from whoosh.reading import TermNotFound  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
 from whoosh.util.numeric import byte_to_length, length_to_byte  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
@@ -199,8 +200,6 @@ class TermPostings:
 def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings | None:
     """A term's whole posting list in one segment (None if the segment lacks the term),
     its deleted documents left out, read from the segment's postings file in bulk."""
-    from whoosh.reading import TermNotFound
-
     if fieldname not in reader.schema:
         return None
     field_type = reader.schema[fieldname]
@@ -235,8 +234,6 @@ def _read_by_matcher(
     reader: Any, fieldname: str, text: str, positional: bool
 ) -> TermPostings | None:
     """A term's postings through Whoosh's public matcher, one at a time."""
-    from whoosh.reading import TermNotFound
-
     try:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
