@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kb.legal.numbering import number_key
 from kb.model import LEGAL_DOCTYPES, Document, Section
 
 _ARTICLE_WORDS = re.compile(r"^(article|art\.|статья|ст\.|madda|section|§)\s*\S", re.IGNORECASE)
@@ -72,17 +73,13 @@ class LegalIndex:
     articles: dict[str, list[tuple[str, int, str]]]
 
     def article_citation(self, section: Section) -> str:
-        units = self.articles.get(_number_key(section.number))
+        units = self.articles.get(number_key(section.number))
         return units[0][0] if units else ""
 
     def units_for(self, section: Section) -> list[list[Any]]:
         if section.kind != "article" and not section.number:
             return []
-        return [list(u) for u in self.articles.get(_number_key(section.number), [])]
-
-
-def _number_key(number: str) -> str:
-    return number.strip().rstrip(".").replace("¹", "-1").replace("–", "-").casefold()
+        return [list(u) for u in self.articles.get(number_key(section.number), [])]
 
 
 def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | None:
@@ -112,7 +109,7 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
                 visit(child, depth + 1)
 
         visit(unit, 0)
-        articles.setdefault(_number_key(unit.number), units)
+        articles.setdefault(number_key(unit.number), units)
     return LegalIndex(articles)
 
 

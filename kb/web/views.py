@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
+from kb.legal.numbering import number_key
 from kb.model import LEGAL_DOCTYPES
 from kb.web.i18n import Translator
 from kb.web.service import SearchParams
@@ -423,7 +424,7 @@ def article_targets(doc: Any) -> dict[str, str]:
     targets: dict[str, str] = {}
     for section in doc.sections:
         if section.kind == "article" and section.number:
-            targets.setdefault(_article_key(section.number), section.id)
+            targets.setdefault(number_key(section.number), section.id)
     return targets
 
 
@@ -434,7 +435,7 @@ def link_articles(html: Markup, targets: dict[str, str], current: str = "") -> M
         return html
 
     def link(number: str) -> str:
-        target = targets.get(_article_key(number))
+        target = targets.get(number_key(number))
         if not target or target == current:
             return number
         return f'<a class="article-ref" href="#sec-{escape(target)}">{number}</a>'
@@ -450,10 +451,6 @@ def link_articles(html: Markup, targets: dict[str, str], current: str = "") -> M
     pieces = re.split(r"(<[^>]*>)", str(html))
     out = [p if p.startswith("<") else _ARTICLE_REFERENCE.sub(replace, p) for p in pieces]
     return Markup("".join(out))
-
-
-def _article_key(number: str) -> str:
-    return number.strip().rstrip(".").replace("‑", "-").replace("¹", "-1").casefold()
 
 
 # --- the status page ------------------------------------------------------------------------
