@@ -277,7 +277,8 @@ def update_index(home: str | Path, full: bool) -> int:
     paths = home_paths(home)
     with Store(paths.store) as store:
         count = sync_index(paths, store, full=full)
-        if indexed_doc_ids(paths) != _stored_doc_ids(store):
+        # A full rebuild has just indexed the store as it is (under the ingest lock).
+        if not full and indexed_doc_ids(paths) != _stored_doc_ids(store):
             count = build_index(paths, store)
         return count
 
