@@ -314,6 +314,7 @@ class KnowledgeBase:
         with Store(paths.store, readonly=True) as store:
             rows = store.runs(limit)
             schedule = recorded_schedule(store)
+            counts = store.counts() if totals else None
         holder_alive = _lock_holder_alive(paths.lock)
         runs = [
             _run_entry(row, newest=n == 0, holder_alive=holder_alive) for n, row in enumerate(rows)
@@ -330,11 +331,8 @@ class KnowledgeBase:
             "scheduler": scheduler,
         }
         if totals:
-            with Store(paths.store, readonly=True) as store:
-                recorded = {row["started"]: row for row in store.runs(limit)}
-                data["totals"] = store.counts()
-            for run in data["runs"]:
-                row = recorded.get(run["started"], {})
+            data["totals"] = counts
+            for run, row in zip(runs, rows, strict=True):
                 run.setdefault("id", row.get("id"))
                 run.setdefault("digest", row.get("digest") or {})
         return data
