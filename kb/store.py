@@ -362,13 +362,9 @@ class Store:
 
     def add_run_progress(self, run_id: int, part: dict[str, Any], db: sqlite3.Connection) -> None:
         """Append one commit's changes to a running run's record (inside that commit)."""
-        row = db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
-        stats = json.loads(row["stats"]) if row else {}
+        stats = self.runs_stats(run_id, db)
         stats.setdefault("committed", []).append(part)
-        db.execute(
-            "UPDATE runs SET stats = ? WHERE id = ?",
-            (json.dumps(stats, ensure_ascii=False), run_id),
-        )
+        self.set_run_stats(run_id, stats, db)
 
     def mark_interrupted(self, reason: str) -> list[dict[str, Any]]:
         """Runs left 'running' become 'interrupted' with `reason`; returns them (id, started,
@@ -386,12 +382,14 @@ class Store:
                 out.append({"id": r["id"], "started": r["started"], **stats})
         return out
 
-    def runs_stats(self, run_id: int) -> dict[str, Any]:
-        row = self.db.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+    def runs_stats(self, run_id: int, db: sqlite3.Connection | None = None) -> dict[str, Any]:
+        row = (db or self.db).execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
         return json.loads(row["stats"]) if row else {}
 
-    def set_run_stats(self, run_id: int, stats: dict[str, Any]) -> None:
-        self.db.execute(
+    def set_run_stats(
+        self, run_id: int, stats: dict[str, Any], db: sqlite3.Connection | None = None
+    ) -> None:
+        (db or self.db).execute(
             "UPDATE runs SET stats = ? WHERE id = ?",
             (json.dumps(stats, ensure_ascii=False), run_id),
         )
