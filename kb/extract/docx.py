@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from kb.errors import SourceError
+from kb.extract.pdf import title_is_artefact
 from kb.model import Block, Extracted, SourceRef
 from kb.normalize import normalize_text
 from kb.segment.headings import keyword_heading
@@ -68,8 +69,6 @@ _HEADING_STYLE = re.compile(
 _TITLE_STYLE = re.compile(r"^(?:title|название|titel|titre|título|titolo|tytuł|at)$", re.I)
 # Table-of-contents entries ("toc 1", "Оглавление 1", LibreOffice "Contents 1") are not headings.
 _TOC_STYLE = re.compile(r"^(?:toc|оглавление|contents|inhaltsverzeichnis)[\s_]*\d", re.I)
-# File names and generator artefacts that Word leaves in the title property.
-_ARTEFACT_TITLE = re.compile(r"\.(?:docx?|odt|rtf|p65|pdf)\s*$|^microsoft word\b|^untitled\b", re.I)
 
 
 def office_format(data: bytes) -> str | None:
@@ -527,7 +526,8 @@ def _choose_title(ref: SourceRef, styled: str, meta: str, blocks: list[Block]) -
     first = body[0] if body else None
     if first is not None and first.kind == "heading" and keyword_heading(first.text) is None:
         return first.text
-    if meta and not _ARTEFACT_TITLE.search(meta):
+    # File names and generator artefacts ("Document1", "Microsoft Word - x.doc") are not titles.
+    if meta and not title_is_artefact(meta, ref.location):
         return meta
     for block in body[:5]:
         if block.kind == "heading":
