@@ -98,3 +98,22 @@ def restore_environment() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def closing_searchers() -> Iterator[None]:
+    """Closes, after the test, the searchers it opened on its own homes (tests that build
+    and search in tmp_path use it: `pytestmark = pytest.mark.usefixtures(...)`)."""
+    yield
+    from search.query import searchers
+
+    searchers.close()
+
+
+@pytest.fixture
+def site() -> Iterator[object]:
+    """A web site served from 127.0.0.1 for the test (tests/nightly_helpers.py)."""
+    from nightly_helpers import serve_site
+
+    with serve_site() as running:
+        yield running

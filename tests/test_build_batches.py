@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from search import indexer
 from search.indexer import build_index, full_build_procs, live_index_dir
 from search.query import search, searchers
 
+pytestmark = pytest.mark.usefixtures("closing_searchers")
+
 QUERIES = [
     "indicators of labour exploitation",
     "идентификация жертв",
@@ -31,12 +32,6 @@ QUERIES = [
     "adam söwdasy",
     "hotline",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _answers(home: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ extraction results and documents alive in this process each time a batch is comm
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +19,12 @@ from kb.ingest.sequence import run_ingest
 from kb.ingest.spill import SPILL_FOLDER
 from kb.model import Document, Extracted
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 BATCH = 2  # sources segmented and committed together in these tests
 PAGES = 14
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _write_corpus(root: Path) -> Path:

@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,11 @@ from kb.home import paths as home_paths
 from kb.ingest.sequence import run_ingest
 from search.query import search, searchers
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow]
+pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.usefixtures("closing_searchers")]
 
 QUERIES = ["quokka", "wombat", "echidna", "hotline", '"referral of victims"']
 KB = Path(sys.executable).with_name("kb")
 PAUSE_WAIT_S = 240  # a loaded machine takes a while to import Prefect and reach the point
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _manual(word: str) -> bytes:

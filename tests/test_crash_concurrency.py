@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,12 @@ from kb.home import paths as home_paths
 from kb.model import Document, Section, SourceRef
 from kb.store import Store
 from search.indexer import build_index, update_index
-from search.query import search, searchers
+from search.query import search
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 SWAPS = 6
 SEARCH_THREADS = 3
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _doc(doc_id: str, text: str) -> Document:

@@ -8,12 +8,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nightly_helpers import Page, Site, html_page, serve_site, write_manifest
+from nightly_helpers import Page, Site, html_page, write_manifest
 from pdf_fixtures import REPO, make_pdf
 from typer.testing import CliRunner
 
@@ -23,7 +22,7 @@ from kb.runtime.lock import ingest_lock
 from kb.store import Store
 from search.query import search, searchers
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("closing_searchers")]
 runner = CliRunner()
 STAGES = ["discover", "check", "extract", "build", "store", "index"]
 
@@ -46,18 +45,6 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return write_manifest(tmp_path / "sources.toml", [{"folder": "docs", "collection": "docs"}])
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as running:
-        yield running
 
 
 def _ingest(home: Path, manifest: Path, **options: Any) -> dict[str, Any]:

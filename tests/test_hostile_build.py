@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,9 @@ from kb.home import paths as home_paths
 from kb.ingest.report import run_report_markdown
 from kb.ingest.sequence import run_ingest
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 runner = CliRunner()
 
@@ -36,12 +37,6 @@ FINDABLE = {
     "hotline leaflet.pdf": "visa rules",
     "copies/hotline leaflet (copy).pdf": "visa rules",
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _failures_by_source(failures: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:

@@ -9,7 +9,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,21 +24,11 @@ from kb.ingest.pipeline import check_source
 from kb.ingest.sequence import run_ingest
 from kb.model import SourceRef
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 LOCAL = {"127.0.0.1"}
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as running:
-        yield running
 
 
 class SlowHeaders:

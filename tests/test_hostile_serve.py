@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +32,8 @@ from kb.web import service
 from kb.web.app import public_message
 from search.query import MAX_SEARCHERS, searchers
 from search.snippets import make_snippet
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 QUERY = "shelter hotline number 700 victims referral case worker"
 WORDS = ["the", "shelter", "hotline", "number", "700", "helps", "victims", "and", "the",
@@ -59,12 +60,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ serial run gives."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,9 @@ import kb.ingest.sequence
 from kb.home import paths as home_paths
 from kb.ingest.sequence import LocalExecutor, Pending, run_ingest, run_pipeline
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
 
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 
 def _page(title: str, text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,9 @@ from kb.extract import EXTRACTOR_VERSIONS
 from kb.ingest.commit import pending_index_changes
 from kb.runtime.lock import BusyError, ingest_lock
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
+
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 
 @pytest.fixture
@@ -43,12 +44,6 @@ def corpus(tmp_path: Path) -> Path:
         "# Referral note\n\nShelters accept referrals from the numbat desk.\n", encoding="utf-8"
     )
     return write_manifest(tmp_path / "sources.toml", [{"folder": "docs", "collection": "docs"}])
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _hits(home: Path, query: str) -> set[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,12 @@ from kb.extract import extract_bytes
 from kb.ingest.sequence import run_ingest
 from kb.model import Extracted, SourceRef
 from kb.segment.sections import segment
-from search.query import search, searchers
+from search.query import search
 from tests.cli_runner import invoke as run
 
+pytestmark = pytest.mark.usefixtures("closing_searchers")
+
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
 
 
 def _pdf() -> FPDF:

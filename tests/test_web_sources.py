@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from nightly_helpers import Page, Site, html_page, links_page, run_plain, serve_site, write_manifest
+from nightly_helpers import Page, Site, html_page, links_page, run_plain, write_manifest
 from pdf_fixtures import make_pdf
 
 import kb.ingest.pipeline
@@ -17,19 +16,9 @@ from kb.errors import ManifestError, SourceError
 from kb.extract import EXTRACTOR_VERSIONS
 from kb.model import SourceRef
 from kb.store import Store
-from search.query import search, searchers
+from search.query import search
 
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _close_searchers() -> Iterator[None]:
-    yield
-    searchers.close()
+pytestmark = pytest.mark.usefixtures("closing_searchers")
 
 
 @pytest.fixture
