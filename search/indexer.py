@@ -30,8 +30,8 @@ from search.citation import LegalIndex, citation_title, legal_index, section_lab
 from search.facet_arrays import save_facet_arrays
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
+from search.shards import document_shards, write_shards
 from search.vocabulary import save_vocabulary
-from search.whoosh_internals import MultiSegmentWriter
 
 # Memory for each writer's in-memory postings before it spills a run to disk (as
 # search.segment_writer.TermPostingPool estimates it).
@@ -128,21 +128,9 @@ def section_fields(
 
 
 @contextmanager
-def _writer(ix: windex.Index, *, procs: int = 1):  # type: ignore[no-untyped-def]
+def _writer(ix: windex.Index):  # type: ignore[no-untyped-def]
     """A writer that is cancelled (lock released, nothing written) when the block fails."""
-    writer: IndexWriter
-    if procs > 1:
-        # Never without multisegment: merging the sub-writers' runs in one process is
-        # where whoosh 2.7.5's multiprocess writer is known to break (see README).
-        # The writers share WRITER_LIMIT_MB: a large build spills sorted runs to disk
-        # either way, and each posting is spilled once whatever the runs' size, so
-        # smaller runs cost little time and keep the build's memory as with one writer.
-        limit = max(64, WRITER_LIMIT_MB // procs)
-        writer = MultiSegmentWriter(
-            ix, FastSegmentWriter, procs=procs, multisegment=True, limitmb=limit
-        )
-    else:
-        writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
+    writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
     try:
         yield writer
     except BaseException:
@@ -231,7 +219,8 @@ def document_records(doc: Document, store: Store) -> Iterator[dict[str, Any]]:
         spell = ""
 
 
-def _add_documents(writer: IndexWriter, docs: Iterable[Document], store: Store) -> int:
+def add_documents(writer: IndexWriter, docs: Iterable[Document], store: Store) -> int:
+    """Index every section of `docs`; returns how many."""
     count = 0
     for doc in docs:
         for record in document_records(doc, store):
@@ -251,8 +240,11 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
-        with _writer(ix, procs=procs) as writer:
-            count = _add_documents(writer, store.iter_documents(), store)
+        # The writers share WRITER_LIMIT_MB: a large build spills sorted runs to disk either
+        # way, and each posting is spilled once whatever the runs' size.
+        limit = max(64, WRITER_LIMIT_MB // procs)
+        shards = document_shards(store, procs)
+        count = write_shards(ix, store, shards, add_documents, limitmb=limit)
         ix.close()
         save_editions(new_dir, store)  # which laws are in force, read by search
     except BaseException:
@@ -286,7 +278,7 @@ def update_index(
             for doc_id in [*changed, *removed]:
                 writer.delete_by_term("doc_id", doc_id)
             docs = (d for d in (store.load_document(i) for i in changed) if d is not None)
-            count = _add_documents(writer, docs, store)
+            count = add_documents(writer, docs, store)
         ix.close()
         save_editions(new_dir, store)  # a new law may repeal one that did not change
     except BaseException:

@@ -6,8 +6,8 @@ Parts of `search/` go beneath Whoosh's public API, for speed or for control:
   compound segments' files are opened without a copy (`_MappedFile`);
 - `search.segment_writer` changes how `SegmentWriter` pools postings and writes them
   (`RunFilePostingPool`, `PluggableSegmentWriter`);
-- `search.indexer` runs the multiprocess writer's sub-writers spawned and killable
-  (`MultiSegmentWriter`);
+- `search.shards` has writers in several processes finish their segments and one of
+  them commit them all (`finish_segment`, `commit_with`);
 - `search.dismax` plugs a disjunction into `CompoundQuery`'s and `UnionMatcher`'s hooks.
 
 Those names and layouts are private to Whoosh and may change in any release, so they
@@ -19,7 +19,6 @@ Whoosh is the exact version they were written for: an upgrade starts by reading 
 from __future__ import annotations
 
 import io
-import multiprocessing
 import pickle
 import struct
 import zlib
@@ -79,14 +78,11 @@ from whoosh.codec.whoosh3 import (  # noqa: E402
 from whoosh.filedb import compound  # noqa: E402
 from whoosh.filedb.structfile import BufferFile  # noqa: E402
 from whoosh.matching.binary import UnionMatcher  # noqa: E402
-from whoosh.multiproc import MpWriter, SubWriterTask  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
 from whoosh.reading import TermNotFound  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
 from whoosh.util.numeric import byte_to_length, length_to_byte  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
-
-from kb.runtime.orphans import exit_with_parent  # noqa: E402
 
 Posting = tuple[str, bytes, int, float, bytes | None]
 
@@ -394,7 +390,24 @@ class RunFilePostingPool(PostingPool):  # type: ignore[misc]
 class PluggableSegmentWriter(SegmentWriter):  # type: ignore[misc]
     """Whoosh's segment writer with the private steps a subclass takes part in under
     public names: checks made before adding a document, and writing the pooled postings
-    into the segment at commit (`write_pooled_postings`, to override)."""
+    into the segment at commit (`write_pooled_postings`, to override).
+
+    `own_temp`: spill runs into a temporary folder of this writer's own rather than the
+    index's shared one, which the first writer to finish or fail removes (with the
+    other writers' runs in it): a writer in another process than the committing one.
+    """
+
+    def __init__(self, ix: Any, *, own_temp: bool = False, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        if own_temp:
+            self._tempstorage = self.storage.temp_storage(f"{self.newsegment.segid}.tmp")
+
+    @classmethod
+    def helping(cls, ix: Any, **kwargs: Any) -> Any:
+        """A writer in another process than the writer that holds the index's lock and
+        will commit this one's segment (`finish_segment`, `commit_with`): it takes no lock
+        and spills into a temporary folder of its own."""
+        return cls(ix, _lk=False, own_temp=True, **kwargs)
 
     def check_open(self) -> None:
         """Raise Whoosh's IndexingError if the writer is closed."""
@@ -411,6 +424,25 @@ class PluggableSegmentWriter(SegmentWriter):  # type: ignore[misc]
     def write_pooled_postings(self) -> None:
         """Write the pool's postings into the new segment's files, at commit."""
         SegmentWriter._flush_segment(self)
+
+    def finish_segment(self) -> Any:
+        """Write the new segment's files and return the segment, without committing it
+        (a writer in another process than the one that will commit the segment)."""
+        segment = self._finalize_segment()
+        self._tempstorage.destroy()
+        return segment
+
+    def commit_with(self, others: list[Any]) -> None:
+        """`commit`, with `others` (segments finished by `finish_segment` in other
+        processes) after this writer's own segment in the new generation."""
+        self._check_state()
+        segments = self._merge_segments(None, False, False)  # the existing ones, unmerged
+        if self._added:
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc([*segments, *others])
+        self._finish()
 
     def _flush_segment(self) -> None:
         self.write_pooled_postings()
@@ -487,76 +519,6 @@ def _write_block(writer: Any, fixed: int | None, *, last: bool) -> None:
     postfile.write(databytes)
     writer._blockcount += 1
     writer._new_block()
-
-
-# -- writing in several processes
-
-
-class _SubWriter(SubWriterTask):  # type: ignore[misc]
-    """Whoosh's writer process, started fresh (spawn) and made to exit when the build dies.
-
-    Spawned, not forked: a fork of a build that holds a run's documents shares their
-    pages, which count again in every child's resident memory (and a fork of the flow's
-    process would copy Prefect's threads' locks in whatever state they are). A
-    sub-writer waits on a queue for work: if the build is killed (SIGKILL, OOM) it
-    would wait there for ever, holding its memory.
-    """
-
-    _Popen = staticmethod(multiprocessing.get_context("spawn").Process._Popen)
-    segment_writer: type[SegmentWriter] = SegmentWriter  # set by MultiSegmentWriter
-
-    def run(self) -> None:
-        exit_with_parent()
-        # Whoosh's loop, with our segment writer (multisegment only: see MultiSegmentWriter).
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = self.segment_writer(ix, _lk=False, **self.kwargs)
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-        if not self.running:
-            writer.cancel()
-            return
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
-
-
-class MultiSegmentWriter(MpWriter):  # type: ignore[misc]
-    """Whoosh's multiprocess writer, one segment per process (`multisegment`).
-
-    Sub-writers (`_SubWriter`, each writing with `segment_writer`) are fed batches of
-    documents through files, and each writes its own segment. Cancelling stops them for
-    real: Whoosh's own `cancel` only flags its copy of each process object, so a failed
-    build would leave them waiting and the interpreter waiting for them at exit.
-    """
-
-    def __init__(self, ix: Any, segment_writer: type[SegmentWriter], **kwargs: Any) -> None:
-        if not kwargs.get("multisegment"):
-            raise ValueError("only the multisegment mode is supported")
-        super().__init__(ix, **kwargs)
-        self.segment_writer = segment_writer
-        # The sub-writers are spawned: their queues must come from the same context.
-        spawn = multiprocessing.get_context("spawn")
-        self.jobqueue = spawn.Queue(self.procs * 4)
-        self.resultqueue = spawn.Queue()
-
-    def _new_task(self) -> SubWriterTask:
-        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue,
-                          self.subargs, self.multisegment)  # fmt: skip
-        task.segment_writer = self.segment_writer  # pickled with the task into the child
-        self.tasks.append(task)
-        task.start()
-        return task
-
-    def cancel(self) -> None:
-        try:
-            for task in self.tasks:
-                if task.is_alive():
-                    task.terminate()
-                    task.join(timeout=10)
-        finally:
-            MpWriter.cancel(self)
 
 
 # -- queries

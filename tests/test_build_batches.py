@@ -1,19 +1,21 @@
-"""The full build at scale: the multiprocess index writer and the flow's batched commits.
+"""The full build at scale: index writers in several processes and the flow's batched commits.
 
-The multiprocess writer is only switched on for large stores (search.indexer
-`full_build_procs`), so these tests force it on the bundled corpus; the batched
+Several writer processes are only used for larger stores (search.indexer
+`full_build_procs`), so these tests force them on the bundled corpus; the batched
 commit is forced with a batch of one source.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pdf_fixtures import make_pdf
+from whoosh import index as windex
 
 from kb.home import paths as home_paths
 from kb.ingest.commit import pending_index_changes
@@ -21,6 +23,8 @@ from kb.store import Store
 from search import indexer
 from search.indexer import build_index, full_build_procs, live_index_dir
 from search.query import search, searchers
+from search.schema import INDEX_NAME
+from search.shards import ShardWriterError, document_shards
 
 pytestmark = pytest.mark.usefixtures("closing_searchers")
 
@@ -56,6 +60,13 @@ def test_large_full_builds_use_a_writer_per_core(monkeypatch: pytest.MonkeyPatch
     assert full_build_procs(1_000_000) == indexer.MAX_INDEX_PROCS
 
 
+def _keys_in_index_order(home: Path) -> list[str]:
+    live = live_index_dir(home_paths(home))
+    assert live is not None
+    with windex.open_dir(str(live), indexname=INDEX_NAME).searcher() as searcher:
+        return [fields["key"] for fields in searcher.all_stored_fields()]
+
+
 def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: Path) -> None:
     one = _copy_home(corpus_home, tmp_path / "one")
     two = _copy_home(corpus_home, tmp_path / "two")
@@ -65,12 +76,33 @@ def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: 
         count_two = build_index(home_paths(two), store, procs=2)
     assert count_one == count_two > 0
     live = live_index_dir(home_paths(two))
-    assert live is not None and len(list(live.glob("*.seg"))) >= 2  # one segment per process
+    assert live is not None and len(list(live.glob("*.seg"))) == 2  # one segment per process
+    assert multiprocessing.active_children() == []
     assert _answers(one) == _answers(two)
+    # The segments go in in the store's order: the sections are numbered as by one writer,
+    # so equal scores break ties the same way.
+    assert _keys_in_index_order(two) == _keys_in_index_order(one)
     for home in (one, two):  # "did you mean" reads the per-document spelling field
         results = search("hotline numbrs", home=home, flat=True)
         assert results.suggestion == "hotline numbers"
         assert search("palermo protocl", home=home).suggestion == "palermo protocol"
+
+
+def test_shards_are_contiguous_runs_of_the_store_with_about_equal_text(corpus_home: Path) -> None:
+    with Store(home_paths(corpus_home).store, readonly=True) as store:
+        doc_ids = store.document_ids()
+        text = dict(
+            store.db.execute("SELECT doc_id, sum(length(text)) FROM sections GROUP BY doc_id")
+        )
+        for count in (1, 2, 3):
+            shards = document_shards(store, count)
+            assert [d for shard in shards for d in shard] == doc_ids
+            assert len(shards) == count
+            sizes = [sum(text.get(d, 0) for d in shard) for shard in shards]
+            # No shard is bigger than its share by more than the store's largest document.
+            assert max(sizes) <= sum(sizes) / count + max(text.values())
+        many = document_shards(store, len(doc_ids) + 5)
+        assert 1 < len(many) <= len(doc_ids) and all(many)  # never an empty shard
 
 
 def test_a_failed_multiprocess_build_stops_its_writers_and_keeps_the_index(
@@ -84,14 +116,37 @@ def test_a_failed_multiprocess_build_stops_its_writers_and_keeps_the_index(
 
     def failing(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] > 120:  # the writers have started on the first batch (100 documents)
+        if calls["n"] > 20:  # this process's writer is half-way through its shard
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(indexer, "section_fields", failing)
     with Store(home_paths(home).store) as store, pytest.raises(RuntimeError, match="disk on fire"):
         build_index(home_paths(home), store, procs=2)
-    assert multiprocessing.active_children() == []  # no writer left waiting for work
+    assert multiprocessing.active_children() == []  # the other writer is stopped too
+    assert live_index_dir(home_paths(home)) == live
+    assert sorted(p.name for p in home_paths(home).indexes.iterdir()) == [live.name]
+    assert _answers(home) == before
+
+
+def test_a_writer_process_that_fails_is_named_and_the_index_kept(
+    corpus_home: Path, tmp_path: Path
+) -> None:
+    """A document the second writer cannot read (a damaged row in the store)."""
+    home = _copy_home(corpus_home, tmp_path / "home")
+    before = _answers(home)
+    live = live_index_dir(home_paths(home))
+    with Store(home_paths(home).store) as store:
+        damaged = document_shards(store, 2)[1][-1]
+        with store.transaction() as db:
+            db.execute(
+                "UPDATE sections SET heading_path = '[not json' WHERE doc_id = ?", (damaged,)
+            )
+        with pytest.raises(
+            ShardWriterError, match=f"{re.escape(damaged)}.*failed: JSONDecodeError"
+        ):
+            build_index(home_paths(home), store, procs=2)
+    assert multiprocessing.active_children() == []
     assert live_index_dir(home_paths(home)) == live
     assert sorted(p.name for p in home_paths(home).indexes.iterdir()) == [live.name]
     assert _answers(home) == before

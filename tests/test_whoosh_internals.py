@@ -20,17 +20,13 @@ from typing import Any
 
 import pytest
 import whoosh
-from whoosh import index as windex
-from whoosh.fields import TEXT, Schema
 
 import search
 from kb.errors import KBError
 from search import whoosh_internals
-from search.segment_writer import FastSegmentWriter
 from search.whoosh_internals import (
     WHOOSH_DISTRIBUTION,
     WHOOSH_VERSION,
-    MultiSegmentWriter,
     WhooshVersionError,
     check_whoosh_version,
 )
@@ -343,25 +339,3 @@ def test_kb_search_with_another_whoosh_prints_one_line(tmp_path: Path) -> None:
         "error: search needs whoosh-reloaded==2.7.5 (found 2.7.4): "
         "pip install whoosh-reloaded==2.7.5"
     )
-
-
-class _MarkingWriter(FastSegmentWriter):
-    """Leaves a file named after its process in the index folder."""
-
-    def __init__(self, ix: Any, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        (Path(ix.storage.folder) / f"writer-{os.getpid()}").touch()
-
-
-def test_each_writer_process_writes_with_the_segment_writer_it_is_given(tmp_path: Path) -> None:
-    ix = windex.create_in(str(tmp_path), Schema(text=TEXT(stored=True)))
-    writer = MultiSegmentWriter(ix, _MarkingWriter, procs=2, multisegment=True, batchsize=10)
-    for n in range(100):
-        writer.add_document(text=f"word{n} common")
-    writer.commit()
-    pids = {int(p.name.removeprefix("writer-")) for p in tmp_path.glob("writer-*")}
-    assert len(pids) == 2 and os.getpid() not in pids
-    with windex.open_dir(str(tmp_path)).searcher() as searcher:
-        assert searcher.doc_count() == 100
-        assert len(searcher.leaf_searchers()) == 2  # one segment per process
-        assert len(list(searcher.documents(text="common"))) == 100

@@ -1,0 +1,168 @@
+"""A full build written by several processes, each reading its own documents from the store.
+
+The store's documents are cut into contiguous shards of about equal sections. The
+build's own process writes the first shard; each other shard is written by a process
+started fresh (spawn) that opens the store read-only, builds its shard's index
+documents and writes its own segment. The segments go into the index in shard order,
+so the index's document numbers follow the store's order, as a one-process build's do.
+
+Whoosh's own multiprocess writer was used before: the build's process loaded every
+document, built its index documents and pickled them through files to the writer
+processes, a third busy process on two cores; at 1,000 documents two processes were
+slower than one. Here nothing is handed over but a list of document ids and, at the end,
+each finished segment's description.
+
+Spawned, not forked: a fork of a build that holds a run's pages shares them, and they
+count again in every child's resident memory (and a fork of the flow's process would
+copy Prefect's threads' locks in whatever state they are). A spawned writer costs some
+0.3 s of imports.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+
+from kb.errors import KBError
+from kb.model import Document
+from kb.runtime.orphans import exit_with_parent
+from kb.store import Store
+from search.segment_writer import FastSegmentWriter
+
+# Writes a shard's documents into a writer and returns how many index documents it added.
+AddDocuments = Callable[[Any, Iterable[Document], Store], int]
+_SPAWN = multiprocessing.get_context("spawn")
+# How often the build looks at its writer processes while waiting for their segments.
+_POLL_SECONDS = 0.5
+
+
+class ShardWriterError(KBError):
+    """A writer process failed or died; the build is abandoned and the live index kept."""
+
+
+def document_shards(store: Store, count: int) -> list[list[str]]:
+    """The store's document ids in `iter_documents` order, cut into at most `count`
+    contiguous shards of about equal text (none empty): a writer's time goes with the
+    words it indexes, and laws' sections are longer than pages'."""
+    sizes = dict(store.db.execute("SELECT doc_id, sum(length(text)) FROM sections GROUP BY doc_id"))
+    doc_ids = store.document_ids()
+    total = sum(sizes.get(d, 0) for d in doc_ids)
+    shards: list[list[str]] = [[]]
+    done = 0
+    for doc_id in doc_ids:
+        # Start the next shard once the ones before hold their share of all the text.
+        if shards[-1] and len(shards) < count and done >= total * len(shards) / count:
+            shards.append([])
+        shards[-1].append(doc_id)
+        done += sizes.get(doc_id, 0)
+    return [shard for shard in shards if shard]
+
+
+def write_shards(
+    ix: Any,
+    store: Store,
+    shards: list[list[str]],
+    add_documents: AddDocuments,
+    *,
+    limitmb: int,
+) -> int:
+    """Write `shards` into `ix` (the first here, each other in its own process) and commit
+    them as one generation; returns the number of index documents written. On any failure
+    every writer process is stopped and nothing is committed."""
+    writer = FastSegmentWriter(ix, limitmb=limitmb)
+    results = _SPAWN.Queue()
+    processes = []
+    try:
+        for number, shard in enumerate(shards[1:], start=1):
+            process = _SPAWN.Process(
+                target=_write_shard,
+                args=(number, ix.storage.folder, ix.indexname, str(store.path), shard,
+                      add_documents, limitmb, results),
+                name=f"kb-index-writer-{number}",
+                daemon=True,
+            )  # fmt: skip
+            process.start()
+            processes.append(process)
+        count = add_documents(writer, _documents(store, shards[0] if shards else []), store)
+        others = _collect(processes, results, shards)
+        for process in processes:
+            process.join()
+        count += sum(added for _, added in others)
+        writer.commit_with([segment for segment, _ in others])
+    except BaseException:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        writer.cancel()
+        raise
+    finally:
+        results.close()
+    return count
+
+
+def _documents(store: Store, doc_ids: list[str]) -> Iterator[Document]:
+    for doc_id in doc_ids:
+        doc = store.load_document(doc_id)
+        if doc is not None:
+            yield doc
+
+
+def _collect(processes: list[Any], results: Any, shards: list[list[str]]) -> list[tuple[Any, int]]:
+    """Each writer process's (segment, documents added), in shard order."""
+    done: dict[int, tuple[Any, int]] = {}
+    while len(done) < len(processes):
+        try:
+            number, outcome, payload = results.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            for number, process in enumerate(processes, start=1):
+                if number not in done and not process.is_alive() and results.empty():
+                    raise ShardWriterError(
+                        f"the index writer for documents {_span(shards[number])} exited"
+                        f" (code {process.exitcode}) before finishing its segment"
+                    ) from None
+            continue
+        if outcome == "error":
+            raise ShardWriterError(
+                f"the index writer for documents {_span(shards[number])} failed: {payload}"
+            )
+        done[number] = payload
+    return [done[number] for number in range(1, len(processes) + 1)]
+
+
+def _span(doc_ids: list[str]) -> str:
+    return f"{doc_ids[0]} … {doc_ids[-1]} ({len(doc_ids)})" if doc_ids else "(none)"
+
+
+def _write_shard(
+    number: int,
+    folder: str,
+    indexname: str,
+    store_path: str,
+    doc_ids: list[str],
+    add_documents: AddDocuments,
+    limitmb: int,
+    results: Any,
+) -> None:
+    """A writer process: one shard into a segment of its own, reported on `results`."""
+    exit_with_parent()
+    try:
+        ix = windex.open_dir(folder, indexname=indexname)
+        writer = FastSegmentWriter.helping(ix, limitmb=limitmb)
+        try:
+            with Store(Path(store_path), readonly=True) as store:
+                added = add_documents(writer, _documents(store, doc_ids), store)
+            segment = writer.finish_segment()
+        except BaseException:
+            writer.cancel()
+            raise
+    except Exception as exc:  # reported to the build, which raises it there
+        results.put((number, "error", f"{type(exc).__name__}: {exc}"))
+        return
+    results.put((number, "ok", (segment, added)))
