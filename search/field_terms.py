@@ -61,6 +61,9 @@ class TermPlan:
         self.renumber = all(f.renumber for f in self.stops)
         self.terms: dict[str, Any] = {}  # word -> term bytes, or None for a stop word
         self.single: dict[int, bytes] = {}  # encoded positions of a term met once, by place
+        # The last text analysed and its places: a document's title is indexed with each
+        # of its sections, and consecutive sections often share their heading.
+        self._last: tuple[str, dict[bytes, list[int]]] = ("", {})
 
     def term_of(self, word: str) -> bytes | None:
         """The term `word` is indexed as (None: a stop word), by Whoosh's own filters."""
@@ -73,23 +76,36 @@ class TermPlan:
         return kept[0].encode("utf-8") if kept else None
 
     def places(self, text: str) -> dict[bytes, list[int]]:
-        """Each term of `text` and its positions, as Whoosh's analysis numbers them."""
+        """Each term of `text` and its positions, as Whoosh's analysis numbers them
+        (the caller does not change them)."""
+        last_text, last_places = self._last
+        if text is last_text or text == last_text:
+            return last_places
+        places = self._analyse(text)
+        self._last = (text, places)
+        return places
+
+    def _analyse(self, text: str) -> dict[bytes, list[int]]:
         terms = self.terms
         if len(terms) > WORD_CACHE_LIMIT:
             terms.clear()
         words = self.words(text)
         if not self.stops:
             return self._grouped(words)
+        # Every word's term first (the filters run once per word new to the plan), then
+        # one pass over the kept terms: most of a field's time is per word.
+        for word in set(words).difference(terms):
+            terms[word] = self.term_of(word)
+        mapped = list(map(terms.__getitem__, words))
         places: dict[bytes, list[int]] = {}
-        pos = -1
-        renumber = self.renumber
-        for raw, word in enumerate(words):
-            term = terms.get(word, _UNSEEN)
-            if term is _UNSEEN:
-                term = terms[word] = self.term_of(word)
-            if term is None:
-                continue
-            pos = raw if (pos < 0 or not renumber) else pos + 1
+        if self.renumber:  # the kept words are numbered on from the first one's place
+            kept = [term for term in mapped if term is not None]
+            if not kept:
+                return places
+            numbered: Any = enumerate(kept, mapped.index(kept[0]))
+        else:
+            numbered = ((raw, term) for raw, term in enumerate(mapped) if term is not None)
+        for pos, term in numbered:
             found = places.get(term)
             if found is None:
                 places[term] = [pos]

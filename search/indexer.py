@@ -32,16 +32,17 @@ from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, 
 from search.segment_writer import FastSegmentWriter
 from search.shards import document_shards, write_shards
 from search.vocabulary import save_vocabulary
+from search.whoosh_internals import index_codec
 
 # Memory for each writer's in-memory postings before it spills a run to disk (as
 # search.segment_writer.TermPostingPool estimates it).
 WRITER_LIMIT_MB = 256
 # A full build of at least this many sections uses one writer process per core (at most
-# MAX_INDEX_PROCS), each writing its own segment. A writer process costs about 1.5 s of
-# imports and unpickled documents, which a small build does not win back: on 2 cores, the
-# 9,525 sections of the bench's 1,000 documents took 6.2 s with one writer and 6.8 s with
-# two; 93,848 sections take 69 s of CPU, about half of it in each of two writers.
-MULTIPROCESS_MIN_SECTIONS = 20_000
+# MAX_INDEX_PROCS), each writing a shard of the store into its own segment
+# (search.shards). A writer process costs some 0.3 s to start and import, which a build
+# of a few hundred sections does not win back; the 9,525 sections of the bench's 1,000
+# documents take about 6 s of CPU.
+MULTIPROCESS_MIN_SECTIONS = 2_000
 MAX_INDEX_PROCS = 2
 _REF = re.compile(
     r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
@@ -130,7 +131,7 @@ def section_fields(
 @contextmanager
 def _writer(ix: windex.Index):  # type: ignore[no-untyped-def]
     """A writer that is cancelled (lock released, nothing written) when the block fails."""
-    writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB)
+    writer = FastSegmentWriter(ix, limitmb=WRITER_LIMIT_MB, codec=index_codec())
     try:
         yield writer
     except BaseException:

@@ -51,6 +51,8 @@ RUN_CHUNK = 8192
 _TERM_OVERHEAD = 64 + 2 * 80 + 56 + 100
 _POSTING_OVERHEAD = 4 + 4 + 8 + 33
 _CHUNK_SIZE = struct.Struct("<I")
+# Values remembered per field by `FastSegmentWriter._indexed` before it starts again.
+INDEXED_VALUES_LIMIT = 50_000
 
 # One term's postings: document numbers (ascending), weights, encoded values (none for
 # formats that store no value).
@@ -202,6 +204,7 @@ class FastSegmentWriter(PluggableSegmentWriter):
             name: term_plan(field) for name, field in self.schema.items() if field.indexed
         }
         self._whole: set[str] = {n for n, f in self.schema.items() if whole_value_field(f)}
+        self._indexed_values: dict[str, dict[Any, tuple[list[FieldPosting], int]]] = {}
 
     def add_document(self, **fields: Any) -> None:
         if not self._plain_schema or any(name.startswith("_") for name in fields):
@@ -227,9 +230,7 @@ class FastSegmentWriter(PluggableSegmentWriter):
                         boost = field.format.field_boost * 1.0
                         pool.add_field_postings(name, docnum, ((value.encode(), 1, boost, b""),))
                     else:
-                        # Whoosh multiplies by the field boost, 1.0 here: weights are floats.
-                        postings = [(t, f, w * 1.0, v) for t, f, w, v in field.index(value)]
-                        length = sum(f for _, f, _, _ in postings)
+                        postings, length = self._indexed(name, field, value)
                         if postings:
                             pool.add_field_postings(name, docnum, postings)
                     if not field.scorable:
@@ -245,6 +246,22 @@ class FastSegmentWriter(PluggableSegmentWriter):
         pool.check_size()
         self.mark_added()
         self.docnum += 1
+
+    def _indexed(self, name: str, field: Any, value: Any) -> tuple[list[FieldPosting], int]:
+        """`field.index(value)` and the field length it gives, remembered by value: a
+        section's order number, tags and refs repeat from section to section."""
+        cache = self._indexed_values.setdefault(name, {})
+        key = (type(value), value) if isinstance(value, str | int) else None
+        found = cache.get(key) if key is not None else None
+        if found is None:
+            # Whoosh multiplies by the field boost, 1.0 here: weights are floats.
+            postings = [(t, f, w * 1.0, v) for t, f, w, v in field.index(value)]
+            found = (postings, sum(f for _, f, _, _ in postings))
+            if key is not None:
+                if len(cache) >= INDEXED_VALUES_LIMIT:
+                    cache.clear()
+                cache[key] = found
+        return found
 
     def write_pooled_postings(self) -> None:
         self.perdocwriter.close()

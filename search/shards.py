@@ -33,6 +33,7 @@ from kb.model import Document
 from kb.runtime.orphans import exit_with_parent
 from kb.store import Store
 from search.segment_writer import FastSegmentWriter
+from search.whoosh_internals import index_codec
 
 # Writes a shard's documents into a writer and returns how many index documents it added.
 AddDocuments = Callable[[Any, Iterable[Document], Store], int]
@@ -74,7 +75,7 @@ def write_shards(
     """Write `shards` into `ix` (the first here, each other in its own process) and commit
     them as one generation; returns the number of index documents written. On any failure
     every writer process is stopped and nothing is committed."""
-    writer = FastSegmentWriter(ix, limitmb=limitmb)
+    writer = FastSegmentWriter(ix, limitmb=limitmb, codec=index_codec())
     results = _SPAWN.Queue()
     processes = []
     try:
@@ -154,7 +155,7 @@ def _write_shard(
     exit_with_parent()
     try:
         ix = windex.open_dir(folder, indexname=indexname)
-        writer = FastSegmentWriter.helping(ix, limitmb=limitmb)
+        writer = FastSegmentWriter.helping(ix, limitmb=limitmb, codec=index_codec())
         try:
             with Store(Path(store_path), readonly=True) as store:
                 added = add_documents(writer, _documents(store, doc_ids), store)
