@@ -44,8 +44,10 @@ WRITER_LIMIT_MB = 256
 # documents take about 6 s of CPU.
 MULTIPROCESS_MIN_SECTIONS = 2_000
 MAX_INDEX_PROCS = 2
+# Every reference starts a word with a digit or a capital: the look-ahead rules out every
+# other place of the text before the alternatives are tried (a third of the pattern's time).
 _REF = re.compile(
-    r"\b\d+(?:[-–]\d+)+[A-Za-z]?\b|\b\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\b\d+[A-Z]\b|\b[A-Z]{2,}\d[A-Z0-9.]{2,}\b"
+    r"\b(?=[\dA-Z])(?:\d+(?:[-–]\d+)+[A-Za-z]?\b|\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\d+[A-Z]\b|[A-Z]{2,}\d[A-Z0-9.]{2,}\b)"
 )
 
 

@@ -24,7 +24,7 @@ from search import indexer
 from search.indexer import build_index, full_build_procs, live_index_dir
 from search.query import search, searchers
 from search.schema import INDEX_NAME
-from search.shards import ShardWriterError, document_shards
+from search.shards import ShardWriterError, document_shards, document_work
 
 pytestmark = pytest.mark.usefixtures("closing_searchers")
 
@@ -88,19 +88,18 @@ def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: 
         assert search("palermo protocl", home=home).suggestion == "palermo protocol"
 
 
-def test_shards_are_contiguous_runs_of_the_store_with_about_equal_text(corpus_home: Path) -> None:
+def test_shards_are_contiguous_runs_of_the_store_with_about_equal_work(corpus_home: Path) -> None:
     with Store(home_paths(corpus_home).store, readonly=True) as store:
         doc_ids = store.document_ids()
-        text = dict(
-            store.db.execute("SELECT doc_id, sum(length(text)) FROM sections GROUP BY doc_id")
-        )
+        work = document_work(store)
+        assert work["law-ctip-2016-en"] > work["news-tot-mary-2018"]  # a law, a news item
         for count in (1, 2, 3):
             shards = document_shards(store, count)
             assert [d for shard in shards for d in shard] == doc_ids
             assert len(shards) == count
-            sizes = [sum(text.get(d, 0) for d in shard) for shard in shards]
+            sizes = [sum(work.get(d, 0) for d in shard) for shard in shards]
             # No shard is bigger than its share by more than the store's largest document.
-            assert max(sizes) <= sum(sizes) / count + max(text.values())
+            assert max(sizes) <= sum(sizes) / count + max(work.values())
         many = document_shards(store, len(doc_ids) + 5)
         assert 1 < len(many) <= len(doc_ids) and all(many)  # never an empty shard
 
