@@ -37,6 +37,7 @@ from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
 from search.dismax import BestOf
+from search.posting_arrays import SegmentPostingArrays
 from search.whoosh_internals import (
     LENGTH_OF_CODE,
     EncodedValues,
@@ -193,6 +194,8 @@ class IndexArrays:
         self.reader = searcher.reader()
         self.weighting = searcher.weighting
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        # Each segment's large posting lists as arrays (search.posting_arrays), when it has them.
+        self.stored = [SegmentPostingArrays.of_segment(reader) for reader, _ in self.leaves]
         self.size = searcher.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for reader, offset in self.leaves:
@@ -231,8 +234,8 @@ class IndexArrays:
         all_ids: list[np.ndarray] = []
         all_weights: list[np.ndarray] = []
         all_values: list[EncodedValues] = []
-        for reader, offset in self.leaves:
-            found = read_term_postings(reader, fieldname, text)
+        for (reader, offset), stored in zip(self.leaves, self.stored, strict=True):
+            found = read_term_postings(reader, fieldname, text, stored)
             if found is None:
                 continue
             all_ids.append(found.ids + offset)
