@@ -274,7 +274,7 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
     """Whoosh's `FieldWriter.add_postings` for whole posting lists sorted by field and term."""
     field_name: str | None = None
     lengths: list[int] | None = None
-    terms = recorded_terms(fieldwriter, terms)  # large lists also as arrays: first searches
+    terms = recorded_terms(fieldwriter, schema, terms)  # large lists also as arrays
     for name, tbytes, ids, weights, values in terms:
         if name != field_name:
             if field_name is not None:

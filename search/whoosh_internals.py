@@ -141,7 +141,8 @@ class EncodedValues:
     The blocks are either decompressed already (`blocks`, when they were read for the ids
     and weights) or `packed`: the term's posting list as stored, its blocks found and
     decompressed only when a phrase asks for their values (when the ids and weights came
-    from `search.posting_arrays`)."""
+    from `search.posting_arrays`). When the positions were stored as arrays there too,
+    they are in `positions` (see `positions_of`), and the values are not needed."""
 
     blocks: list[bytes] = field(default_factory=list)  # decompressed block pickles
     counts: list[int] = field(default_factory=list)  # postings in each block
@@ -149,22 +150,48 @@ class EncodedValues:
     keep: np.ndarray | None = None
     packed: bytes = b""  # a W3 posting list, its 4-byte tag included
     packed_count: int = 0  # postings in `packed`
+    # (count per posting, every position in order), of every posting (before `keep`).
+    positions: tuple[np.ndarray, np.ndarray] | None = None
     _spans: list[tuple[int, int, int]] = field(default_factory=list)  # of packed's blocks
 
     @property
     def nbytes(self) -> int:
         """Of the blocks as read (unpickled values take about as much)."""
         inline = sum(map(len, self.inline)) + 33 * len(self.inline)
-        return sum(map(len, self.blocks)) + len(self.packed) + inline
+        arrays = sum(a.nbytes for a in self.positions) if self.positions is not None else 0
+        return sum(map(len, self.blocks)) + len(self.packed) + inline + arrays
 
     @property
     def kept(self) -> int:
         """How many postings are kept."""
         if self.keep is not None:
             return int(np.count_nonzero(self.keep))
+        if self.positions is not None:
+            return len(self.positions[0])
         if self.packed:
             return self.packed_count
         return sum(self.counts) + len(self.inline)
+
+    def positions_of(self, wanted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(count per posting, their positions in order) of the kept postings that
+        `wanted` marks (None: all), when stored as arrays; None otherwise."""
+        if self.positions is None:
+            return None
+        counts, flat = self.positions
+        chosen = self._chosen(wanted)
+        if chosen is None:
+            return counts, flat
+        return counts[chosen], flat[np.repeat(chosen, counts)]
+
+    def _chosen(self, wanted: np.ndarray | None) -> np.ndarray | None:
+        """A boolean per posting of the blocks (None: all) from one per kept posting."""
+        if wanted is not None and self.keep is not None:
+            full = np.zeros(len(self.keep), dtype=bool)
+            full[self.keep] = wanted
+            return full
+        if wanted is None and self.keep is not None:
+            return self.keep
+        return wanted
 
     def all(self) -> list[bytes]:
         """Every kept posting's encoded value."""
@@ -173,12 +200,9 @@ class EncodedValues:
     def select(self, wanted: np.ndarray | None) -> list[bytes]:
         """The encoded values of the kept postings that `wanted` (a boolean per kept
         posting; None: all) marks, in order; only the blocks holding one are unpickled."""
-        if wanted is not None and self.keep is not None:
-            full = np.zeros(len(self.keep), dtype=bool)
-            full[self.keep] = wanted
-            wanted = full
-        elif wanted is None and self.keep is not None:
-            wanted = self.keep
+        if self.positions is not None and not (self.blocks or self.packed):
+            raise ValueError("only the decoded positions were kept: see positions_of")
+        wanted = self._chosen(wanted)
         if self.packed and not self._spans:
             self._find_packed_blocks()
         if not self.blocks and not self.packed:
@@ -224,9 +248,11 @@ class TermPostings:
     values: EncodedValues | None
 
 
-# Given a term's postings offset in its segment's postings file and its number of
-# postings, its ids and weights from elsewhere (`search.posting_arrays`), or None.
-StoredArrays = Callable[[Any], "tuple[np.ndarray, np.ndarray] | None"]
+# Given a term's info, its ids, weights and, if stored, positions (count per posting,
+# positions in order) from elsewhere (`search.posting_arrays`), or None.
+StoredArrays = Callable[
+    [Any], "tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None"
+]
 
 
 def read_term_postings(
@@ -256,8 +282,10 @@ def read_term_postings(
         if values is not None:
             values.inline = list(inline_values)
     elif found is not None:
-        ids, weights = found
-        if values is not None:  # a copy: the cache outlives the reader's memory map
+        ids, weights, positions = found
+        if values is not None and positions is not None:
+            values.positions = positions
+        elif values is not None:  # a copy: the cache outlives the reader's memory map
             values.packed = terms._postfile.get(*_term_extent(terminfo))
             values.packed_count = len(ids)
     else:
