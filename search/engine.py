@@ -358,6 +358,16 @@ class IndexArrays:
         assert keys is not None  # a positional field's term
         return keys
 
+    def _in_all(self, id_lists: list[np.ndarray]) -> np.ndarray:
+        """The sections (ascending) in every one of the lists of distinct sections: counted
+        over the index's sections, several times faster than searching one list in another."""
+        if len(id_lists) == 1:
+            return id_lists[0]
+        times = np.zeros(self.size, dtype=np.int16)
+        for ids in id_lists:
+            times[ids] += 1
+        return np.flatnonzero(times == len(id_lists))
+
     def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
         """The index's terms of a field that start with `prefix` (cached)."""
         key = (fieldname, prefix)
@@ -384,9 +394,7 @@ class IndexArrays:
             return None
         # Positions are read only where the phrase can still be: in the sections holding
         # every word, then, word by word, in those where the phrase so far was found.
-        held = postings[0].ids  # type: ignore[union-attr]
-        for later_postings in postings[1:]:
-            held = _sorted_intersection(held, later_postings.ids)  # type: ignore[union-attr]
+        held = self._in_all([p.ids for p in postings])  # type: ignore[union-attr]
         common = self._keys_in(fieldname, postings[0], held)  # type: ignore[arg-type]
         for shift, later in enumerate(postings[1:], start=1):
             if not len(common):
