@@ -22,21 +22,19 @@ a phrase, only in the sections that hold all its words, with numpy.
 from __future__ import annotations
 
 import os
-import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.formats import Positions
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
 from search.dismax import BestOf
+from search.posting_arrays import SegmentPostingArrays, decode_positions
 from search.whoosh_internals import (
     LENGTH_OF_CODE,
     EncodedValues,
@@ -89,18 +87,39 @@ class _Postings:
         values = sum(v.nbytes for v in self.values) if self.values else 0
         return values + sum(a.nbytes for a in arrays if a is not None)
 
-    def encoded_values(self, wanted: np.ndarray | None = None) -> list[bytes]:
-        """The encoded positions of the postings `wanted` marks (None: all), in order."""
+    def positions(
+        self, field_format: Any, wanted: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(count per posting, positions in order) of the postings `wanted` marks (None:
+        all): stored as arrays (search.posting_arrays), or decoded from the encoded values."""
         assert self.values is not None
-        if wanted is None:
-            return list(chain.from_iterable(v.all() for v in self.values))
-        out: list[bytes] = []
+        parts = []
         start = 0
         for part in self.values:
             size = part.kept
-            out.extend(part.select(wanted[start : start + size]))
+            chosen = None if wanted is None else wanted[start : start + size]
+            found = part.positions_of(chosen)
+            parts.append(found if found is not None else _decode(field_format, part.select(chosen)))
             start += size
-        return out
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([c for c, _ in parts]), np.concatenate([f for _, f in parts])
+
+
+def _decode(field_format: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(count per posting, positions in order) of encoded values: all at once when they
+    are in the form `decode_positions` reads, else one by one by Whoosh."""
+    decoded = decode_positions(field_format, values)
+    if decoded is not None:
+        return decoded
+    decode = field_format.decode_positions
+    counts = np.empty(len(values), dtype=np.int64)
+    positions: list[int] = []
+    for i, value in enumerate(values):
+        one = decode(value)
+        counts[i] = len(one)
+        positions.extend(one)
+    return counts, np.asarray(positions, dtype=np.int64)
 
 
 # Facet arrays saved beside the index (search.facet_arrays): one-valued fields (one code a
@@ -193,6 +212,8 @@ class IndexArrays:
         self.reader = searcher.reader()
         self.weighting = searcher.weighting
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        # Each segment's large posting lists as arrays (search.posting_arrays), when it has them.
+        self.stored = [SegmentPostingArrays.of_segment(reader) for reader, _ in self.leaves]
         self.size = searcher.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for reader, offset in self.leaves:
@@ -231,8 +252,8 @@ class IndexArrays:
         all_ids: list[np.ndarray] = []
         all_weights: list[np.ndarray] = []
         all_values: list[EncodedValues] = []
-        for reader, offset in self.leaves:
-            found = read_term_postings(reader, fieldname, text)
+        for (reader, offset), stored in zip(self.leaves, self.stored, strict=True):
+            found = read_term_postings(reader, fieldname, text, stored)
             if found is None:
                 continue
             all_ids.append(found.ids + offset)
@@ -319,20 +340,9 @@ class IndexArrays:
     def _keys(self, fieldname: str, postings: _Postings, wanted: np.ndarray | None) -> np.ndarray:
         """The packed positions of the postings `wanted` marks (None: all)."""
         field_format = self.searcher.schema[fieldname].format
-        values = postings.encoded_values(wanted)
-        decoded = _decode_all_positions(field_format, values)
-        if decoded is None:
-            decode = field_format.decode_positions
-            counts = np.empty(len(values), dtype=np.int64)
-            positions: list[int] = []
-            for i, value in enumerate(values):
-                one = decode(value)
-                counts[i] = len(one)
-                positions.extend(one)
-            decoded = counts, np.asarray(positions, dtype=np.int64)
-        counts, flat_positions = decoded
+        counts, flat_positions = postings.positions(field_format, wanted)
         ids = postings.ids if wanted is None else postings.ids[wanted]
-        return np.repeat(ids, counts) * _POSITION_STRIDE + flat_positions
+        return np.repeat(ids, counts) * _POSITION_STRIDE + flat_positions.astype(np.int64)
 
     def _keys_in(self, fieldname: str, postings: _Postings, sections: np.ndarray) -> np.ndarray:
         """The packed positions of a term in the given sections (ascending) only: a phrase
@@ -347,6 +357,16 @@ class IndexArrays:
         keys = self.phrase_keys(fieldname, postings)
         assert keys is not None  # a positional field's term
         return keys
+
+    def _in_all(self, id_lists: list[np.ndarray]) -> np.ndarray:
+        """The sections (ascending) in every one of the lists of distinct sections: counted
+        over the index's sections, several times faster than searching one list in another."""
+        if len(id_lists) == 1:
+            return id_lists[0]
+        times = np.zeros(self.size, dtype=np.int16)
+        for ids in id_lists:
+            times[ids] += 1
+        return np.flatnonzero(times == len(id_lists))
 
     def prefix_terms(self, fieldname: str, prefix: str) -> list[bytes]:
         """The index's terms of a field that start with `prefix` (cached)."""
@@ -374,9 +394,7 @@ class IndexArrays:
             return None
         # Positions are read only where the phrase can still be: in the sections holding
         # every word, then, word by word, in those where the phrase so far was found.
-        held = postings[0].ids  # type: ignore[union-attr]
-        for later_postings in postings[1:]:
-            held = _sorted_intersection(held, later_postings.ids)  # type: ignore[union-attr]
+        held = self._in_all([p.ids for p in postings])  # type: ignore[union-attr]
         common = self._keys_in(fieldname, postings[0], held)  # type: ignore[arg-type]
         for shift, later in enumerate(postings[1:], start=1):
             if not len(common):
@@ -684,74 +702,6 @@ def top(
 
 
 __all__ = ["CACHE_MB", "IndexArrays", "Matches", "index_arrays", "top"]
-
-
-# A Positions value is a 4-byte count (big-endian) then pickle protocol 2 of the position
-# deltas: PROTO 2, EMPTY_LIST, BINPUT 0, the ints (after a MARK when more than one), then
-# APPEND(S) and STOP. An int below 256 is 'K' and one byte, so a value whose deltas are all
-# below 256 holds its deltas at every other byte: those are read with numpy, straight
-# from the values joined together. The others (a delta of 256 or more: 'M', 'J') are
-# decoded in one `pickle.loads` of a list holding all their lists, framed by MARK ... LIST,
-# instead of one call a section (106,000 calls were two thirds of the first searches'
-# time on 10,000 sections).
-_PICKLE_PROTO_2 = b"\x80\x02"
-_VALUE_HEADER = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
-_BININT1 = ord("K")
-_BIG_ENDIAN_UINT32 = np.dtype(">u4")
-
-
-def _decode_all_positions(
-    field_format: Any, values: list[bytes]
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(positions per posting, all positions in order) of Whoosh `Positions` values, or
-    None when the values are not in the form this relies on (the caller decodes one by one)."""
-    if type(field_format) is not Positions or not values:
-        return None
-    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    if sizes.min() < 13:  # count, header, one int, APPEND, STOP
-        return None
-    joined = b"".join(values)
-    buf = np.frombuffer(joined, dtype=np.uint8)
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    header = buf[starts[:, None] + np.arange(4, 9)]
-    if not (header == _VALUE_HEADER).all() or not (buf[ends - 1] == ord(".")).all():
-        return None
-    counts = buf[starts[:, None] + np.arange(4)].copy().view(_BIG_ENDIAN_UINT32).ravel()
-    counts = counts.astype(np.int64)
-    ints_at = starts + 9 + (counts > 1)  # after the MARK of a list of several
-    simple = (ends - 2 - ints_at) == 2 * counts
-    total = int(counts.sum())
-    deltas = np.empty(total, dtype=np.int64)
-    out_at = np.cumsum(counts) - counts
-    picked = np.flatnonzero(simple)
-    if len(picked):
-        n = counts[picked]
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-        source = np.repeat(ints_at[picked], n) + 2 * within
-        if not (buf[source] == _BININT1).all():
-            return None
-        deltas[np.repeat(out_at[picked], n) + within] = buf[source + 1]
-    others = np.flatnonzero(~simple)
-    if len(others):
-        rest = [joined[a + 6 : b - 1] for a, b in zip(starts[others].tolist(), ends[others].tolist(), strict=True)]  # fmt: skip
-        try:
-            lists = pickle.loads(b"\x80\x02(" + b"".join(rest) + b"l.")
-        except Exception:
-            return None
-        n = counts[others]
-        if len(lists) != len(others) or any(len(one) != k for one, k in zip(lists, n.tolist(), strict=True)):  # fmt: skip
-            return None
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-        deltas[np.repeat(out_at[others], n) + within] = np.fromiter(
-            chain.from_iterable(lists), dtype=np.int64, count=int(n.sum())
-        )
-    # Positions are stored as deltas within each posting: a running sum restarted per posting.
-    running = np.cumsum(deltas)
-    nonempty = counts > 0
-    before = np.zeros(len(counts), dtype=np.int64)
-    before[nonempty] = running[out_at[nonempty]] - deltas[out_at[nonempty]]
-    return counts, running - np.repeat(before, counts)
 
 
 def _distinct_ascending(values: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from typing import Any
 from whoosh.fields import Schema
 
 from search.field_terms import TermPlan, term_plan, whole_value_field
+from search.posting_arrays import recorded_terms
 from search.whoosh_internals import (
     LENGTH_OF_CODE,
     PluggableSegmentWriter,
@@ -290,6 +291,7 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
     """Whoosh's `FieldWriter.add_postings` for whole posting lists sorted by field and term."""
     field_name: str | None = None
     lengths: list[int] | None = None
+    terms = recorded_terms(fieldwriter, schema, terms)  # large lists also as arrays
     for name, tbytes, ids, weights, values in terms:
         if name != field_name:
             if field_name is not None:

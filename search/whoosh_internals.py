@@ -22,7 +22,7 @@ import io
 import pickle
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from itertools import chain, compress, repeat
@@ -80,7 +80,7 @@ from whoosh.filedb import compound  # noqa: E402
 from whoosh.filedb.structfile import BufferFile  # noqa: E402
 from whoosh.matching.binary import UnionMatcher  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
-from whoosh.reading import TermNotFound  # noqa: E402
+from whoosh.reading import SegmentReader, TermNotFound  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
 from whoosh.util.numeric import byte_to_length, length_to_byte  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
@@ -133,24 +133,62 @@ def _ids_and_weights(data: bytes) -> tuple[Any, Any]:
 class EncodedValues:
     """The encoded values (positions) of a term's postings, in the posting order, decoded
     from their blocks only when asked for. `keep`: which of the blocks' postings are
-    kept (None: all), as when deleted documents are left out."""
+    kept (None: all), as when deleted documents are left out.
+
+    The blocks are either decompressed already (`blocks`, when they were read for the ids
+    and weights) or `packed`: the term's posting list as stored, its blocks found and
+    decompressed only when a phrase asks for their values (when the ids and weights came
+    from `search.posting_arrays`). When the positions were stored as arrays there too,
+    they are in `positions` (see `positions_of`), and the values are not needed."""
 
     blocks: list[bytes] = field(default_factory=list)  # decompressed block pickles
     counts: list[int] = field(default_factory=list)  # postings in each block
     inline: list[bytes] = field(default_factory=list)  # a short list kept in the term info
     keep: np.ndarray | None = None
+    packed: bytes = b""  # a W3 posting list, its 4-byte tag included
+    packed_count: int = 0  # postings in `packed`
+    # (count per posting, every position in order), of every posting (before `keep`).
+    positions: tuple[np.ndarray, np.ndarray] | None = None
+    _spans: list[tuple[int, int, int]] = field(default_factory=list)  # of packed's blocks
 
     @property
     def nbytes(self) -> int:
         """Of the blocks as read (unpickled values take about as much)."""
-        return sum(map(len, self.blocks)) + sum(map(len, self.inline)) + 33 * len(self.inline)
+        inline = sum(map(len, self.inline)) + 33 * len(self.inline)
+        arrays = sum(a.nbytes for a in self.positions) if self.positions is not None else 0
+        return sum(map(len, self.blocks)) + len(self.packed) + inline + arrays
 
     @property
     def kept(self) -> int:
         """How many postings are kept."""
         if self.keep is not None:
             return int(np.count_nonzero(self.keep))
+        if self.positions is not None:
+            return len(self.positions[0])
+        if self.packed:
+            return self.packed_count
         return sum(self.counts) + len(self.inline)
+
+    def positions_of(self, wanted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(count per posting, their positions in order) of the kept postings that
+        `wanted` marks (None: all), when stored as arrays; None otherwise."""
+        if self.positions is None:
+            return None
+        counts, flat = self.positions
+        chosen = self._chosen(wanted)
+        if chosen is None:
+            return counts, flat
+        return counts[chosen], flat[np.repeat(chosen, counts)]
+
+    def _chosen(self, wanted: np.ndarray | None) -> np.ndarray | None:
+        """A boolean per posting of the blocks (None: all) from one per kept posting."""
+        if wanted is not None and self.keep is not None:
+            full = np.zeros(len(self.keep), dtype=bool)
+            full[self.keep] = wanted
+            return full
+        if wanted is None and self.keep is not None:
+            return self.keep
+        return wanted
 
     def all(self) -> list[bytes]:
         """Every kept posting's encoded value."""
@@ -159,16 +197,15 @@ class EncodedValues:
     def select(self, wanted: np.ndarray | None) -> list[bytes]:
         """The encoded values of the kept postings that `wanted` (a boolean per kept
         posting; None: all) marks, in order; only the blocks holding one are unpickled."""
-        if wanted is not None and self.keep is not None:
-            full = np.zeros(len(self.keep), dtype=bool)
-            full[self.keep] = wanted
-            wanted = full
-        elif wanted is None and self.keep is not None:
-            wanted = self.keep
-        if not self.blocks:
+        if self.positions is not None and not (self.blocks or self.packed):
+            raise ValueError("only the decoded positions were kept: see positions_of")
+        wanted = self._chosen(wanted)
+        if self.packed and not self._spans:
+            self._find_packed_blocks()
+        if not self.blocks and not self.packed:
             return self.inline if wanted is None else list(compress(self.inline, wanted.tolist()))
         if wanted is None:
-            return list(chain.from_iterable(map(self._values_of, range(len(self.blocks)))))
+            return list(chain.from_iterable(map(self._values_of, range(len(self.counts)))))
         sizes = np.asarray(self.counts, dtype=np.int64)
         starts = np.cumsum(sizes) - sizes
         needed = np.logical_or.reduceat(wanted, starts)
@@ -179,9 +216,23 @@ class EncodedValues:
             out.extend(compress(self._values_of(i), picks))
         return out
 
+    def _find_packed_blocks(self) -> None:
+        """Where each block of `packed` is and how many postings it holds."""
+        spans: list[tuple[int, int, int]] = []
+        counts: list[int] = []
+        for count, compression, start, end in _blocks_of(self.packed, 0):
+            spans.append((start, end, compression))
+            counts.append(count)
+        self.counts = counts  # set once, whole: another thread may be reading it
+        self._spans = spans
+
     def _values_of(self, block: int) -> tuple[bytes, ...]:
         # Not kept: a million small objects would slow every garbage collection after.
-        return pickle.loads(self.blocks[block])[2]
+        if self.blocks:
+            return pickle.loads(self.blocks[block])[2]
+        start, end, compression = self._spans[block]
+        data = self.packed[start:end]
+        return pickle.loads(zlib.decompress(data) if compression else data)[2]
 
 
 @dataclass
@@ -194,9 +245,19 @@ class TermPostings:
     values: EncodedValues | None
 
 
-def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings | None:
+# Given a term's info, its ids, weights and, if stored, positions (count per posting,
+# positions in order) from elsewhere (`search.posting_arrays`), or None.
+StoredArrays = Callable[
+    [Any], "tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None"
+]
+
+
+def read_term_postings(
+    reader: Any, fieldname: str, text: str, stored: StoredArrays | None = None
+) -> TermPostings | None:
     """A term's whole posting list in one segment (None if the segment lacks the term),
-    its deleted documents left out, read from the segment's postings file in bulk."""
+    its deleted documents left out, read from the segment's postings file in bulk, or
+    its ids and weights from `stored` (called with the term's info) when it has them."""
     if fieldname not in reader.schema:
         return None
     field_type = reader.schema[fieldname]
@@ -210,14 +271,22 @@ def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings |
     except TermNotFound:
         return None
     values = EncodedValues() if positional else None
+    found = None if stored is None or terminfo.is_inlined() else stored(terminfo)
     if terminfo.is_inlined():
         inline_ids, inline_weights, inline_values = terminfo.inlined_postings()
         ids = np.asarray(inline_ids, dtype=np.int64)
         weights = np.asarray(inline_weights, dtype=np.float64)
         if values is not None:
             values.inline = list(inline_values)
+    elif found is not None:
+        ids, weights, positions = found
+        if values is not None and positions is not None:
+            values.positions = positions
+        elif values is not None:  # a copy: the cache outlives the reader's memory map
+            values.packed = terms._postfile.get(*_term_extent(terminfo))
+            values.packed_count = len(ids)
     else:
-        ids, weights = _read_blocks(reader._terms._postfile, terminfo.extent()[0], values)
+        ids, weights = _read_blocks(terms._postfile, terminfo.extent()[0], values)
     deleted = reader.deleted_docs_set
     if deleted:
         keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
@@ -225,6 +294,19 @@ def read_term_postings(reader: Any, fieldname: str, text: str) -> TermPostings |
         if values is not None:
             values.keep = keep
     return TermPostings(ids, weights, values)
+
+
+def term_postings_offset(terminfo: Any) -> int:
+    """Where a (not inlined) term's posting list starts in its segment's postings file."""
+    return _term_extent(terminfo)[0]
+
+
+def _term_extent(terminfo: Any) -> tuple[int, int]:
+    """(offset, length) of a term's posting list in the postings file."""
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps `struct.unpack`'s tuple
+        (length,) = length
+    return int(offset), int(length)
 
 
 def _read_by_matcher(
@@ -248,23 +330,33 @@ def _read_by_matcher(
                         EncodedValues(inline=values) if positional else None)  # fmt: skip
 
 
+def _blocks_of(postings: Any, offset: int) -> Iterator[tuple[int, int, int, int]]:
+    """(postings, compression level, start, end of its data) of each block of the W3
+    posting list at `offset` of `postings` (bytes, or a segment file: see `_MappedFile`)."""
+    get = postings.get if hasattr(postings, "get") else lambda at, n: postings[at : at + n]
+    if get(offset, 4) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no W3 posting list at {offset} of {postings!r:.60}")
+    position = offset + 4
+    last = False
+    while not last:
+        length = _BLOCK_LENGTH.unpack(get(position, 4))[0]
+        last = length < 0
+        end = position + 4 + abs(length)
+        block = io.BytesIO(get(position + 4, min(64, abs(length))))  # info: 20-40 bytes
+        count, _, _, compression, _, _ = pickle.load(block)
+        yield count, compression, position + 4 + block.tell(), end
+        position = end
+
+
 def _read_blocks(
     postfile: Any, offset: int, values: EncodedValues | None
 ) -> tuple[np.ndarray, np.ndarray]:
     # Only `get` (a slice of the segment's memory map): see `_MappedFile`.
-    if postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
-        raise ValueError(f"no W3 posting list at {offset} of {postfile!r}")
-    position = offset + 4
     counts: list[int] = []
     deltas: list[Any] = []
     weights: list[Any] = []
-    last = False
-    while not last:
-        length = _BLOCK_LENGTH.unpack(postfile.get(position, 4))[0]
-        last = length < 0
-        block = io.BytesIO(postfile.get(position + 4, abs(length)))
-        count, _, _, compression, _, _ = pickle.load(block)
-        data = block.read()
+    for count, compression, start, end in _blocks_of(postfile, offset):
+        data = postfile.get(start, end - start)
         if compression:
             data = zlib.decompress(data)
         block_ids, block_weights = _ids_and_weights(data)
@@ -278,7 +370,6 @@ def _read_blocks(
         elif isinstance(block_weights, float):
             block_weights = repeat(block_weights, count)
         weights.append(block_weights)
-        position += 4 + abs(length)
     total = sum(counts)
     flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=total)
     # Each block's first id is whole and the rest are deltas: a running sum restarted per block.
@@ -328,6 +419,34 @@ class _MappedFile(BufferFile):  # type: ignore[misc]
 # Compound segments open their files as `compound.BufferFile(memoryview)` (one name,
 # read when a file is opened).
 compound.BufferFile = _MappedFile
+
+
+def segment_file_buffer(reader: Any, extension: str) -> memoryview | None:
+    """The bytes of one file of a reader's (compound) segment, without a copy: a view of
+    the segment's memory map; None when the segment has no such file or is not mapped."""
+    if not isinstance(reader, SegmentReader):  # an empty index's reader
+        return None
+    name = reader.segment().make_filename(extension)
+    storage = reader.storage()
+    if not storage.file_exists(name):
+        return None
+    opened = storage.open_file(name)
+    if not isinstance(opened, _MappedFile):  # a separate file (not compound): not mapped
+        opened.close()
+        return None
+    return memoryview(opened._buf)
+
+
+def create_segment_file(fieldwriter: Any, extension: str) -> Any:
+    """A new file of the segment a field writer is writing (assembled into the compound
+    segment file with the others, and removed with the segment)."""
+    return fieldwriter._segment.create_file(fieldwriter._storage, extension)
+
+
+def last_term_postings_offset(fieldwriter: Any) -> int:
+    """Where the posting list of the term a field writer wrote last (`finish_term`)
+    starts in the segment's postings file: what `term_postings_offset` reads back."""
+    return int(fieldwriter._postwriter._startoffset)
 
 
 # A field length is stored as one byte per document; this decodes each byte (0: empty).
