@@ -173,6 +173,7 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     restore_environment: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from flows import progress
     from flows.ingest import ingest
 
     # As in a large build: extraction and segmentation in worker processes, whose results
@@ -183,8 +184,14 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     # then answered from it (copies read back from the result storage).
     ingest(home=str(tmp_path / "first"), sources=str(manifest), workers=2)
     counted_commits.restart()  # counted: what this run holds, beside what an earlier one left
-    summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    stages = _BytesAtStages()
+    progress.set_reporter(stages)
+    try:
+        summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    finally:
+        progress.set_reporter(None)
     assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
+    assert stages.at_extract == 0  # the check tasks let go of every file's bytes
     _check_bounded(counted_commits, home, flow=True)
     _check_boilerplate_removed(home)
 

@@ -311,11 +311,43 @@ def _index_documents(home: str | Path) -> int:
 
 
 def in_fresh_process(stage: Callable[..., R], *args: Any) -> R:
-    """`stage(*args)` in a new process (spawned), which ends if this one is killed."""
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent
-    ) as pool:
-        return pool.submit(stage, *args).result()
+    """`stage(*args)` in a new process (spawned); its exception is raised here.
+
+    The process ends if this one is killed, and is stopped if this one is interrupted
+    (Ctrl-C, Prefect cancelling the run) while it waits.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    receiving, sending = spawn.Pipe(duplex=False)
+    process = spawn.Process(target=_run_and_send, args=(sending, stage, args))
+    process.start()
+    sending.close()
+    try:
+        succeeded, value = receiving.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(
+            f"{getattr(stage, '__name__', stage)} ended without an answer (exit code "
+            f"{process.exitcode})"
+        ) from None
+    except BaseException:
+        process.terminate()
+        raise
+    finally:
+        receiving.close()
+        process.join()
+    if not succeeded:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _run_and_send(sending: Any, stage: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    exit_with_parent()
+    try:
+        answer = (True, stage(*args))
+    except Exception as exc:
+        answer = (False, exc)
+    sending.send(answer)
+    sending.close()
 
 
 def _update_index_here(home: str | Path, full: bool) -> int:
