@@ -32,6 +32,7 @@ from kb.ingest.report import run_report_markdown
 from kb.ingest.sequence import Later, WorkerPool, run_pipeline
 from kb.model import Document
 from kb.runtime.limits import current_limits
+from kb.runtime.memory import limit_malloc_arenas
 
 # The worker processes the extraction and build tasks hand their batch to; the tasks run
 # on threads of this process, so they share it (tasks on Dask start none: `_tasks_leave_process`).
@@ -156,7 +157,7 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
     The sequence is kb.ingest.sequence's, each stage a task here. allow_mass_removal: remove the
     documents of a folder even when most of it is gone (else such a run keeps them and
     fails the folder: kb.ingest.pipeline.hold_mass_removals)."""
-    _limit_malloc_arenas()
+    limit_malloc_arenas()
     run = run_pipeline(home, PrefectExecutor(), sources=sources, corpus=corpus, full=full,
                        workers=workers, wait_seconds=wait_seconds,
                        allow_mass_removal=allow_mass_removal, progress=progress.reporter,
@@ -165,29 +166,6 @@ def ingest(home: str, sources: str | None = None, corpus: str | None = None, ful
     create_markdown_artifact(key="ingest-report", markdown=run_report_markdown(summary),
                              description="What the ingest run saw, changed and failed on")  # fmt: skip
     return summary
-
-
-# glibc's M_ARENA_MAX (mallopt): at most this many malloc arenas for the task threads to come.
-_MALLOC_ARENAS = 2
-
-
-def _limit_malloc_arenas() -> None:
-    """Few malloc arenas for this process's threads (glibc; elsewhere nothing).
-
-    Each of Prefect's task threads otherwise allocates from an arena of its own, and memory a
-    thread frees (the bytes a check read, an extraction once on disk) is not reused by the
-    others. A 1,000-document `kb build` (2026-12-06, load average 5-6): its flow process peaked
-    at 387 MB, 344 MB with this call (328 MB with MALLOC_ARENA_MAX=2 set before it started), its
-    process tree at 738 and 695 MB.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-8, _MALLOC_ARENAS)  # -8: M_ARENA_MAX
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _tasks_leave_process() -> bool:

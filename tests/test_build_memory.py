@@ -1,9 +1,11 @@
-"""A build's memory is flat in the number of documents: it never holds every extraction at once.
+"""A build's memory is flat in the number of documents: it never holds every file's bytes or
+every extraction at once.
 
-Extractions wait on disk (kb.ingest.spill) from extraction until their segmentation
-batch, and the flow lets go of each finished task's result. Checked by counting the
-extraction results and documents alive in this process each time a batch is committed
-(the moment a run used to hold every source's extraction), not by timing or RSS.
+The check lets go of each file's bytes once hashed, and extraction reads them again a few
+batches at a time; extractions wait on disk (kb.ingest.spill) from extraction until their
+segmentation batch, and the flow lets go of each finished task's result. Checked by counting
+the bytes, extraction results and documents alive in this process at the moments a run used
+to hold them all, not by timing or RSS.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Any
 
 import pytest
 
+import kb.ingest.pipeline
 import kb.ingest.sequence
-from kb.ingest.sequence import run_ingest
+from kb.acquire.fetch import Fetched
+from kb.home import paths as home_paths
+from kb.ingest.sequence import LocalExecutor, SilentProgress, run_ingest, run_pipeline
 from kb.ingest.spill import SPILL_FOLDER
 from kb.model import Document, Extracted
 from kb.store import Store
@@ -168,6 +173,7 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     restore_environment: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from flows import progress
     from flows.ingest import ingest
 
     # As in a large build: extraction and segmentation in worker processes, whose results
@@ -178,8 +184,14 @@ def test_the_flow_lets_go_of_finished_tasks_results(
     # then answered from it (copies read back from the result storage).
     ingest(home=str(tmp_path / "first"), sources=str(manifest), workers=2)
     counted_commits.restart()  # counted: what this run holds, beside what an earlier one left
-    summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    stages = _BytesAtStages()
+    progress.set_reporter(stages)
+    try:
+        summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    finally:
+        progress.set_reporter(None)
     assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
+    assert stages.at_extract == 0  # the check tasks let go of every file's bytes
     _check_bounded(counted_commits, home, flow=True)
     _check_boilerplate_removed(home)
 
@@ -208,3 +220,65 @@ def test_an_extraction_put_after_another_was_taken_back_keeps_its_own_file(tmp_p
         "second",
         "third",
     ]
+
+
+class _BytesAtStages(SilentProgress):
+    """Notes the file bytes held when extraction starts (the check is over by then)."""
+
+    def __init__(self) -> None:
+        self.at_extract: int | None = None
+
+    def stage(self, name: str, total: int) -> None:
+        if name == "extract":
+            self.at_extract = _bytes_held()
+
+
+def _bytes_held() -> int:
+    """Fetched sources holding their bytes in this process."""
+    gc.collect()
+    return sum(isinstance(o, Fetched) and o.data is not None for o in gc.get_objects())
+
+
+def test_a_build_holds_the_bytes_of_a_batch_of_files_not_all_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker, one batch ahead: 15 sources in batches of 5 (kb.ingest.sequence.batches).
+    monkeypatch.setattr(kb.ingest.sequence, "EXTRACT_BATCHES_AHEAD", 1)
+    held: list[int] = []
+    real = kb.ingest.pipeline.extract_bytes
+
+    def counting(ref: Any, data: bytes, content_type: str = "", **kw: Any) -> Extracted:
+        held.append(_bytes_held())
+        return real(ref, data, content_type, **kw)
+
+    monkeypatch.setattr(kb.ingest.pipeline, "extract_bytes", counting)
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    stages = _BytesAtStages()
+    run = run_pipeline(home, LocalExecutor(), sources=manifest, workers=1, record_run=False,
+                       progress=stages)  # fmt: skip
+    assert run.summary["sources"]["new"] == PAGES + 1 and not run.summary["failures"]
+    assert stages.at_extract == 0  # the check hashed every file and let go of its bytes
+    assert len(held) == PAGES + 1 and max(held) <= 5  # read again one batch at a time
+    _check_boilerplate_removed(home)
+
+
+def test_a_file_changed_between_its_check_and_its_extraction_waits_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    note = tmp_path / "docs" / "note.md"
+
+    class EditsTheNote(SilentProgress):
+        def stage(self, name: str, total: int) -> None:
+            if name == "extract":  # every file checked, none extracted yet
+                note.write_text("# Note\n\nThe numbat programme.\n", "utf-8")
+
+    run = run_pipeline(home, LocalExecutor(), sources=manifest, workers=1, record_run=False,
+                       progress=EditsTheNote())  # fmt: skip
+    [failure] = run.summary["failures"]
+    assert failure["source"].endswith("note.md") and "changed" in failure["reason"]
+    with Store(home_paths(home).store) as store:  # neither the old text nor the new
+        assert "note" not in store.document_ids()
+    again = run_ingest(home, sources=manifest)
+    assert again.sources["new"] == 1 and not again.failures
+    assert {h.doc_id for h in search("numbat", home=home).hits} == {"note"}

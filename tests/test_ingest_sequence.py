@@ -4,6 +4,7 @@ serial run gives."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -123,3 +124,30 @@ def test_worker_processes_build_what_a_serial_run_builds(
         with Store(home_paths(home).store) as store:
             [row] = store.runs()
         assert row["id"] == run.summary["id"] and row["state"] == "completed"
+
+
+def test_a_full_index_build_runs_in_a_fresh_process_and_a_small_update_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs, home = _write_corpus(tmp_path / "docs"), tmp_path / "home"
+    run_ingest(home, corpus=docs)
+    elsewhere: list[int] = []
+    real = kb.ingest.sequence.in_fresh_process
+
+    def noting(stage: Callable[..., Any], *args: Any) -> Any:
+        pid = real(os.getpid)
+        elsewhere.append(pid)
+        return real(stage, *args)
+
+    monkeypatch.setattr(kb.ingest.sequence, "in_fresh_process", noting)
+    (docs / "leaflet.md").write_text("# Leaflet\n\nSafe migration advice for the quoll.\n", "utf-8")
+    run_ingest(home, corpus=docs)  # one changed document: indexed in this process
+    assert elsewhere == [] and {h.doc_id for h in search("quoll", home=home).hits} == {"leaflet"}
+    run_ingest(home, corpus=docs, full=True)
+    assert len(elsewhere) == 1 and elsewhere[0] != os.getpid()
+    assert {h.doc_id for h in search("quoll", home=home).hits} == {"leaflet"}
+
+
+def test_a_stage_failing_in_a_fresh_process_fails_here() -> None:
+    with pytest.raises(ValueError, match="invalid literal"):
+        kb.ingest.sequence.in_fresh_process(int, "not a number")

@@ -49,6 +49,8 @@ class Fetched:
     content_type: str = ""
     status: int | None = None
     url: str = ""  # where the body came from, after redirects
+    # A file's bytes were read and hashed, then let go until extraction (`set_aside`).
+    set_aside: bool = False
 
 
 def sha256(data: bytes) -> str:
@@ -87,6 +89,32 @@ def fetch_file(ref: SourceRef, *, size: int | None, mtime_ns: int | None, known_
         else ("unchanged" if digest == known_sha and not force else "changed")
     )
     return Fetched(ref, state, data=data, sha256=digest, size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def set_aside(fetched: Fetched) -> None:
+    """Let go of a file's bytes once hashed; `read_again` reads them back when needed.
+
+    A run checks every file before it extracts any: holding the bytes of them all in between
+    made its memory grow with the number of files (200 MB at 10,000 documents).
+    """
+    if fetched.data is not None and fetched.ref.kind == "file":
+        fetched.data, fetched.set_aside = None, True
+
+
+def read_again(fetched: Fetched) -> bool:
+    """Read back the bytes `set_aside` let go of; False if the file is no longer what was hashed
+    (changed or removed since), and then it holds no bytes."""
+    if not fetched.set_aside:
+        return fetched.data is not None
+    fetched.set_aside = False
+    try:
+        data = Path(fetched.ref.key).read_bytes()
+    except OSError:
+        return False
+    if len(data) != fetched.size or sha256(data) != fetched.sha256:
+        return False
+    fetched.data = data
+    return True
 
 
 # The moment the fetch under way in this thread must be over (time.monotonic()), or None.

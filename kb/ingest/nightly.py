@@ -68,11 +68,11 @@ def relabel_refetched(outcome: Outcome, record: SourceRecord | None) -> Outcome:
 def needs_extraction(outcome: Outcome, full: bool) -> bool:
     """New or changed bytes (all fetched bytes with `full`); a touched but equal file stops here."""
     fetched = outcome.fetched
-    if fetched is None or fetched.data is None:
+    if fetched is None or (fetched.data is None and not fetched.set_aside):
         return False
     if full or outcome.state in ("new", "changed"):
         return True
-    fetched.data = None
+    fetched.data, fetched.set_aside = None, False
     return False
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from kb.acquire.fetch import Fetched, read_again, set_aside
 from kb.acquire.sources import (
     Discovery,
     ManifestEntry,
@@ -36,7 +37,7 @@ from kb.acquire.sources import (
 )
 from kb.extract.worker import shutdown_workers
 from kb.home import paths as home_paths
-from kb.ingest.commit import ChangeSet, commit_outcomes, merge_changes
+from kb.ingest.commit import ChangeSet, commit_outcomes, merge_changes, pending_index_changes
 from kb.ingest.listings import (
     ListingResult,
     listing_unreachable,
@@ -72,6 +73,8 @@ from kb.ingest.spill import spilled_extractions
 from kb.model import Document, SourceRef
 from kb.runtime.limits import current_limits
 from kb.runtime.lock import ingest_lock
+from kb.runtime.memory import release_free_memory
+from kb.runtime.orphans import exit_with_parent
 from kb.store import SourceRecord, Store
 
 R = TypeVar("R")
@@ -79,9 +82,16 @@ R_co = TypeVar("R_co", covariant=True)
 
 # Starting worker processes costs ~2 s (spawn + imports): only worth it for larger runs.
 POOL_MIN_SOURCES = 40
-# Sources segmented, tagged and committed together (see `run_pipeline`); about 100 MB of
-# documents at a time with the benchmark's corpus.
-COMMIT_BATCH_SOURCES = 500
+# Sources segmented, tagged and committed together (see `run_pipeline`). The run's process
+# holds two batches at a time (one committed, the next segmented), and stays about as large
+# as that afterwards (see `update_index`): with the benchmark's 1,000 documents, batches
+# of 500 took the library build's process to 209 MB, batches of 100 to 119 MB.
+COMMIT_BATCH_SOURCES = 100
+# Extraction batches submitted ahead of the one the run waits for, per worker: enough to keep
+# the workers busy; each holds its files' bytes until extracted.
+EXTRACT_BATCHES_AHEAD = 2
+# An index update of this many documents or more runs in a fresh process (`update_index`).
+INDEX_PROCESS_MIN_DOCUMENTS = 500
 
 
 # -- the executor interface ------------------------------------------------------------------
@@ -241,7 +251,13 @@ def read_listing_page(
 
 
 def check_files(batch: list[tuple[SourceRef, SourceRecord | None]], full: bool) -> list[Outcome]:
-    return [check_source(ref, record, full=full) for ref, record in batch]
+    """Each file's fingerprint; the bytes read to hash it are let go of (`set_aside`) and read
+    again when its extraction is submitted (`run_pipeline`)."""
+    outcomes = [check_source(ref, record, full=full) for ref, record in batch]
+    for outcome in outcomes:
+        if outcome.fetched is not None:
+            set_aside(outcome.fetched)
+    return outcomes
 
 
 def fetch_web_page(ref: SourceRef, record: SourceRecord | None, full: bool, allowed_hosts: set[str],
@@ -271,7 +287,70 @@ def update_index(home: str | Path, full: bool) -> int:
     The store journals what each commit changed (kb.ingest.commit), so changes a killed
     run committed but never indexed are indexed now. If the live index still
     disagrees with the store on which documents it holds, it is rebuilt.
+
+    A rebuild, or an update of at least INDEX_PROCESS_MIN_DOCUMENTS documents, runs in a
+    process of its own (`in_fresh_process`): the run's process has by then been as large as
+    its largest batch of documents, and malloc keeps much of that (small objects pin whole
+    arenas), so an index written there would come on top of it. A fresh process starts
+    small and gives all of the index's memory back when it ends.
     """
+    if full or _index_documents(home) >= INDEX_PROCESS_MIN_DOCUMENTS:
+        return in_fresh_process(_update_index_here, str(home), full)
+    return _update_index_here(home, full)
+
+
+def _index_documents(home: str | Path) -> int:
+    """Documents the next index update writes: the changes pending, or all for a rebuild."""
+    from search.indexer import live_index_dir
+
+    paths = home_paths(home)
+    with Store(paths.store) as store:
+        if live_index_dir(paths) is None:
+            return len(store.document_ids())
+        return len(pending_index_changes(store)[0])
+
+
+def in_fresh_process(stage: Callable[..., R], *args: Any) -> R:
+    """`stage(*args)` in a new process (spawned); its exception is raised here.
+
+    The process ends if this one is killed, and is stopped if this one is interrupted
+    (Ctrl-C, Prefect cancelling the run) while it waits.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    receiving, sending = spawn.Pipe(duplex=False)
+    process = spawn.Process(target=_run_and_send, args=(sending, stage, args))
+    process.start()
+    sending.close()
+    try:
+        succeeded, value = receiving.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(
+            f"{getattr(stage, '__name__', stage)} ended without an answer (exit code "
+            f"{process.exitcode})"
+        ) from None
+    except BaseException:
+        process.terminate()
+        raise
+    finally:
+        receiving.close()
+        process.join()
+    if not succeeded:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _run_and_send(sending: Any, stage: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    exit_with_parent()
+    try:
+        answer = (True, stage(*args))
+    except Exception as exc:
+        answer = (False, exc)
+    sending.send(answer)
+    sending.close()
+
+
+def _update_index_here(home: str | Path, full: bool) -> int:
     from search.indexer import build_index, indexed_doc_ids
 
     paths = home_paths(home)
@@ -394,18 +473,27 @@ def run_pipeline(
 
             t = time.perf_counter()
             todo = [o for o in outcomes if needs_extraction(o, full)]
-            measures.input_bytes = sum(len(o.fetched.data or b"") for o in todo if o.fetched)
+            measures.input_bytes = sum(_fetched_size(o.fetched) for o in todo if o.fetched)
             progress.stage("extract", len(todo))
             pool_size = workers if workers > 1 and len(todo) >= POOL_MIN_SOURCES else 0
             site_blocks = SiteBlocks()
             extracted = 0
             with executor.workers(pool_size), spilled_extractions(paths.root) as spill:
                 by_key = {o.ref.key: o for o in outcomes}
-                # Each extraction goes to disk as it arrives, keeping only its site's block
-                # fingerprints here, and each finished batch is let go (a Prefect future keeps
-                # its result): the run holds a few batches of extractions, not all of them.
-                extracting = deque(executor.map(extract_many, batches(todo, workers), full))
-                while extracting:
+                # A few batches at a time, each with its files' bytes read again just before
+                # (the check let go of them); each extraction goes to disk as it arrives,
+                # keeping only its site's block fingerprints here, and each finished batch is
+                # let go (a Prefect future keeps its result): the run holds a few batches of
+                # bytes and extractions, not all of them.
+                waiting = deque(batches(todo, workers))
+                extracting: deque[Pending[list[Outcome]]] = deque()
+                while waiting or extracting:
+                    while waiting and len(extracting) < EXTRACT_BATCHES_AHEAD * workers:
+                        batch = _read_again(waiting.popleft(), progress)
+                        if batch:
+                            extracting.extend(executor.map(extract_many, [batch], full))
+                    if not extracting:
+                        continue
                     for done in extracting.popleft().result():
                         outcome = by_key[done.ref.key]
                         _take_extraction(outcome, done)
@@ -419,6 +507,7 @@ def run_pipeline(
                 # Nothing more to extract in this run: the idle extraction workers would
                 # otherwise hold their memory through segmentation, tagging and indexing.
                 shutdown_workers()
+                release_free_memory()  # the bytes the check read, the extractions now on disk
                 seconds["extract"] = time.perf_counter() - t
 
                 t = time.perf_counter()
@@ -464,6 +553,7 @@ def run_pipeline(
                     for o in chunk_outcomes:  # committed: the text now lives in the store only
                         o.extracted = None
                     del documents
+                    release_free_memory()
                     seconds["store"] += time.perf_counter() - t
 
             t = time.perf_counter()
@@ -608,6 +698,29 @@ def _web_result(ref: SourceRef, pending: Pending[Outcome], record: SourceRecord 
             ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}")
         )
     return relabel_refetched(outcome, record)
+
+
+def _fetched_size(fetched: Fetched) -> int:
+    return len(fetched.data) if fetched.data is not None else (fetched.size or 0)
+
+
+def _read_again(batch: list[Outcome], progress: Progress) -> list[Outcome]:
+    """The batch with its files' bytes read back (`set_aside` by the check). A file changed or
+    removed since its check fails for this run (the next one checks it again), rather than be
+    extracted from bytes its fingerprint does not describe."""
+    ready = []
+    for outcome in batch:
+        assert outcome.fetched is not None
+        if read_again(outcome.fetched):
+            ready.append(outcome)
+            continue
+        reason = (
+            "it changed or went away while the build was reading it; the next run reads it again"
+        )
+        outcome.state, outcome.fetched = "failed", None
+        outcome.failure = Failure(outcome.ref.location, "fetch", reason)
+        progress.advance()
+    return ready
 
 
 def _take_extraction(current: Outcome, done: Outcome) -> None:

@@ -1,0 +1,142 @@
+"""Where a build's memory goes: resident memory by stage, the build's own process apart.
+
+Runs one build in this process (the library's `run_pipeline`, or with `--flow` the Prefect
+flow against the server kept for the home, started beforehand and not counted), sampling
+the resident memory of this process and of its descendants every 0.2 s, and prints for
+each stage (as the run announces them to its progress display) the peak of this process,
+of the largest child, and of the whole tree:
+
+    .venv/bin/python -m bench.stage_memory --sources CORPUS/sources.toml --home HOME [--flow]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import _PAGE_SIZE, machine_info
+
+
+def _process_rss() -> tuple[dict[int, int], dict[int, int]]:
+    """Each process's parent and resident bytes, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+            with open(f"/proc/{entry.name}/statm", "rb") as f:
+                resident = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(stat[stat.rfind(")") + 2 :].split()[1])
+        rss[pid] = resident * _PAGE_SIZE
+    return parents, rss
+
+
+class StageSampler:
+    """The run's progress display, noting the stage; a thread samples memory under its name."""
+
+    def __init__(self, exclude: set[int], interval: float = 0.2) -> None:
+        self.exclude = exclude
+        self.interval = interval
+        self.current = "start"
+        self.peaks: dict[str, dict[str, float]] = {}
+        self.started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def stage(self, name: str, total: int) -> None:
+        self._sample()
+        self.current = name
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def _sample(self) -> None:
+        parents, rss = _process_rss()
+        children: dict[int, list[int]] = {}
+        for pid, ppid in parents.items():
+            children.setdefault(ppid, []).append(pid)
+        me = os.getpid()
+        tree, child_max, todo = 0, 0, list(children.get(me, []))
+        while todo:
+            pid = todo.pop()
+            if pid in self.exclude:
+                continue
+            tree += rss.get(pid, 0)
+            child_max = max(child_max, rss.get(pid, 0))
+            todo.extend(children.get(pid, []))
+        own = rss.get(me, 0)
+        mb = 1024 * 1024
+        peak = self.peaks.setdefault(
+            self.current,
+            {"main_mb": 0.0, "child_mb": 0.0, "tree_mb": 0.0, "at_s": 0.0},
+        )
+        peak["main_mb"] = max(peak["main_mb"], round(own / mb, 1))
+        peak["child_mb"] = max(peak["child_mb"], round(child_max / mb, 1))
+        if (own + tree) / mb > peak["tree_mb"]:
+            peak["tree_mb"] = round((own + tree) / mb, 1)
+            peak["at_s"] = round(time.perf_counter() - self.started, 1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> StageSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.current = "end"
+        self._sample()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=Path, required=True)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--flow", action="store_true", help="the Prefect flow, not the library")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    load_before = machine_info()["load_average"]
+    exclude: set[int] = set()
+    summary: dict[str, Any]
+    if args.flow:
+        from flows.keep_server import running_server, start_kept_server
+        from flows.settings import configure_prefect
+
+        configure_prefect(args.home)
+        server = running_server(args.home) or start_kept_server(args.home, args.home / "prefect")
+        exclude.add(server.pid)
+        os.environ["PREFECT_API_URL"] = server.api_url
+        from flows import progress
+        from flows.ingest import ingest
+
+        with StageSampler(exclude) as sampler:
+            progress.set_reporter(sampler)
+            summary = ingest(home=str(args.home), sources=str(args.sources), workers=args.workers)
+    else:
+        from kb.ingest.sequence import LocalExecutor, run_pipeline
+
+        with StageSampler(exclude) as sampler:
+            summary = run_pipeline(args.home, LocalExecutor(), sources=args.sources,
+                                   workers=args.workers, progress=sampler).summary  # fmt: skip
+    out = {"stages": sampler.peaks, "seconds": summary["seconds"],
+           "load_average": [load_before, machine_info()["load_average"]]}  # fmt: skip
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
