@@ -107,26 +107,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, required=True)
     parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--flow", action="store_true", help="the Prefect flow, not the library")
+    parser.add_argument(
+        "--flow",
+        action="store_true",
+        help="the Prefect flow (a kept server started for the "
+        "home and stopped afterwards), not the library",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     load_before = machine_info()["load_average"]
     exclude: set[int] = set()
     summary: dict[str, Any]
     if args.flow:
-        from flows.keep_server import running_server, start_kept_server
+        from flows.keep_server import stop_kept_server, use_server
         from flows.settings import configure_prefect
 
         configure_prefect(args.home)
-        server = running_server(args.home) or start_kept_server(args.home, args.home / "prefect")
-        exclude.add(server.pid)
-        os.environ["PREFECT_API_URL"] = server.api_url
+        server = use_server(args.home)  # as `kb build` does, started before the sampling
+        if server.pid is not None:
+            exclude.add(server.pid)
         from flows import progress
         from flows.ingest import ingest
 
-        with StageSampler(exclude) as sampler:
-            progress.set_reporter(sampler)
-            summary = ingest(home=str(args.home), sources=str(args.sources), workers=args.workers)
+        try:
+            with StageSampler(exclude) as sampler:
+                progress.set_reporter(sampler)
+                summary = ingest(
+                    home=str(args.home), sources=str(args.sources), workers=args.workers
+                )
+        finally:
+            stop_kept_server(args.home)
     else:
         from kb.ingest.sequence import LocalExecutor, run_pipeline
 
