@@ -44,8 +44,10 @@ from search.whoosh_internals import (
 )
 
 # Terms marshalled per call when a run is spilled: large enough that the per-call cost
-# vanishes, small enough that reading runs back holds little at a time.
-RUN_CHUNK = 8192
+# vanishes, small enough that reading runs back holds little at a time (the merge holds a
+# chunk of every run: at 10,000 documents a writer peaked at 410 MB with 8,192 terms a
+# chunk and 280 MB with 1,024, in the same time).
+RUN_CHUNK = 1024
 # Estimated memory of a gathered term (its tuple, two arrays, a list, the dict slot) and of
 # a posting in it (a document number and a weight in arrays, a list slot, the value's bytes
 # object), besides the lengths of the term and the value.
