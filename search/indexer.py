@@ -247,9 +247,11 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
         # way, and each posting is spilled once whatever the runs' size.
         limit = max(64, WRITER_LIMIT_MB // procs)
         shards = document_shards(store, procs)
-        count = write_shards(ix, store, shards, add_documents, limitmb=limit)
+        count = write_shards(
+            ix, store, shards, add_documents, limitmb=limit,
+            meanwhile=lambda: save_editions(new_dir, store),  # which laws are in force
+        )  # fmt: skip
         ix.close()
-        save_editions(new_dir, store)  # which laws are in force, read by search
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise

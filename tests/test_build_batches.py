@@ -107,22 +107,19 @@ def test_shards_are_contiguous_runs_of_the_store_with_about_equal_work(corpus_ho
 def test_a_failed_multiprocess_build_stops_its_writers_and_keeps_the_index(
     corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The build's own work fails while its writer processes are writing."""
     home = _copy_home(corpus_home, tmp_path / "home")
     before = _answers(home)
     live = live_index_dir(home_paths(home))
-    calls = {"n": 0}
-    real = indexer.section_fields
 
-    def failing(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        calls["n"] += 1
-        if calls["n"] > 20:  # this process's writer is half-way through its shard
-            raise RuntimeError("disk on fire")
-        return real(*args, **kwargs)
+    def failing(*args: Any, **kwargs: Any) -> None:
+        assert len(multiprocessing.active_children()) == 2  # both writers are at work
+        raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(indexer, "section_fields", failing)
+    monkeypatch.setattr(indexer, "save_editions", failing)
     with Store(home_paths(home).store) as store, pytest.raises(RuntimeError, match="disk on fire"):
         build_index(home_paths(home), store, procs=2)
-    assert multiprocessing.active_children() == []  # the other writer is stopped too
+    assert multiprocessing.active_children() == []  # the writers are stopped
     assert live_index_dir(home_paths(home)) == live
     assert sorted(p.name for p in home_paths(home).indexes.iterdir()) == [live.name]
     assert _answers(home) == before

@@ -16,6 +16,7 @@ import kb.ingest.sequence
 from kb.home import paths as home_paths
 from kb.ingest.sequence import LocalExecutor, Pending, run_ingest, run_pipeline
 from kb.store import Store
+from search import indexer
 from search.query import search
 
 pytestmark = pytest.mark.usefixtures("closing_searchers")
@@ -126,7 +127,7 @@ def test_worker_processes_build_what_a_serial_run_builds(
         assert row["id"] == run.summary["id"] and row["state"] == "completed"
 
 
-def test_a_full_index_build_runs_in_a_fresh_process_and_a_small_update_here(
+def test_a_large_index_update_runs_in_a_fresh_process_and_a_small_one_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs, home = _write_corpus(tmp_path / "docs"), tmp_path / "home"
@@ -143,9 +144,23 @@ def test_a_full_index_build_runs_in_a_fresh_process_and_a_small_update_here(
     (docs / "leaflet.md").write_text("# Leaflet\n\nSafe migration advice for the quoll.\n", "utf-8")
     run_ingest(home, corpus=docs)  # one changed document: indexed in this process
     assert elsewhere == [] and {h.doc_id for h in search("quoll", home=home).hits} == {"leaflet"}
-    run_ingest(home, corpus=docs, full=True)
+    run_ingest(home, corpus=docs, full=True)  # a small store's rebuild: here too
+    assert elsewhere == []
+    monkeypatch.setattr(kb.ingest.sequence, "INDEX_PROCESS_MIN_DOCUMENTS", 1)
+    (docs / "leaflet.md").write_text(
+        "# Leaflet\n\nSafe migration advice for the bandicoot.\n", "utf-8"
+    )
+    run_ingest(home, corpus=docs)  # an update past the limit: in a fresh process
     assert len(elsewhere) == 1 and elsewhere[0] != os.getpid()
-    assert {h.doc_id for h in search("quoll", home=home).hits} == {"leaflet"}
+    assert {h.doc_id for h in search("bandicoot", home=home).hits} == {"leaflet"}
+    # A store large enough for writer processes is rebuilt by them, not in a fresh process.
+    monkeypatch.setattr(indexer, "MULTIPROCESS_MIN_SECTIONS", 1)
+    monkeypatch.setattr(indexer.os, "cpu_count", lambda: 2)
+    run_ingest(home, corpus=docs, full=True)
+    assert len(elsewhere) == 1
+    live = indexer.live_index_dir(home_paths(home))
+    assert live is not None and len(list(live.glob("*.seg"))) == 2
+    assert {h.doc_id for h in search("bandicoot", home=home).hits} == {"leaflet"}
 
 
 def test_a_stage_failing_in_a_fresh_process_fails_here() -> None:

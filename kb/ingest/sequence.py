@@ -288,25 +288,28 @@ def update_index(home: str | Path, full: bool) -> int:
     run committed but never indexed are indexed now. If the live index still
     disagrees with the store on which documents it holds, it is rebuilt.
 
-    A rebuild, or an update of at least INDEX_PROCESS_MIN_DOCUMENTS documents, runs in a
-    process of its own (`in_fresh_process`): the run's process has by then been as large as
-    its largest batch of documents, and malloc keeps much of that (small objects pin whole
-    arenas), so an index written there would come on top of it. A fresh process starts
-    small and gives all of the index's memory back when it ends.
+    An update that would write at least INDEX_PROCESS_MIN_DOCUMENTS documents in this
+    process runs in a process of its own (`in_fresh_process`): the run's process has by then
+    been as large as its largest batch of documents, and malloc keeps much of that (small
+    objects pin whole arenas), so an index written there would come on top of it. A fresh
+    process starts small and gives all of the index's memory back when it ends. A rebuild
+    of a large store needs none: its writers are processes of their own (search.shards).
     """
-    if full or _index_documents(home) >= INDEX_PROCESS_MIN_DOCUMENTS:
+    if _documents_written_here(home, full) >= INDEX_PROCESS_MIN_DOCUMENTS:
         return in_fresh_process(_update_index_here, str(home), full)
     return _update_index_here(home, full)
 
 
-def _index_documents(home: str | Path) -> int:
-    """Documents the next index update writes: the changes pending, or all for a rebuild."""
-    from search.indexer import live_index_dir
+def _documents_written_here(home: str | Path, full: bool) -> int:
+    """Documents the next index update writes in this process: the changes pending; for a
+    rebuild, all of them, or none when the store is large enough for writer processes."""
+    from search.indexer import full_build_procs, live_index_dir
 
     paths = home_paths(home)
     with Store(paths.store) as store:
-        if live_index_dir(paths) is None:
-            return len(store.document_ids())
+        if full or live_index_dir(paths) is None:
+            sections = store.db.execute("SELECT count(*) FROM sections").fetchone()[0]
+            return 0 if full_build_procs(sections) > 1 else len(store.document_ids())
         return len(pending_index_changes(store)[0])
 
 
