@@ -387,7 +387,7 @@ def run_experiments(root: Path, run_dir: Path, store_path: Path, size: int, work
             subset / "sources.toml", home, full=True, workers=n, extra=["--skip-index"]
         )
 
-    log("experiment: Whoosh writer, procs=1 against procs=2 with multisegment, same sections")
+    log("experiment: Whoosh writers, procs=1 against two shard writers (procs=2), same sections")
     for procs in (1, 2):
         cmd = [_python(), "-m", "bench.direct", "--sources", str(subset / "sources.toml"),
                "--home", str(run_dir / "home-workers-1"), "--index-only", "--index-procs", str(procs)]  # fmt: skip
