@@ -93,9 +93,9 @@ def max_rss_mb() -> float:
     return max(own, children) / 1024  # Linux reports KiB
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """Resident bytes of `root` and all its descendants, from /proc."""
-    parents: dict[int, int] = {}
+def process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
+    """Every process's children and resident bytes, from /proc."""
+    children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -110,20 +110,57 @@ def _tree_rss_bytes(root: int) -> int:
         # The command name may hold spaces or parentheses: fields start after the last ')'.
         fields = stat[stat.rfind(")") + 2 :].split()
         pid = int(entry.name)
-        parents[pid] = int(fields[1])
+        children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = resident * _PAGE_SIZE
-    total, todo = 0, [root]
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parents.items():
-        children.setdefault(ppid, []).append(pid)
+    return children, rss
+
+
+def descendants(
+    root: int, children: dict[int, list[int]], skip: frozenset[int] | set[int] = frozenset()
+) -> list[int]:
+    """Every process started by `root`, directly or not, but those in `skip` and theirs."""
+    found, todo = [], list(children.get(root, []))
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in skip:
+            continue
+        found.append(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return found
 
 
-class TreeMemorySampler:
+def _tree_rss_bytes(root: int) -> int:
+    """Resident bytes of `root` and all its descendants, from /proc."""
+    children, rss = process_table()
+    return sum(rss.get(pid, 0) for pid in [root, *descendants(root, children)])
+
+
+class PeriodicSampler:
+    """A thread that calls `sample` every `interval` seconds while in its `with` block."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeriodicSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class TreeMemorySampler(PeriodicSampler):
     """Samples the summed resident memory of a process tree; `peak_mb` is the largest sum seen.
 
     ru_maxrss only gives the largest single process; a build with worker processes
@@ -131,24 +168,12 @@ class TreeMemorySampler:
     """
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
+        super().__init__(interval)
         self.pid = pid
-        self.interval = interval
         self.peak_bytes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, _tree_rss_bytes(self.pid))
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeMemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        self.peak_bytes = max(self.peak_bytes, _tree_rss_bytes(self.pid))
 
     @property
     def peak_mb(self) -> float:

@@ -14,67 +14,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import _PAGE_SIZE, machine_info
+from bench.measure import PeriodicSampler, descendants, machine_info, process_table
 
 
-def _process_rss() -> tuple[dict[int, int], dict[int, int]]:
-    """Each process's parent and resident bytes, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-            with open(f"/proc/{entry.name}/statm", "rb") as f:
-                resident = int(f.read().split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(stat[stat.rfind(")") + 2 :].split()[1])
-        rss[pid] = resident * _PAGE_SIZE
-    return parents, rss
-
-
-class StageSampler:
+class StageSampler(PeriodicSampler):
     """The run's progress display, noting the stage; a thread samples memory under its name."""
 
     def __init__(self, exclude: set[int], interval: float = 0.2) -> None:
+        super().__init__(interval)
         self.exclude = exclude
-        self.interval = interval
         self.current = "start"
         self.peaks: dict[str, dict[str, float]] = {}
         self.started = time.perf_counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def stage(self, name: str, total: int) -> None:
-        self._sample()
+        self.sample()
         self.current = name
 
     def advance(self, n: int = 1) -> None:
         pass
 
-    def _sample(self) -> None:
-        parents, rss = _process_rss()
-        children: dict[int, list[int]] = {}
-        for pid, ppid in parents.items():
-            children.setdefault(ppid, []).append(pid)
+    def sample(self) -> None:
+        children, rss = process_table()
         me = os.getpid()
-        tree, child_max, todo = 0, 0, list(children.get(me, []))
-        while todo:
-            pid = todo.pop()
-            if pid in self.exclude:
-                continue
-            tree += rss.get(pid, 0)
-            child_max = max(child_max, rss.get(pid, 0))
-            todo.extend(children.get(pid, []))
+        sizes = [rss.get(pid, 0) for pid in descendants(me, children, self.exclude)]
         own = rss.get(me, 0)
         mb = 1024 * 1024
         peak = self.peaks.setdefault(
@@ -82,25 +49,15 @@ class StageSampler:
             {"main_mb": 0.0, "child_mb": 0.0, "tree_mb": 0.0, "at_s": 0.0},
         )
         peak["main_mb"] = max(peak["main_mb"], round(own / mb, 1))
-        peak["child_mb"] = max(peak["child_mb"], round(child_max / mb, 1))
-        if (own + tree) / mb > peak["tree_mb"]:
-            peak["tree_mb"] = round((own + tree) / mb, 1)
+        peak["child_mb"] = max(peak["child_mb"], round(max(sizes, default=0) / mb, 1))
+        if (own + sum(sizes)) / mb > peak["tree_mb"]:
+            peak["tree_mb"] = round((own + sum(sizes)) / mb, 1)
             peak["at_s"] = round(time.perf_counter() - self.started, 1)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> StageSampler:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__exit__(*exc)
         self.current = "end"
-        self._sample()
+        self.sample()
 
 
 def main() -> None:
