@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -311,8 +311,9 @@ class Store:
         head["sections"] = sections
         return Document(**head)
 
-    def iter_documents(self) -> Iterator[Document]:
-        for doc_id in self.document_ids():
+    def iter_documents(self, doc_ids: Iterable[str] | None = None) -> Iterator[Document]:
+        """The documents of `doc_ids` (None: all, in id order), those not stored left out."""
+        for doc_id in self.document_ids() if doc_ids is None else doc_ids:
             doc = self.load_document(doc_id)
             if doc is not None:
                 yield doc

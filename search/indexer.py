@@ -282,8 +282,7 @@ def update_index(
         with _writer(ix) as writer:
             for doc_id in [*changed, *removed]:
                 writer.delete_by_term("doc_id", doc_id)
-            docs = (d for d in (store.load_document(i) for i in changed) if d is not None)
-            count = add_documents(writer, docs, store)
+            count = add_documents(writer, store.iter_documents(changed), store)
         ix.close()
         save_editions(new_dir, store)  # a new law may repeal one that did not change
     except BaseException:

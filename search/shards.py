@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def write_shards(
     processes = []
     try:
         if len(shards) == 1:
-            count = add_documents(writer, _documents(store, shards[0]), store)
+            count = add_documents(writer, store.iter_documents(shards[0]), store)
             meanwhile()
             writer.commit_with([])
             return count
@@ -128,13 +128,6 @@ def write_shards(
         raise
     finally:
         results.close()
-
-
-def _documents(store: Store, doc_ids: list[str]) -> Iterator[Document]:
-    for doc_id in doc_ids:
-        doc = store.load_document(doc_id)
-        if doc is not None:
-            yield doc
 
 
 def _collect(processes: list[Any], results: Any, shards: list[list[str]]) -> list[tuple[Any, int]]:
@@ -180,7 +173,7 @@ def _write_shard(
         writer = FastSegmentWriter.helping(ix, limitmb=limitmb, codec=index_codec())
         try:
             with Store(Path(store_path), readonly=True) as store:
-                added = add_documents(writer, _documents(store, doc_ids), store)
+                added = add_documents(writer, store.iter_documents(doc_ids), store)
             segment = writer.finish_segment()
         except BaseException:
             writer.cancel()

@@ -221,8 +221,7 @@ def legal_documents(store: Any) -> list[Document]:
     rows = store.db.execute(
         "SELECT id FROM documents WHERE doctype IN (?, ?) ORDER BY id", LEGAL_DOCTYPES
     ).fetchall()
-    docs = [store.load_document(row[0]) for row in rows]
-    return [d for d in docs if d is not None]
+    return list(store.iter_documents(row[0] for row in rows))
 
 
 def save_editions(folder: Any, store: Any) -> dict[str, EditionInfo]:
