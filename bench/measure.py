@@ -129,7 +129,7 @@ def descendants(
     return found
 
 
-def _tree_rss_bytes(root: int) -> int:
+def tree_rss_bytes(root: int) -> int:
     """Resident bytes of `root` and all its descendants, from /proc."""
     children, rss = process_table()
     return sum(rss.get(pid, 0) for pid in [root, *descendants(root, children)])
@@ -173,7 +173,7 @@ class TreeMemorySampler(PeriodicSampler):
         self.peak_bytes = 0
 
     def sample(self) -> None:
-        self.peak_bytes = max(self.peak_bytes, _tree_rss_bytes(self.pid))
+        self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self.pid))
 
     @property
     def peak_mb(self) -> float:

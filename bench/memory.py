@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import _tree_rss_bytes, machine_info, run_measured
+from bench.measure import machine_info, run_measured, tree_rss_bytes
 
 
 def kept_server_for(home: Path) -> int:
@@ -32,7 +32,7 @@ def kept_server_for(home: Path) -> int:
 
 def server_rss_mb(pid: int) -> float:
     """The resident memory of the server and the processes it started, now."""
-    return round(_tree_rss_bytes(pid) / 1024 / 1024, 1)
+    return round(tree_rss_bytes(pid) / 1024 / 1024, 1)
 
 
 def measured_flow_build(sources: Path, home: Path, extra: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
