@@ -14,9 +14,11 @@ arrays, so counting facets over 50,000 matches is a `bincount`, not a Python loo
 
 Reading the postings relies on the block layout of Whoosh 2.7's W3 codec, read in
 `search.whoosh_internals`, which is why whoosh-reloaded is pinned to one exact version.
-A first search pays for reading each term's posting list once: the ids and weights are
-unpickled without the positions stored beside them, and positions are decoded only for
-a phrase, only in the sections that hold all its words, with numpy.
+A first search pays for reading each term's posting list once: a long list's ids, weights
+and positions from the arrays its segment stores beside its blocks (`search.posting_arrays`);
+a short list's (or an older segment's) ids and weights unpickled from the blocks without the
+positions stored beside them, which are decoded only for a phrase, only in the sections that
+hold all its words, with numpy.
 """
 
 from __future__ import annotations
