@@ -124,7 +124,7 @@ def _padded(data: bytes) -> bytes:
 
 
 def _encode_ids(ids: Any) -> tuple[int, bytes]:
-    whole = np.frombuffer(ids, dtype="=u4")  # native order, as array "I" holds them
+    whole = np.asarray(ids, dtype=np.uint32)  # no copy of an array "I"
     gaps = np.diff(whole)
     if len(gaps) and int(gaps.max()) < _GAP_LIMIT:
         return IDS_GAPS, _padded(gaps.astype("<u2").tobytes())
@@ -132,12 +132,13 @@ def _encode_ids(ids: Any) -> tuple[int, bytes]:
 
 
 def _encode_weights(weights: Any) -> tuple[int, bytes]:
-    values = np.frombuffer(weights, dtype="=f4")
+    values = np.asarray(weights, dtype=np.float32)  # as a block holds them (array "f")
     if (values == 1.0).all():
         return WEIGHTS_ONE, b""
-    small = values.astype(np.uint8)
-    if (small == values).all():
-        return WEIGHTS_BYTE, _padded(small.tobytes())
+    if values.min() >= 0 and values.max() < 256:
+        small = values.astype(np.uint8)
+        if (small == values).all():
+            return WEIGHTS_BYTE, _padded(small.tobytes())
     return WEIGHTS_FLOAT, values.astype("<f4").tobytes()
 
 
@@ -156,7 +157,7 @@ def _encode_positions(
     counts, deltas_summed = decoded
     positions_size = _unsigned_size(int(deltas_summed.max()) if len(deltas_summed) else 0)
     positions_bytes = _padded(deltas_summed.astype(_UNSIGNED[positions_size]).tobytes())
-    if np.array_equal(counts, np.frombuffer(weights, dtype="=f4")):
+    if np.array_equal(counts, np.asarray(weights, dtype=np.float32)):
         return 0, positions_size, positions_bytes
     counts_size = _unsigned_size(int(counts.max()))
     counts_bytes = _padded(counts.astype(_UNSIGNED[counts_size]).tobytes())
