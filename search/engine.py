@@ -14,9 +14,11 @@ arrays, so counting facets over 50,000 matches is a `bincount`, not a Python loo
 
 Reading the postings relies on the block layout of Whoosh 2.7's W3 codec, read in
 `search.whoosh_internals`, which is why whoosh-reloaded is pinned to one exact version.
-A first search pays for reading each term's posting list once: the ids and weights are
-unpickled without the positions stored beside them, and positions are decoded only for
-a phrase, only in the sections that hold all its words, with numpy.
+A first search pays for reading each term's posting list once: a long list's ids, weights
+and positions from the arrays its segment stores beside its blocks (`search.posting_arrays`);
+a short list's (or an older segment's) ids and weights unpickled from the blocks without the
+positions stored beside them, which are decoded only for a phrase, only in the sections that
+hold all its words, with numpy.
 """
 
 from __future__ import annotations
@@ -353,10 +355,17 @@ class IndexArrays:
         few = len(sections) * _SHARE_FOR_ALL_POSITIONS < len(postings.ids)
         if postings.keys is None and few and not postings.partly_decoded:
             postings.partly_decoded = True
-            return self._keys(fieldname, postings, _member(postings.ids, sections))
+            return self._keys(fieldname, postings, self._member(postings.ids, sections))
         keys = self.phrase_keys(fieldname, postings)
         assert keys is not None  # a positional field's term
         return keys
+
+    def _member(self, ids: np.ndarray, sections: np.ndarray) -> np.ndarray:
+        """A boolean per section of `ids`: is it one of `sections`? (A mark per section of
+        the index: a look-up each, not a search.)"""
+        inside = np.zeros(self.size, dtype=bool)
+        inside[sections] = True
+        return inside[ids]
 
     def _in_all(self, id_lists: list[np.ndarray]) -> np.ndarray:
         """The sections (ascending) in every one of the lists of distinct sections: counted
@@ -712,15 +721,6 @@ def _distinct_ascending(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
-
-
-def _member(values: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """A boolean per value of `values`: is it in `within` (ascending)?"""
-    if not len(within):
-        return np.zeros(len(values), dtype=bool)
-    at = np.searchsorted(within, values)
-    at[at == len(within)] = 0
-    return within[at] == values
 
 
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -26,7 +26,8 @@ are stored as their gaps (uint16) after the first id (in the row) when every gap
 else whole (uint32); weights not at all when all are 1.0, as uint8 when all are integers
 below 256 (most of ours: term frequencies), else as the float32 the blocks hold: read
 back, each is the same float64 as from the blocks. Positions (within a section, not
-deltas) and their counts in the smallest unsigned type that holds them; a term whose
+deltas) and their counts in the smallest unsigned type that holds them, the counts left out
+when they are the weights (a field without a boost: all of ours); a term whose
 values are not Whoosh `Positions` in the form `decode_positions` reads has none stored
 (its positions come from the blocks).
 """
@@ -65,8 +66,8 @@ TABLE = np.dtype(
         ("last", "<u4"),  # its last id
         ("ids", "u1"),  # IDS_GAPS or IDS_WHOLE
         ("weights", "u1"),  # WEIGHTS_ONE, WEIGHTS_BYTE or WEIGHTS_FLOAT
-        ("counts", "u1"),  # bytes of each posting's count of positions; 0: none stored
-        ("positions", "u1"),  # bytes of each position
+        ("counts", "u1"),  # bytes of each posting's count of positions; 0: its weight
+        ("positions", "u1"),  # bytes of each position; 0: no positions stored
     ]
 )
 TRAILER = np.dtype([("table", "<i8"), ("rows", "<u4"), ("magic", "S4")])
@@ -104,7 +105,7 @@ def recorded_terms(
             ids_code, ids_bytes = _encode_ids(ids)
             weights_code, weights_bytes = _encode_weights(weights)
             counts_size, positions_size, positions_bytes = _encode_positions(
-                schema[name].format, values, len(ids)
+                schema[name].format, values, weights
             )
             rows.append((offset, written, len(ids), ids[0], ids[-1], ids_code, weights_code,
                          counts_size, positions_size))  # fmt: skip
@@ -123,7 +124,7 @@ def _padded(data: bytes) -> bytes:
 
 
 def _encode_ids(ids: Any) -> tuple[int, bytes]:
-    whole = np.frombuffer(ids, dtype="=u4")  # native order, as array "I" holds them
+    whole = np.asarray(ids, dtype=np.uint32)  # no copy of an array "I"
     gaps = np.diff(whole)
     if len(gaps) and int(gaps.max()) < _GAP_LIMIT:
         return IDS_GAPS, _padded(gaps.astype("<u2").tobytes())
@@ -131,28 +132,35 @@ def _encode_ids(ids: Any) -> tuple[int, bytes]:
 
 
 def _encode_weights(weights: Any) -> tuple[int, bytes]:
-    values = np.frombuffer(weights, dtype="=f4")
+    values = np.asarray(weights, dtype=np.float32)  # as a block holds them (array "f")
     if (values == 1.0).all():
         return WEIGHTS_ONE, b""
-    small = values.astype(np.uint8)
-    if (small == values).all():
-        return WEIGHTS_BYTE, _padded(small.tobytes())
+    if values.min() >= 0 and values.max() < 256:
+        small = values.astype(np.uint8)
+        if (small == values).all():
+            return WEIGHTS_BYTE, _padded(small.tobytes())
     return WEIGHTS_FLOAT, values.astype("<f4").tobytes()
 
 
-def _encode_positions(field_format: Any, values: list[bytes], count: int) -> tuple[int, int, bytes]:
+def _encode_positions(
+    field_format: Any, values: list[bytes], weights: Any
+) -> tuple[int, int, bytes]:
     """(bytes a count takes, bytes a position takes, counts then positions) of a term's
-    encoded values; (0, 0, b"") when it has none to store."""
-    if len(values) != count:  # not one value a posting (a field without positions)
+    encoded values; (0, 0, b"") when it has none to store. A posting's count of positions
+    is its weight in a field without a boost (all of ours): then the counts are not stored
+    again (0 bytes a count)."""
+    if len(values) != len(weights):  # not one value a posting (a field without positions)
         return 0, 0, b""
     decoded = decode_positions(field_format, values)
     if decoded is None:
         return 0, 0, b""
     counts, deltas_summed = decoded
-    counts_size = _unsigned_size(int(counts.max()))
     positions_size = _unsigned_size(int(deltas_summed.max()) if len(deltas_summed) else 0)
-    counts_bytes = _padded(counts.astype(_UNSIGNED[counts_size]).tobytes())
     positions_bytes = _padded(deltas_summed.astype(_UNSIGNED[positions_size]).tobytes())
+    if np.array_equal(counts, np.asarray(weights, dtype=np.float32)):
+        return 0, positions_size, positions_bytes
+    counts_size = _unsigned_size(int(counts.max()))
+    counts_bytes = _padded(counts.astype(_UNSIGNED[counts_size]).tobytes())
     return counts_size, positions_size, counts_bytes + positions_bytes
 
 
@@ -215,9 +223,12 @@ class SegmentPostingArrays:
             stored, start = self._part("u1" if kind == WEIGHTS_BYTE else "<f4", count, start)
             weights = stored.astype(np.float64)
         positions = None
-        if row["counts"]:
-            counts, start = self._part(_UNSIGNED[int(row["counts"])], count, start)
-            counts = counts.astype(np.int64)
+        if row["positions"]:
+            if row["counts"]:
+                counts, start = self._part(_UNSIGNED[int(row["counts"])], count, start)
+                counts = counts.astype(np.int64)
+            else:  # each posting's weight
+                counts = weights.astype(np.int64)
             # Kept in their stored type (a view of the memory map would outlive it: copied).
             flat, _ = self._part(_UNSIGNED[int(row["positions"])], int(counts.sum()), start)
             positions = (counts, flat.copy())

@@ -4,6 +4,10 @@ Parts of `search/` go beneath Whoosh's public API, for speed or for control:
 - `search.engine` reads whole posting lists of the W3 codec straight from a segment's
   postings file, and the field-length columns (`read_term_postings`, `length_codes`);
   compound segments' files are opened without a copy (`_MappedFile`);
+- `search.posting_arrays` adds a file to the segment being written, finds where each term's
+  posting list starts in its postings file, and reads its file back from the segment's
+  memory map (`create_segment_file`, `last_term_postings_offset`, `term_postings_offset`,
+  `segment_file_buffer`);
 - `search.segment_writer` changes how `SegmentWriter` pools postings and writes them
   (`RunFilePostingPool`, `PluggableSegmentWriter`);
 - `search.shards` has writers in several processes finish their segments and one of

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import index as windex
-from whoosh.fields import NUMERIC
+from whoosh.fields import NUMERIC, TEXT, Schema
 
 from bench.queries import QUERIES
 from kb.home import paths as home_paths
@@ -120,6 +120,33 @@ def test_a_new_index_stores_its_long_posting_lists_as_its_blocks_hold_them(home:
     index_dir = _index_dir(home)
     assert _assert_arrays_read_as_blocks(index_dir) >= 5000
     _assert_searches_agree(index_dir)
+
+
+def test_a_boosted_field_stores_its_counts_of_positions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Our fields have no boost, so a posting's count of positions is its weight and is not
+    # stored twice; with a boost the weights differ from the counts, which are stored.
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", _STORED_FROM)
+    schema = Schema(text=TEXT(phrase=True, field_boost=2.0), plain=TEXT(phrase=True))
+    ix = windex.create_in(str(tmp_path), schema, indexname=INDEX_NAME)
+    writer = FastSegmentWriter(ix)
+    for n in range(300):
+        words = " ".join(["alpha beta"] * (1 + n % 3) + [f"w{n % 7}", "gamma"] * (n % 2))
+        writer.add_document(text=words, plain=words)
+    writer.commit()
+    assert _assert_arrays_read_as_blocks(str(tmp_path)) >= 10
+    with ix.reader() as reader:
+        segment, _ = reader.leaf_readers()[0]
+        stored = SegmentPostingArrays.of_segment(segment)
+        boosted = read_term_postings(segment, "text", "alpha", stored)
+        plain = read_term_postings(segment, "plain", "alpha", stored)
+    assert boosted is not None and plain is not None
+    for postings, boost in ((boosted, 2.0), (plain, 1.0)):
+        assert postings.values is not None and postings.values.positions is not None
+        counts, _ = postings.values.positions_of(None)
+        assert np.array_equal(postings.weights, counts * boost)
+        assert set(counts.tolist()) == {1, 2, 3}
 
 
 def test_an_index_built_without_arrays_gives_the_same_results(
