@@ -27,7 +27,7 @@ import marshal
 import struct
 from array import array
 from collections.abc import Iterable, Iterator
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any
 
 from whoosh.fields import Schema
@@ -48,14 +48,20 @@ from search.whoosh_internals import (
 # chunk of every run: at 10,000 documents a writer peaked at 410 MB with 8,192 terms a
 # chunk and 280 MB with 1,024, in the same time).
 RUN_CHUNK = 1024
+# A chunk also ends at this many postings: terms sort numbers and short words first, the
+# most frequent ones, and 1,024 of them held some 250,000 postings a run (90 MB of the
+# merge's 5 runs at 10,000 documents).
+RUN_CHUNK_POSTINGS = 32_768
 # Estimated memory of a gathered term (its tuple, two arrays, a list, the dict slot) and of
 # a posting in it (a document number and a weight in arrays, a list slot, the value's bytes
 # object), besides the lengths of the term and the value.
 _TERM_OVERHEAD = 64 + 2 * 80 + 56 + 100
 _POSTING_OVERHEAD = 4 + 4 + 8 + 33
 _CHUNK_SIZE = struct.Struct("<I")
-# Values remembered per field by `FastSegmentWriter._indexed` before it starts again.
-INDEXED_VALUES_LIMIT = 50_000
+# Values remembered per field by `FastSegmentWriter._indexed` before it starts again: the
+# order numbers and tag sets that repeat fit; a section's refs are mostly its own, and
+# 50,000 of them held 75 MB of a writer's postings at 10,000 documents.
+INDEXED_VALUES_LIMIT = 4_096
 
 # One term's postings: document numbers (ascending), weights, encoded values (none for
 # formats that store no value).
@@ -153,11 +159,22 @@ class TermPostingPool(RunFilePostingPool):
     # Each chunk is its size then its marshalled bytes: `marshal.load` on a file reads
     # each object with calls of its own, 20 times slower than `loads` on one read.
     def write_run(self, f: Any, items: Iterable[Any]) -> None:
-        it = ((n, t, ids.tobytes(), w.tobytes(), v) for n, t, ids, w, v in items)
-        while chunk := list(islice(it, RUN_CHUNK)):
-            data = marshal.dumps(chunk)
-            f.write(_CHUNK_SIZE.pack(len(data)))
-            f.write(data)
+        chunk: list[Any] = []
+        postings = 0
+        for name, tbytes, ids, weights, values in items:
+            chunk.append((name, tbytes, ids.tobytes(), weights.tobytes(), values))
+            postings += len(ids)
+            if len(chunk) >= RUN_CHUNK or postings >= RUN_CHUNK_POSTINGS:
+                self._write_chunk(f, chunk)
+                chunk, postings = [], 0
+        if chunk:
+            self._write_chunk(f, chunk)
+
+    @staticmethod
+    def _write_chunk(f: Any, chunk: list[Any]) -> None:
+        data = marshal.dumps(chunk)
+        f.write(_CHUNK_SIZE.pack(len(data)))
+        f.write(data)
 
     def read_run(self, f: Any) -> Iterator[Any]:
         while header := f.read(_CHUNK_SIZE.size):

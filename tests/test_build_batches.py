@@ -243,3 +243,26 @@ def test_a_run_failing_between_batches_keeps_the_index_and_the_next_run_catches_
     searchers.close()
     assert {h.doc_id for h in search("dingo", home=home).hits} == {"page", "other", "third"}
     assert not search("wombat", home=home).hits
+
+
+def test_the_documents_an_index_holds_leave_out_deleted_ones(
+    corpus_home: Path, tmp_path: Path
+) -> None:
+    """After a run the build checks which documents the live index holds against the store
+    (a mismatch rebuilds it); a removed document's terms stay in the lexicon until a merge."""
+    from search.indexer import indexed_doc_ids, update_index
+
+    home = _copy_home(corpus_home, tmp_path / "home")
+    paths = home_paths(home)
+    with Store(paths.store) as store:
+        stored = set(store.document_ids())
+        build_index(paths, store, procs=2)
+        assert indexed_doc_ids(paths) == stored
+        gone, changed = sorted(stored)[0], sorted(stored)[-1]
+        update_index(paths, store, [changed], [gone])
+    live = live_index_dir(paths)
+    assert live is not None
+    with windex.open_dir(str(live), indexname=INDEX_NAME).reader() as reader:
+        assert reader.has_deletions()
+        assert gone.encode() in set(reader.lexicon("doc_id"))
+    assert indexed_doc_ids(paths) == stored - {gone}

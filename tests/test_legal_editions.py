@@ -158,3 +158,27 @@ def test_a_provision_only_the_repealed_law_has_stays_on_the_first_page(corpus_ho
     in_force = [i for i, h in enumerate(data["hits"]) if h["doc_id"] == "law-ctip-2016-en"]
     repealed = [i for i, h in enumerate(data["hits"]) if h["doc_id"] == "law-ctip-2007-en"]
     assert in_force and min(in_force) < min(repealed)
+
+
+def test_statuses_hold_no_law_while_reading_the_next() -> None:
+    """A full build reads every law of the store to write the statuses: each one is let
+    go once the next is read (a loop holds its last item until then), so a store of many
+    long laws is not held at once."""
+    import gc
+    import weakref
+
+    alive: list[weakref.ref[Document]] = []
+
+    def laws_one_at_a_time() -> Any:
+        for template in (OLD_EN, NEW_EN, NEW_RU, NEW_TK):
+            gc.collect()
+            assert not [ref for ref in alive[:-1] if ref() is not None], "earlier laws held"
+            doc = Document(**{**template.__dict__, "sections": list(template.sections)})
+            alive.append(weakref.ref(doc))
+            yield doc
+            del doc
+
+    statuses = edition_statuses(laws_one_at_a_time())
+    assert statuses["ctip-2009-en"].status == "repealed"
+    assert statuses["ctip-2009-en"].repealed_by == "ctip-2019-en"
+    assert len(alive) == 4

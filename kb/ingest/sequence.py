@@ -582,6 +582,9 @@ def run_pipeline(
             t = time.perf_counter()
             indexed = 0
             if index:
+                # The index writers start beside this process: first give back what the last
+                # commits let go of (the batches' documents), as after every batch above.
+                release_free_memory()
                 progress.stage("index", 1)
                 indexed = executor.submit(update_index, home, full).result()
                 progress.advance()

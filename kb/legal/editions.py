@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -125,22 +125,46 @@ def _full_text(doc: Document) -> str:
     return "\n".join(section.text for section in doc.sections)
 
 
+@dataclass
+class _Law:
+    """What the statuses need of one law, kept instead of the document: a full build reads
+    its laws one at a time (800 of them, 1.5 s and the largest documents, at the bench's
+    10,000 documents) and holds none of them."""
+
+    id: str
+    lang: str
+    date: str
+    in_force_from: str
+    supersedes: list[str]
+    number: str
+    year: str
+    repeals: list[RepealRef]
+
+    @classmethod
+    def of(cls, doc: Document) -> _Law:
+        number, year = law_identity(doc)
+        supersedes = [s.strip() for s in doc.source.supersedes.split(",") if s.strip()]
+        return cls(doc.id, doc.lang, doc.date or "", doc.source.in_force_from, supersedes,
+                   number, year, repeal_refs(_full_text(doc)))  # fmt: skip
+
+
 def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
-    """Status and editions of every law among `docs` (other documents are left out)."""
-    laws = [d for d in docs if d.doctype in LEGAL_DOCTYPES]
-    info = {d.id: EditionInfo(d.id) for d in laws}
-    identity = {d.id: law_identity(d) for d in laws}
-    for doc in laws:
-        info[doc.id].number, info[doc.id].year = identity[doc.id]
-        info[doc.id].in_force_from = doc.source.in_force_from
-    links: dict[str, set[str]] = {d.id: set() for d in laws}
+    """Status and editions of every law among `docs` (other documents are left out; each
+    document is let go once read, so `docs` may be a stream)."""
+    laws = [_Law.of(d) for d in docs if d.doctype in LEGAL_DOCTYPES]
+    info = {law.id: EditionInfo(law.id) for law in laws}
+    identity = {law.id: (law.number, law.year) for law in laws}
+    for law in laws:
+        info[law.id].number, info[law.id].year = law.number, law.year
+        info[law.id].in_force_from = law.in_force_from
+    links: dict[str, set[str]] = {law.id: set() for law in laws}
 
     def link(a: str, b: str) -> None:
         links[a].add(b)
         links[b].add(a)
 
     for doc in laws:
-        for ref in repeal_refs(_full_text(doc)):
+        for ref in doc.repeals:
             for other in laws:
                 if other.id == doc.id:
                     continue
@@ -151,7 +175,7 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
                     continue
                 _repeal(info[other.id], doc.id, ref.words, same_language=doc.lang == other.lang)
                 link(doc.id, other.id)
-        for old_id in (s.strip() for s in doc.source.supersedes.split(",") if s.strip()):
+        for old_id in doc.supersedes:
             if old_id in info:
                 _repeal(info[old_id], doc.id, f"manifest: supersedes = {old_id!r}")
                 link(doc.id, old_id)
@@ -177,7 +201,7 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
         )
         if number and twin is not None:
             _repeal(info[doc.id], twin.repealed_by, twin.reason)
-    order = {d.id: (identity[d.id][1] or "0000", d.date or "", d.id) for d in laws}
+    order = {d.id: (identity[d.id][1] or "0000", d.date, d.id) for d in laws}
     for doc in laws:
         group = _component(doc.id, links) - {doc.id}
         info[doc.id].editions = sorted(group, key=lambda i: order[i], reverse=True)
@@ -216,12 +240,13 @@ def in_force_successor(
 EDITIONS_FILE = "editions.json"
 
 
-def legal_documents(store: Any) -> list[Document]:
-    """The laws and instruments in a store (only they can repeal or be repealed)."""
+def legal_documents(store: Any) -> Iterator[Document]:
+    """The laws and instruments in a store (only they can repeal or be repealed), read one
+    at a time."""
     rows = store.db.execute(
         "SELECT id FROM documents WHERE doctype IN (?, ?) ORDER BY id", LEGAL_DOCTYPES
     ).fetchall()
-    return list(store.iter_documents(row[0] for row in rows))
+    return store.iter_documents(row[0] for row in rows)
 
 
 def save_editions(folder: Any, store: Any) -> dict[str, EditionInfo]:
