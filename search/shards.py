@@ -34,6 +34,7 @@ from whoosh import index as windex
 
 from kb.errors import KBError
 from kb.model import Document
+from kb.runtime.memory import cyclic_gc_paused
 from kb.runtime.orphans import exit_with_parent
 from kb.store import Store
 from search.segment_writer import FastSegmentWriter
@@ -43,9 +44,11 @@ from search.whoosh_internals import index_codec
 AddDocuments = Callable[[Any, Iterable[Document], Store], int]
 _SPAWN = multiprocessing.get_context("spawn")
 # A writer's time is about that of indexing its text plus this many characters a section
-# (the stored fields, the per-field work): fitted on the bench's 10,000 documents, where
-# shards of equal text took 26.5 s (37,723 sections) and 34.1 s (56,125 sections) of CPU.
-SECTION_WORK_CHARS = 2_000
+# (the stored fields, the per-field work): fitted on the bench's two corpora, where the
+# shards cut with 2,000 took 32.9 s (43,798 sections, 55.5 M characters) and 30.9 s (50,050,
+# 42.9 M) at 10,000 documents, 6.9 and 6.4 s (4,435 and 5,090 sections) at 1,000: the fits
+# give 1,010 and 890 characters. (An earlier fit, before the per-section work was cut, 2,000.)
+SECTION_WORK_CHARS = 1_000
 # How often the build looks at its writer processes while waiting for their segments.
 _POLL_SECONDS = 0.5
 
@@ -98,9 +101,10 @@ def write_shards(
     processes = []
     try:
         if len(shards) == 1:
-            count = add_documents(writer, store.iter_documents(shards[0]), store)
-            meanwhile()
-            writer.commit_with([])
+            with cyclic_gc_paused():
+                count = add_documents(writer, store.iter_documents(shards[0]), store)
+                meanwhile()
+                writer.commit_with([])
             return count
         for number, shard in enumerate(shards):
             process = _SPAWN.Process(
@@ -172,9 +176,9 @@ def _write_shard(
         ix = windex.open_dir(folder, indexname=indexname)
         writer = FastSegmentWriter.helping(ix, limitmb=limitmb, codec=index_codec())
         try:
-            with Store(Path(store_path), readonly=True) as store:
+            with cyclic_gc_paused(), Store(Path(store_path), readonly=True) as store:
                 added = add_documents(writer, store.iter_documents(doc_ids), store)
-            segment = writer.finish_segment()
+                segment = writer.finish_segment()
         except BaseException:
             writer.cancel()
             raise

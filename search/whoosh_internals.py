@@ -584,10 +584,20 @@ class PluggableSegmentWriter(SegmentWriter):  # type: ignore[misc]
 BLOCK_PICKLE_PROTOCOL = 5
 
 
+# A posting list shorter than this goes into its term's info (in the terms file) instead of
+# a block of the postings file: a block is two pickles, a zlib stream and four writes, which
+# for the index's one-posting terms (a section's key, rare words and numbers) were most of
+# writing them. Whoosh reads inlined postings with any codec; its own writer, whose
+# `finish_postings` calls a method its term info lacks, cannot write them, and our codec keeps
+# its `inlinelimit` at 1 so that Whoosh's writer stays usable with it.
+INLINE_POSTINGS_BELOW = 4
+
+
 def write_posting_blocks(
     fieldwriter: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
 ) -> None:
-    """Put a whole posting list of the term just started (`start_term`) into W3 blocks.
+    """Put a whole posting list of the term just started (`start_term`) into W3 blocks, or
+    into the term's info when it is short (INLINE_POSTINGS_BELOW).
 
     What `W3PostingsWriter.add_posting` and `_write_block` do one posting at a time, a
     block at a time, with the block's data pickled with `BLOCK_PICKLE_PROTOCOL`; the last
@@ -598,20 +608,34 @@ def write_posting_blocks(
     writer = fieldwriter._postwriter
     limit = writer._blocklimit
     count = len(ids)
+    if count < INLINE_POSTINGS_BELOW:
+        _set_block(writer, ids, weights, values, lengths)
+        writer._terminfo.add_block(writer)
+        writer._terminfo.set_inlined(ids, weights, values)
+        writer._new_block()
+        # Seen as written, `finish_postings` sets an empty extent and leaves the info inlined.
+        writer._blockcount = 1
+        return
     fixed = writer._format.fixed_value_size()
     for start in range(0, count, limit):
         end = min(start + limit, count)
-        block_ids = ids[start:end]
-        block_weights = weights[start:end]
-        writer._ids = block_ids
-        writer._weights = block_weights
-        writer._values = values[start:end] if values else []
-        top = max(block_weights)
-        writer._maxweight = top if top > 0 else 0
-        known = [lengths[d] for d in block_ids if lengths[d]] if lengths is not None else []
-        writer._minlength = min(known) if known else None
-        writer._maxlength = max(known) if known else 0
+        _set_block(writer, ids[start:end], weights[start:end],
+                   values[start:end] if values else [], lengths)  # fmt: skip
         _write_block(writer, fixed, last=end == count)
+
+
+def _set_block(
+    writer: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
+) -> None:
+    """Make `writer`'s current block these postings, with the figures `add_posting` keeps."""
+    writer._ids = ids
+    writer._weights = weights
+    writer._values = values
+    top = max(weights)
+    writer._maxweight = top if top > 0 else 0
+    known = [lengths[d] for d in ids if lengths[d]] if lengths is not None else []
+    writer._minlength = min(known) if known else None
+    writer._maxlength = max(known) if known else 0
 
 
 def _write_block(writer: Any, fixed: int | None, *, last: bool) -> None:

@@ -282,3 +282,20 @@ def test_a_file_changed_between_its_check_and_its_extraction_waits_for_the_next_
     again = run_ingest(home, sources=manifest)
     assert again.sources["new"] == 1 and not again.failures
     assert {h.doc_id for h in search("numbat", home=home).hits} == {"note"}
+
+
+def test_the_index_writers_pause_the_cyclic_collector_and_restore_it() -> None:
+    from kb.runtime.memory import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a writer failed")
+    assert gc.isenabled(), "a failed block gives the collector back"
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled(), "a collector paused by the caller stays paused"
+    finally:
+        gc.enable()

@@ -7,6 +7,9 @@ and column of the two indexes must agree.
 
 from __future__ import annotations
 
+import marshal
+import struct
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,12 @@ from kb.home import paths as home_paths
 from kb.store import Store
 from search.indexer import document_records
 from search.schema import build_schema
-from search.segment_writer import RUN_CHUNK, FastSegmentWriter
+from search.segment_writer import (
+    RUN_CHUNK,
+    RUN_CHUNK_POSTINGS,
+    FastSegmentWriter,
+    TermPostingPool,
+)
 
 
 def _index_documents(home: Path) -> list[dict[str, Any]]:
@@ -48,7 +56,9 @@ def _contents(folder: Path) -> dict[str, Any]:
                 matcher = reader.postings(field, term)
                 items = []
                 while matcher.is_active():
-                    items.append((matcher.id(), matcher.weight(), matcher.value()))
+                    # A format without values: a block's matcher gives None, the matcher of
+                    # postings inlined in the term info (short lists, ours only) gives "".
+                    items.append((matcher.id(), matcher.weight(), matcher.value() or None))
                     matcher.next()
                 stats = (info.weight(), info.doc_frequency(), info.min_length(),
                          info.max_length(), info.max_weight())  # fmt: skip
@@ -76,9 +86,11 @@ def corpus_docs(corpus_home: Path) -> list[dict[str, Any]]:
 def test_same_segment_as_whoosh_with_many_spilled_runs(
     corpus_docs: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Small chunks too, so a run holds several marshalled chunks.
+    # Small chunks too, so a run holds several marshalled chunks, ended by their count of
+    # terms and by their count of postings.
     monkeypatch.setattr("search.segment_writer.RUN_CHUNK", 100)
-    assert RUN_CHUNK > 100
+    monkeypatch.setattr("search.segment_writer.RUN_CHUNK_POSTINGS", 300)
+    assert RUN_CHUNK > 100 and RUN_CHUNK_POSTINGS > 300
     _write(tmp_path / "whoosh", SegmentWriter, corpus_docs, limitmb=0.25)
     _write(tmp_path / "fast", FastSegmentWriter, corpus_docs, limitmb=0.25)
     runs = list((tmp_path / "fast").glob("*.run"))
@@ -121,3 +133,69 @@ def test_boosted_documents_and_incremental_merges_match_whoosh(
     whoosh, fast = _contents(tmp_path / "whoosh"), _contents(tmp_path / "fast")
     for key in whoosh:
         assert fast[key] == whoosh[key], key
+
+
+def test_a_spilled_run_is_read_back_a_bounded_chunk_at_a_time(tmp_path: Path) -> None:
+    """The merge holds a chunk of every run at once: a chunk ends at RUN_CHUNK terms or at
+    RUN_CHUNK_POSTINGS postings, so frequent terms (sorted first) do not make it huge."""
+    pool = TermPostingPool.__new__(TermPostingPool)  # write_run and read_run use no state
+    frequent = [
+        ("exact", f"{n:03d}".encode(), array("I", range(5_000)), array("f", [1.0] * 5_000), [])
+        for n in range(40)
+    ]
+    rare = [("exact", f"w{n:05d}".encode(), array("I", [n]), array("f", [2.0]), [b"\x01"])
+            for n in range(3_000)]  # fmt: skip
+    path = tmp_path / "run"
+    with open(path, "wb") as f:
+        pool.write_run(f, iter(frequent + rare))
+    chunks = []
+    with open(path, "rb") as f:
+        while header := f.read(4):
+            (size,) = struct.unpack("<I", header)
+            chunks.append(marshal.loads(f.read(size)))
+    assert all(len(chunk) <= RUN_CHUNK for chunk in chunks)
+    postings = [sum(len(array("I", ids)) for _, _, ids, _, _ in chunk) for chunk in chunks]
+    # A chunk ends at the term that takes it to the limit: past it by less than a term.
+    assert max(postings) < RUN_CHUNK_POSTINGS + 5_000
+    assert len(chunks) >= 40 * 5_000 // RUN_CHUNK_POSTINGS + 3_000 // RUN_CHUNK
+    with open(path, "rb") as f:
+        back = list(pool.read_run(f))
+    assert [(n, t, list(i), list(w), v) for n, t, i, w, v in back] == [
+        (n, t, list(i), list(w), v) for n, t, i, w, v in frequent + rare
+    ]
+
+
+def test_short_posting_lists_are_kept_in_the_term_info_and_read_back(
+    corpus_docs: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A section's key (one posting) is inlined in its term's info, a frequent word is
+    not; both read back the same through our bulk reader and Whoosh's matchers."""
+    from search.whoosh_internals import INLINE_POSTINGS_BELOW, read_term_postings
+
+    _write(tmp_path, FastSegmentWriter, corpus_docs, limitmb=0.25)
+    ix = windex.open_dir(str(tmp_path), indexname="t")
+    with ix.reader() as reader:
+        assert reader.is_atomic()  # one segment
+        segment = reader
+        keys = [fields["key"] for fields in corpus_docs]
+        for number in (0, len(keys) // 2, len(keys) - 1):
+            info = segment.term_info("key", keys[number])
+            assert info.is_inlined() and info.doc_frequency() == 1
+            postings = read_term_postings(segment, "key", keys[number])
+            assert postings is not None and postings.ids.tolist() == [number]
+            assert list(segment.postings("key", keys[number]).all_ids()) == [number]
+        frequent = max(segment.lexicon("exact"), key=lambda t: segment.doc_frequency("exact", t))
+        info = segment.term_info("exact", frequent)
+        assert not info.is_inlined() and info.doc_frequency() >= INLINE_POSTINGS_BELOW
+        rare = [t for t in segment.lexicon("exact") if segment.doc_frequency("exact", t) == 2]
+        assert rare, "the corpus has words in exactly two sections"
+        postings = read_term_postings(segment, "exact", rare[0].decode())
+        assert postings is not None and postings.values is not None
+        assert postings.ids.tolist() == list(segment.postings("exact", rare[0]).all_ids())
+        matcher = segment.postings("exact", rare[0])
+        values = []
+        while matcher.is_active():
+            values.append(matcher.value())
+            matcher.next()
+        assert postings.values.all() == values
+    ix.close()

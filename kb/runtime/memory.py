@@ -1,4 +1,5 @@
-"""Keeping a long build's resident memory to what it holds (glibc's allocator; elsewhere nothing).
+"""Keeping a long build's resident memory to what it holds (glibc's allocator; elsewhere nothing),
+and its time out of the cyclic garbage collector.
 
 glibc keeps memory that was freed in the middle of its heap rather than give it back, so a
 process that held a few hundred megabytes for a moment (the file bytes a check read, a batch
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -51,3 +55,21 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (reference counting still frees).
+
+    Writing an index allocates millions of small lists, tuples and arrays that live until a
+    spill: the collector walks them all again and again and finds almost nothing (at 1,000
+    documents, 1,555 objects in 5 full collections), for some 6 % of a writer's time. What
+    the block leaves in cycles is collected once it ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
