@@ -44,6 +44,7 @@ from whoosh.fields import Schema
 from whoosh.formats import Positions
 
 from search.whoosh_internals import (
+    INLINE_POSTINGS_BELOW,
     create_segment_file,
     last_term_postings_offset,
     segment_file_buffer,
@@ -98,7 +99,8 @@ def recorded_terms(
         for entry in terms:
             yield entry
             name, _, ids, weights, values = entry
-            if len(ids) < MIN_POSTINGS:
+            # A list kept in its term's info has no postings of its own to point at.
+            if len(ids) < MIN_POSTINGS or len(ids) < INLINE_POSTINGS_BELOW:
                 continue
             # The caller has written this term: its postings offset is the writer's last.
             offset = last_term_postings_offset(fieldwriter)
