@@ -44,6 +44,7 @@ from search.whoosh_internals import (
     read_term_postings,
     searcher_index,
     segment_per_document_reader,
+    term_text,
 )
 
 # Cached posting lists, in MB of numpy arrays (ids, scores, positions); the least recently
@@ -452,7 +453,7 @@ class IndexArrays:
                 if postings is None:
                     continue
                 codes[postings.ids] = len(labels)
-                labels.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
+                labels.append(term_text(term))
             found = (codes, labels)
             self._columns[fieldname] = found
         return found
@@ -465,7 +466,7 @@ class IndexArrays:
         for reader, _ in self.leaves:
             column = reader.column_reader(fieldname, translate=False)
             codes.extend(index.setdefault(value, len(index)) for value in column)
-        labels = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in index]
+        labels = [term_text(v) for v in index]
         empty = index.get(b"")
         array = np.asarray(codes, dtype=np.int32)
         if empty is not None:
@@ -500,7 +501,7 @@ class IndexArrays:
                 continue
             n = int(np.count_nonzero(matches.mask[postings.ids]))
             if n:
-                out[term.decode("utf-8") if isinstance(term, bytes) else str(term)] = n
+                out[term_text(term)] = n
         return out
 
     # -- evaluation

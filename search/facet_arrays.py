@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from search.engine import FACET_COLUMNS, FACET_MANY_VALUED, IndexArrays, facet_file
+from search.whoosh_internals import term_text
 
 
 def save_facet_arrays(index_dir: Path) -> None:
@@ -40,7 +41,7 @@ def save_facet_arrays(index_dir: Path) -> None:
                 for term in searcher.reader().lexicon(fieldname):
                     postings = arrays.postings(fieldname, term)
                     if postings is not None:
-                        terms.append(term.decode("utf-8") if isinstance(term, bytes) else str(term))
+                        terms.append(term_text(term))
                         ids.append(postings.ids)
                 saved[f"terms:{fieldname}"] = np.asarray(terms, dtype=str)
                 saved[f"sizes:{fieldname}"] = np.asarray([len(i) for i in ids], dtype=np.int64)

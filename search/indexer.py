@@ -32,7 +32,7 @@ from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, 
 from search.segment_writer import FastSegmentWriter
 from search.shards import document_shards, write_shards
 from search.vocabulary import save_vocabulary
-from search.whoosh_internals import index_codec, read_term_postings
+from search.whoosh_internals import index_codec, read_term_postings, term_text
 
 # Memory for the in-memory postings before a run is spilled to disk (as
 # search.segment_writer.TermPostingPool estimates it), shared by a full build's writers.
@@ -246,9 +246,7 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
-        # The writers share WRITER_LIMIT_MB: a large build spills sorted runs to disk either
-        # way, and each posting is spilled once whatever the runs' size.
-        limit = max(64, WRITER_LIMIT_MB // procs)
+        limit = max(64, WRITER_LIMIT_MB // procs)  # shared by the writers
         shards = document_shards(store, procs)
         count = write_shards(
             ix, store, shards, add_documents, limitmb=limit,
@@ -324,20 +322,17 @@ def indexed_doc_ids(paths: HomePaths) -> set[str] | None:
     try:
         with ix.reader() as reader:
             if not reader.has_deletions():
-                return {_text(term) for term in reader.lexicon("doc_id")}
+                return {term_text(term) for term in reader.lexicon("doc_id")}
             # The lexicon keeps terms of deleted records until a merge: check postings, read
             # in bulk. Whoosh's own matchers would copy each segment's whole postings file
             # into memory (156 MB at the bench's 10,000 documents, in the build's process).
             found: set[str] = set()
             for segment, _ in reader.leaf_readers():
                 for term in segment.lexicon("doc_id"):
-                    postings = read_term_postings(segment, "doc_id", _text(term))
+                    doc_id = term_text(term)
+                    postings = read_term_postings(segment, "doc_id", doc_id)
                     if postings is not None and len(postings.ids):
-                        found.add(_text(term))
+                        found.add(doc_id)
             return found
     finally:
         ix.close()
-
-
-def _text(term: bytes | str) -> str:
-    return term.decode() if isinstance(term, bytes) else str(term)

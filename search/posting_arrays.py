@@ -256,6 +256,13 @@ _BININT1 = ord("K")
 _BIG_ENDIAN_UINT32 = np.dtype(">u4")
 
 
+def _places_within(counts: np.ndarray) -> np.ndarray:
+    """For groups of `counts` items laid end to end, each item's place in its group."""
+    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts
+    )
+
+
 def decode_positions(
     field_format: Any, values: list[bytes]
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -283,7 +290,7 @@ def decode_positions(
     picked = np.flatnonzero(simple)
     if len(picked):
         n = counts[picked]
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        within = _places_within(n)
         source = np.repeat(ints_at[picked], n) + 2 * within
         if not (buf[source] == _BININT1).all():
             return None
@@ -292,13 +299,13 @@ def decode_positions(
     if len(others):
         rest = [joined[a + 6 : b - 1] for a, b in zip(starts[others].tolist(), ends[others].tolist(), strict=True)]  # fmt: skip
         try:
-            lists = pickle.loads(b"\x80\x02(" + b"".join(rest) + b"l.")
+            lists = pickle.loads(_PICKLE_PROTO_2 + b"(" + b"".join(rest) + b"l.")
         except Exception:
             return None
         n = counts[others]
         if len(lists) != len(others) or any(len(one) != k for one, k in zip(lists, n.tolist(), strict=True)):  # fmt: skip
             return None
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        within = _places_within(n)
         deltas[np.repeat(out_at[others], n) + within] = np.fromiter(
             chain.from_iterable(lists), dtype=np.int64, count=int(n.sum())
         )

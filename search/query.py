@@ -668,10 +668,6 @@ def _date_ranks(arrays: IndexArrays) -> np.ndarray:
     return ranks
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
 def _can_relax(tree: Any) -> bool:
     """Are there two plain words side by side (else a relaxed query is the same)?"""
     if isinstance(tree, AndQuery):

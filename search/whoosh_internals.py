@@ -94,6 +94,11 @@ Posting = tuple[str, bytes, int, float, bytes | None]
 # -- reading: searchers, postings, field lengths
 
 
+def term_text(term: bytes | str) -> str:
+    """A term as text: a reader's lexicon gives bytes, a column's values may be either."""
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
 def searcher_index(searcher: Searcher) -> Any:
     """The index a searcher was opened on (None for one made from a bare reader)."""
     return getattr(searcher, "_ix", None)

@@ -40,15 +40,23 @@ _QUERIES += [("victims", {"sort": "date"}), ('"victims of trafficking"', {})]
 _STORED_FROM = INLINE_POSTINGS_BELOW
 
 
-@pytest.fixture
-def home(corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the bundled corpus's home, its index rebuilt storing nearly every list."""
+def _rebuilt_copy(
+    corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, min_postings: int
+) -> Path:
+    """A copy of the bundled corpus's home, its index rebuilt storing the arrays of every
+    list of at least `min_postings` postings."""
     copy = tmp_path / "home"
     shutil.copytree(corpus_home, copy, symlinks=True)
-    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", _STORED_FROM)
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", min_postings)
     with Store(home_paths(copy).store) as store:
         build_index(home_paths(copy), store)
     return copy
+
+
+@pytest.fixture
+def home(corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the bundled corpus's home, its index rebuilt storing nearly every list."""
+    return _rebuilt_copy(corpus_home, tmp_path, monkeypatch, _STORED_FROM)
 
 
 def _index_dir(home: Path) -> str:
@@ -198,11 +206,7 @@ def test_lists_kept_in_their_term_info_get_no_arrays(
 ) -> None:
     """A list short enough to be inlined has no postings of its own: recording arrays for it
     would point them at the next term's postings."""
-    copy = tmp_path / "home"
-    shutil.copytree(corpus_home, copy, symlinks=True)
-    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", 1)
-    with Store(home_paths(copy).store) as store:
-        build_index(home_paths(copy), store)
+    copy = _rebuilt_copy(corpus_home, tmp_path, monkeypatch, 1)
     with windex.open_dir(_index_dir(copy), indexname=INDEX_NAME).reader() as reader:
         for segment, _ in reader.leaf_readers():
             stored = SegmentPostingArrays.of_segment(segment)
