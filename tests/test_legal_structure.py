@@ -260,3 +260,31 @@ def test_parse_structure_recovers_markers_from_joined_lines_and_ignores_page_hea
         "sec_360c__para_1__point_c",
         "sec_360c__para_2",
     ]
+
+
+def test_the_index_cites_each_provision_as_citation_does() -> None:
+    """The index carries each unit's trail down its walk instead of finding it from the root:
+    the citations it stores for an article and its parts are `citation`'s, in order."""
+    from search.citation import legal_index
+
+    source = SourceRef(key="/tmp/law.pdf", location="law.pdf")
+    sections = [
+        Section("s1", 0, ["Chapter I. General provisions", "Article 1. Basic concepts"],
+                "1. Terms used:\n\na) child — under eighteen;\n\nb) victim — a person harmed.\n\n"
+                "2. Other terms have their usual meaning.", 2, 2, number="1", kind="article"),
+        Section("s2", 1, ["Chapter II. Final provisions", "Article 2. Entry into force"],
+                "This Law enters into force today.", 3, 3, number="2", kind="article"),
+    ]  # fmt: skip
+    doc = Document(id="law", source=source, format="pdf", title="Model Law", sections=sections,
+                   doctype="legislation")  # fmt: skip
+    law = parse_structure(doc)
+    index = legal_index(doc, None)
+    assert index is not None
+    for article in (u for u in law.walk() if u.kind == "article"):
+        expected = [citation(law, unit) for unit in article.walk()]
+        assert [
+            cited for cited, _, _ in index.units_for(sections[0 if article.number == "1" else 1])
+        ] == expected
+    assert [c for c, _, _ in index.units_for(sections[0])] == [
+        "Article 1", "Article 1(1)", "Article 1(1)(a)", "Article 1(1)(b)", "Article 1(2)"
+    ]  # fmt: skip

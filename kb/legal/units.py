@@ -211,7 +211,12 @@ def citation(root: LegalUnit, unit: LegalUnit) -> str:
     """How a lawyer cites the unit: "Article 5(2)(b)", "Статья 5(2)(б)", "Chapter II"."""
     if unit is root:
         return root.heading
-    trail = path_to(root, unit)
+    return trail_citation(path_to(root, unit))
+
+
+def trail_citation(trail: list[LegalUnit]) -> str:
+    """`citation` of the last unit of `trail`, the units from the root's child down to it
+    (`path_to`): for a caller that walks the tree and knows each unit's trail already."""
     anchor_index = next(
         (i for i in range(len(trail) - 1, -1, -1) if trail[i].kind not in ("paragraph", "point")),
         None,
