@@ -30,7 +30,7 @@ from search.citation import LegalIndex, citation_title, legal_index, section_lab
 from search.facet_arrays import save_facet_arrays
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
-from search.shards import document_shards, write_shards
+from search.shards import document_shards, store_work, write_shards
 from search.vocabulary import save_vocabulary
 from search.whoosh_internals import index_codec, read_term_postings, term_text
 
@@ -40,12 +40,14 @@ from search.whoosh_internals import index_codec, read_term_postings, term_text
 # instead of 258 and 177, in the same time (each posting is spilled once whatever the
 # runs' size); at 1,000 documents the same time and memory.
 WRITER_LIMIT_MB = 128
-# A full build of at least this many sections uses one writer process per core (at most
-# MAX_INDEX_PROCS), each writing a shard of the store into its own segment
-# (search.shards). A writer process costs some 0.3 s to start and import, which a build
-# of a few hundred sections does not win back; the 9,525 sections of the bench's 1,000
-# documents take about 6 s of CPU.
-MULTIPROCESS_MIN_SECTIONS = 2_000
+# A full build of at least this much work (characters, as search.shards.store_work counts
+# them) uses one writer process per core (at most MAX_INDEX_PROCS), each writing a shard of
+# the store into its own segment (search.shards). Two writers cost some 0.6 s more than one
+# (starting, importing, an uneven cut), won back from about 2 M: the real documents of
+# ../shared/realdocs (1,894 sections but long ones, 4.9 M) took 3.5 s with one and 2.4 s
+# with two, which a threshold of 2,000 sections had denied them; the bench's 1,000
+# documents (19.5 M) take 7 s with one and 3.9 s with two.
+MULTIPROCESS_MIN_WORK = 2_500_000
 MAX_INDEX_PROCS = 2
 # Every reference starts a word with a digit or a capital: the look-ahead rules out every
 # other place of the text before the alternatives are tried (a third of the pattern's time).
@@ -145,9 +147,9 @@ def _writer(ix: windex.Index):  # type: ignore[no-untyped-def]
     writer.commit()
 
 
-def full_build_procs(section_count: int) -> int:
-    """Writer processes for a full build of `section_count` sections."""
-    if section_count < MULTIPROCESS_MIN_SECTIONS:
+def full_build_procs(work: int) -> int:
+    """Writer processes for a full build of `work` characters (`store_work`)."""
+    if work < MULTIPROCESS_MIN_WORK:
         return 1
     return max(1, min(MAX_INDEX_PROCS, os.cpu_count() or 1))
 
@@ -242,7 +244,7 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
     `procs`: writer processes; by default one per core for a large store (`full_build_procs`).
     """
     if procs is None:
-        procs = full_build_procs(store.db.execute("SELECT count(*) FROM sections").fetchone()[0])
+        procs = full_build_procs(store_work(store))
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)

@@ -67,6 +67,14 @@ def document_work(store: Store) -> dict[str, int]:
     }
 
 
+def store_work(store: Store) -> int:
+    """All of the store's indexing work, in characters (see SECTION_WORK_CHARS)."""
+    sections, chars = store.db.execute(
+        "SELECT count(*), coalesce(sum(length(text)), 0) FROM sections"
+    ).fetchone()
+    return int(chars) + SECTION_WORK_CHARS * int(sections)
+
+
 def document_shards(store: Store, count: int) -> list[list[str]]:
     """The store's document ids in `iter_documents` order, cut into at most `count`
     contiguous shards of about equal work (none empty), see SECTION_WORK_CHARS."""

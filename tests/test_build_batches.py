@@ -24,7 +24,13 @@ from search import indexer
 from search.indexer import build_index, full_build_procs, live_index_dir
 from search.query import search, searchers
 from search.schema import INDEX_NAME
-from search.shards import ShardWriterError, document_shards, document_work
+from search.shards import (
+    SECTION_WORK_CHARS,
+    ShardWriterError,
+    document_shards,
+    document_work,
+    store_work,
+)
 
 pytestmark = pytest.mark.usefixtures("closing_searchers")
 
@@ -55,9 +61,24 @@ def _copy_home(src: Path, dst: Path) -> Path:
 def test_large_full_builds_use_a_writer_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(indexer.os, "cpu_count", lambda: 2)
     assert full_build_procs(100) == 1  # starting processes costs more than it saves
-    assert full_build_procs(indexer.MULTIPROCESS_MIN_SECTIONS) == 2
+    assert full_build_procs(indexer.MULTIPROCESS_MIN_WORK) == 2
     monkeypatch.setattr(indexer.os, "cpu_count", lambda: 8)
-    assert full_build_procs(1_000_000) == indexer.MAX_INDEX_PROCS
+    assert full_build_procs(100_000_000) == indexer.MAX_INDEX_PROCS
+
+
+def test_the_writer_count_follows_the_text_not_only_the_sections(
+    corpus_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer.os, "cpu_count", lambda: 2)
+    with Store(home_paths(corpus_home).store) as store:
+        docs = list(store.iter_documents())
+        work = store_work(store)
+        assert work == sum(document_work(store).values())
+    sections = [s for doc in docs for s in doc.sections]
+    assert work == sum(len(s.text) for s in sections) + SECTION_WORK_CHARS * len(sections)
+    # A law of 800 long articles is worth two writers; 2,000 one-line sections are not.
+    assert full_build_procs(800 * (4_000 + SECTION_WORK_CHARS)) == 2
+    assert full_build_procs(2_000 * (100 + SECTION_WORK_CHARS)) == 1
 
 
 def _keys_in_index_order(home: Path) -> list[str]:

@@ -154,7 +154,7 @@ def test_a_large_index_update_runs_in_a_fresh_process_and_a_small_one_here(
     assert len(elsewhere) == 1 and elsewhere[0] != os.getpid()
     assert {h.doc_id for h in search("bandicoot", home=home).hits} == {"leaflet"}
     # A store large enough for writer processes is rebuilt by them, not in a fresh process.
-    monkeypatch.setattr(indexer, "MULTIPROCESS_MIN_SECTIONS", 1)
+    monkeypatch.setattr(indexer, "MULTIPROCESS_MIN_WORK", 1)
     monkeypatch.setattr(indexer.os, "cpu_count", lambda: 2)
     run_ingest(home, corpus=docs, full=True)
     assert len(elsewhere) == 1

@@ -304,12 +304,12 @@ def _documents_written_here(home: str | Path, full: bool) -> int:
     """Documents the next index update writes in this process: the changes pending; for a
     rebuild, all of them, or none when the store is large enough for writer processes."""
     from search.indexer import full_build_procs, live_index_dir
+    from search.shards import store_work
 
     paths = home_paths(home)
     with Store(paths.store) as store:
         if full or live_index_dir(paths) is None:
-            sections = store.db.execute("SELECT count(*) FROM sections").fetchone()[0]
-            return 0 if full_build_procs(sections) > 1 else len(store.document_ids())
+            return 0 if full_build_procs(store_work(store)) > 1 else len(store.document_ids())
         return len(pending_index_changes(store)[0])
 
 
