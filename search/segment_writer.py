@@ -40,7 +40,7 @@ from search.whoosh_internals import (
     Posting,
     RunFilePostingPool,
     length_codes,
-    write_posting_blocks,
+    write_term,
 )
 
 # Terms marshalled per call when a run is spilled: large enough that the per-call cost
@@ -318,8 +318,6 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
             fieldwriter.start_field(name, schema[name])
             field_name = name
             lengths = _field_lengths(perdoc, name)
-        fieldwriter.start_term(tbytes)
-        write_posting_blocks(fieldwriter, ids, weights, values, lengths)
-        fieldwriter.finish_term()
+        write_term(fieldwriter, tbytes, ids, weights, values, lengths)
     if field_name is not None:
         fieldwriter.finish_field()

@@ -78,6 +78,7 @@ from whoosh.codec import default_codec  # noqa: E402
 from whoosh.codec.whoosh3 import (  # noqa: E402
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
+    W3TermInfo,
     _lenfield,
 )
 from whoosh.filedb import compound  # noqa: E402
@@ -86,6 +87,7 @@ from whoosh.matching.binary import UnionMatcher  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
 from whoosh.reading import SegmentReader, TermNotFound  # noqa: E402
 from whoosh.searching import Searcher  # noqa: E402
+from whoosh.system import pack_int, pack_long, pack_ushort  # noqa: E402
 from whoosh.util.numeric import byte_to_length, length_to_byte  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
 
@@ -598,58 +600,80 @@ BLOCK_PICKLE_PROTOCOL = 5
 INLINE_POSTINGS_BELOW = 4
 
 
-def write_posting_blocks(
-    fieldwriter: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
-) -> None:
-    """Put a whole posting list of the term just started (`start_term`) into W3 blocks, or
-    into the term's info when it is short (INLINE_POSTINGS_BELOW).
+# What `W3TermInfo.to_bytes` packs first (flags, total weight, document frequency, min and
+# max length as bytes, max weight, first and last id), and how `HashWriter.add` prefixes an
+# entry of the terms file with the lengths of its key and value.
+_TERM_INFO = W3TermInfo._struct
+_HASH_ENTRY_LENGTHS = struct.Struct("!ii")
 
-    What `W3PostingsWriter.add_posting` and `_write_block` do one posting at a time, a
-    block at a time, with the block's data pickled with `BLOCK_PICKLE_PROTOCOL`; the last
-    block is marked as such, and `finish_term` finds nothing left to write. `ids` and
-    `weights` are arrays ("I" and "f", as a block holds them), `values` the non-empty
-    encoded values, `lengths` each document's field length.
+
+def write_term(
+    fieldwriter: Any, tbytes: bytes, ids: Any, weights: Any, values: list[bytes],
+    lengths: list[int] | None,
+) -> None:  # fmt: skip
+    """Write one whole posting list of term `tbytes`, in the field `start_field` began:
+    what `start_term`, `add` for each posting and `finish_term` write, in bulk.
+
+    The postings go into W3 blocks of the codec's block size (the last marked as such),
+    pickled with `BLOCK_PICKLE_PROTOCOL`, or into the term's info when the list is short
+    (INLINE_POSTINGS_BELOW); the term's info, with the statistics `W3TermInfo.add_block`
+    gathers block by block, goes into the terms file as `HashWriter.add` puts it. A term
+    costs these few calls instead of some forty (a third of writing a large vocabulary).
+    `ids` and `weights` are arrays ("I" and "f", as a block holds them), `values` the
+    non-empty encoded values, `lengths` each document's field length.
     """
     writer = fieldwriter._postwriter
-    limit = writer._blocklimit
+    postfile = writer._postfile
+    start = writer._startoffset = postfile.tell()  # `last_term_postings_offset` reads it
     count = len(ids)
     if count < INLINE_POSTINGS_BELOW:
-        _set_block(writer, ids, weights, values, lengths)
-        writer._terminfo.add_block(writer)
-        writer._terminfo.set_inlined(ids, weights, values)
-        writer._new_block()
-        # Seen as written, `finish_postings` sets an empty extent and leaves the info inlined.
-        writer._blockcount = 1
-        return
-    fixed = writer._format.fixed_value_size()
-    for start in range(0, count, limit):
-        end = min(start + limit, count)
-        _set_block(writer, ids[start:end], weights[start:end],
-                   values[start:end] if values else [], lengths)  # fmt: skip
-        _write_block(writer, fixed, last=end == count)
-
-
-def _set_block(
-    writer: Any, ids: Any, weights: Any, values: list[bytes], lengths: list[int] | None
-) -> None:
-    """Make `writer`'s current block these postings, with the figures `add_posting` keeps."""
-    writer._ids = ids
-    writer._weights = weights
-    writer._values = values
-    top = max(weights)
-    writer._maxweight = top if top > 0 else 0
-    known = [lengths[d] for d in ids if lengths[d]] if lengths is not None else []
-    writer._minlength = min(known) if known else None
-    writer._maxlength = max(known) if known else 0
-
-
-def _write_block(writer: Any, fixed: int | None, *, last: bool) -> None:
-    """`W3PostingsWriter._write_block` for the block set on `writer`, in bulk."""
-    ids, weights, values = writer._ids, writer._weights, writer._values
-    postfile = writer._postfile
-    if not writer._blockcount:
+        weight, minlength, maxlength, maxweight = _block_figures(ids, weights, lengths)
+        inlined = True
+        where = pickle.dumps((tuple(ids), tuple(weights), tuple(values)), 2)
+    else:
+        inlined = False
         postfile.write(WHOOSH3_HEADER_MAGIC)
-    writer._terminfo.add_block(writer)
+        limit = writer._blocklimit
+        fixed = fieldwriter._format.fixed_value_size()
+        comp = writer._compression
+        weight, minlength, maxlength, maxweight = 0, None, 0, 0
+        for first in range(0, count, limit):
+            end = min(first + limit, count)
+            block_ids = ids[first:end]
+            block_weights = weights[first:end]
+            figures = _block_figures(block_ids, block_weights, lengths)
+            _write_block(postfile, block_ids, block_weights, values[first:end] if values else [],
+                         figures, fixed, comp, last=end == count)  # fmt: skip
+            weight += figures[0]
+            if minlength is None:
+                minlength = figures[1]
+            elif figures[1] is not None:
+                minlength = min(minlength, figures[1])
+            maxlength = max(maxlength, figures[2])
+            maxweight = max(maxweight, figures[3])
+        where = pack_long(start) + pack_int(postfile.tell() - start)
+    info = _TERM_INFO.pack(inlined, weight, count,
+                           0 if minlength is None else length_to_byte(minlength),
+                           length_to_byte(maxlength), maxweight, ids[0], ids[-1]) + where  # fmt: skip
+    _add_term_info(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid) + tbytes, info)
+
+
+def _block_figures(
+    ids: Any, weights: Any, lengths: list[int] | None
+) -> tuple[float, int | None, int, float]:
+    """A block's total weight, shortest and longest (known) field length and top weight,
+    as `W3PostingsWriter.add_posting` keeps them."""
+    known = [lengths[d] for d in ids if lengths[d]] if lengths is not None else []
+    top = max(weights)
+    return (sum(weights), min(known) if known else None, max(known) if known else 0,
+            top if top > 0 else 0)  # fmt: skip
+
+
+def _write_block(
+    postfile: Any, ids: Any, weights: Any, values: list[bytes],
+    figures: tuple[float, int | None, int, float], fixed: int | None, comp: int, *, last: bool,
+) -> None:  # fmt: skip
+    """`W3PostingsWriter._write_block` for one block, in bulk."""
     gaps = (ids[0], *map(sub, ids[1:], ids))
     size = len(weights)
     if weights.count(1.0) == size:
@@ -665,18 +689,31 @@ def _write_block(writer: Any, fixed: int | None, *, last: bool) -> None:
     else:
         mini_values = b"".join(values)
     databytes = pickle.dumps((gaps, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-    comp = writer._compression
     if comp:
         databytes = zlib.compress(databytes, comp)
-    info = (size, ids[-1], writer._maxweight, comp,
-            length_to_byte(writer._minlength), length_to_byte(writer._maxlength))  # fmt: skip
+    _, minlength, maxlength, maxweight = figures
+    info = (size, ids[-1], maxweight, comp,
+            length_to_byte(minlength), length_to_byte(maxlength))  # fmt: skip
     infobytes = pickle.dumps(info, 2)
     blocklength = len(infobytes) + len(databytes)
     postfile.write_int(-blocklength if last else blocklength)
     postfile.write(infobytes)
     postfile.write(databytes)
-    writer._blockcount += 1
-    writer._new_block()
+
+
+def _add_term_info(tindex: Any, key: bytes, value: bytes) -> None:
+    """`OrderedHashWriter.add` (the terms file), without its per-call type checks."""
+    if key <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+    dbfile = tindex.dbfile
+    pos = dbfile.tell()
+    tindex.index.append(pos)
+    dbfile.write(_HASH_ENTRY_LENGTHS.pack(len(key), len(value)))
+    dbfile.write(key)
+    dbfile.write(value)
+    h = tindex.hashfn(key)
+    tindex.buckets[h & 255].append((h, pos))
+    tindex.lastkey = key
 
 
 # -- the codec of our indexes
