@@ -300,11 +300,20 @@ def read_term_postings(
         ids, weights = _read_blocks(terms._postfile, terminfo.extent()[0], values)
     deleted = reader.deleted_docs_set
     if deleted:
-        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+        keep = _not_in(ids, deleted)
         ids, weights = ids[keep], weights[keep]
         if values is not None:
             values.keep = keep
     return TermPostings(ids, weights, values)
+
+
+def _not_in(ids: np.ndarray, deleted: set[int]) -> np.ndarray:
+    """Which of `ids` are not in `deleted`: `~np.isin`, without the import of numpy.ma that
+    its `np.unique` makes (7 ms of the first search of an index with deletions)."""
+    gone = np.fromiter(deleted, dtype=np.int64, count=len(deleted))
+    gone.sort()
+    nearest = np.minimum(np.searchsorted(gone, ids), len(gone) - 1)
+    return gone[nearest] != ids
 
 
 def term_postings_offset(terminfo: Any) -> int:
