@@ -9,7 +9,7 @@ with the section; the provision that holds the matched words is chosen at query 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,27 +97,41 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
         # cited by its article number.
         return None
     articles: dict[str, list[tuple[str, int, str]]] = {}
-
-    def visit(node: Any, trail: list[Any], depth: int, units: list[tuple[str, int, str]]) -> None:
-        text = " ".join(f"{node.heading}\n{node.full_text()}".split()).casefold()
-        cited = root.heading if node is root else trail_citation(trail)  # as `citation`
-        units.append((cited, depth, text))
-        for child in node.children:
-            visit(child, [*trail, child], depth + 1, units)
-
-    # Each unit's trail from the root is carried down the walk: looking it up from the root
-    # for every unit (`citation`) made a long code's index quadratic in its units (1.7 s of
-    # 4 s for the 70 real documents of ../shared/realdocs).
-    def walk(node: Any, trail: list[Any]) -> None:
-        if node.kind == "article" and node.number:
-            units: list[tuple[str, int, str]] = []
-            visit(node, trail, 0, units)
-            articles.setdefault(number_key(node.number), units)
-        for child in node.children:
-            walk(child, [*trail, child])
-
-    walk(root, [])
+    _add_articles(root, root, [], articles, trail_citation)
     return LegalIndex(articles)
+
+
+# Module functions, not closures inside `legal_index`: a recursive closure is a reference
+# cycle (the function, its cell) that holds the law's whole tree until the cyclic collector
+# runs, and the index writers pause it; the 800 laws of the bench's 10,000 documents left
+# one writer 165 MB larger.
+def _add_articles(
+    root: Any, node: Any, trail: list[Any], articles: dict[str, list[tuple[str, int, str]]],
+    cite: Callable[[list[Any]], str],
+) -> None:  # fmt: skip
+    """Each article under `node` with its provisions, into `articles`. Each unit's trail from
+    the root is carried down the walk: looking it up from the root for every unit
+    (`citation`) made a long code's index quadratic in its units (1.7 s of 4 s for the 70
+    real documents of ../shared/realdocs)."""
+    if node.kind == "article" and node.number:
+        units: list[tuple[str, int, str]] = []
+        _add_units(root, node, trail, 0, units, cite)
+        articles.setdefault(number_key(node.number), units)
+    for child in node.children:
+        _add_articles(root, child, [*trail, child], articles, cite)
+
+
+def _add_units(
+    root: Any, node: Any, trail: list[Any], depth: int, units: list[tuple[str, int, str]],
+    cite: Callable[[list[Any]], str],
+) -> None:  # fmt: skip
+    """`node` and its descendants: (citation, depth, lowercased text), in document order
+    (`cite`: a unit's citation from its trail, `kb.legal.units.trail_citation`)."""
+    text = " ".join(f"{node.heading}\n{node.full_text()}".split()).casefold()
+    cited = root.heading if node is root else cite(trail)  # as `citation`
+    units.append((cited, depth, text))
+    for child in node.children:
+        _add_units(root, child, [*trail, child], depth + 1, units, cite)
 
 
 def best_unit(units: list[list[Any]], matched_words: list[str]) -> str:
