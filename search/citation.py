@@ -97,7 +97,7 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
         # cited by its article number.
         return None
     articles: dict[str, list[tuple[str, int, str]]] = {}
-    _add_articles(root, root, [], articles, trail_citation)
+    _add_articles(root, [], articles, trail_citation)
     return LegalIndex(articles)
 
 
@@ -106,7 +106,7 @@ def legal_index(doc: Document, artifact: dict[str, Any] | None) -> LegalIndex | 
 # runs, and the index writers pause it; the 800 laws of the bench's 10,000 documents left
 # one writer 165 MB larger.
 def _add_articles(
-    root: Any, node: Any, trail: list[Any], articles: dict[str, list[tuple[str, int, str]]],
+    node: Any, trail: list[Any], articles: dict[str, list[tuple[str, int, str]]],
     cite: Callable[[list[Any]], str],
 ) -> None:  # fmt: skip
     """Each article under `node` with its provisions, into `articles`. Each unit's trail from
@@ -115,23 +115,23 @@ def _add_articles(
     real documents of ../shared/realdocs)."""
     if node.kind == "article" and node.number:
         units: list[tuple[str, int, str]] = []
-        _add_units(root, node, trail, 0, units, cite)
+        _add_units(node, trail, 0, units, cite)
         articles.setdefault(number_key(node.number), units)
     for child in node.children:
-        _add_articles(root, child, [*trail, child], articles, cite)
+        _add_articles(child, [*trail, child], articles, cite)
 
 
 def _add_units(
-    root: Any, node: Any, trail: list[Any], depth: int, units: list[tuple[str, int, str]],
+    node: Any, trail: list[Any], depth: int, units: list[tuple[str, int, str]],
     cite: Callable[[list[Any]], str],
 ) -> None:  # fmt: skip
     """`node` and its descendants: (citation, depth, lowercased text), in document order
     (`cite`: a unit's citation from its trail, `kb.legal.units.trail_citation`)."""
     text = " ".join(f"{node.heading}\n{node.full_text()}".split()).casefold()
-    cited = root.heading if node is root else cite(trail)  # as `citation`
+    cited = cite(trail) if trail else node.heading  # as `citation`: the root's is its heading
     units.append((cited, depth, text))
     for child in node.children:
-        _add_units(root, child, [*trail, child], depth + 1, units, cite)
+        _add_units(child, [*trail, child], depth + 1, units, cite)
 
 
 def best_unit(units: list[list[Any]], matched_words: list[str]) -> str:

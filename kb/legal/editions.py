@@ -153,7 +153,6 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
     document is let go once read, so `docs` may be a stream)."""
     laws = [_Law.of(d) for d in docs if d.doctype in LEGAL_DOCTYPES]
     info = {law.id: EditionInfo(law.id) for law in laws}
-    identity = {law.id: (law.number, law.year) for law in laws}
     for law in laws:
         info[law.id].number, info[law.id].year = law.number, law.year
         info[law.id].in_force_from = law.in_force_from
@@ -168,10 +167,9 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
             for other in laws:
                 if other.id == doc.id:
                     continue
-                number, year = identity[other.id]
-                if ref.number and number != ref.number:
+                if ref.number and other.number != ref.number:
                     continue
-                if not ref.number and (not year or year != ref.year):
+                if not ref.number and (not other.year or other.year != ref.year):
                     continue
                 _repeal(info[other.id], doc.id, ref.words, same_language=doc.lang == other.lang)
                 link(doc.id, other.id)
@@ -180,9 +178,9 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
                 _repeal(info[old_id], doc.id, f"manifest: supersedes = {old_id!r}")
                 link(doc.id, old_id)
     by_number: dict[str, list[str]] = {}
-    for doc_id, (number, _) in identity.items():
-        if number:
-            by_number.setdefault(number, []).append(doc_id)
+    for law in laws:
+        if law.number:
+            by_number.setdefault(law.number, []).append(law.id)
     for same in by_number.values():
         for other in same[1:]:
             link(same[0], other)
@@ -190,7 +188,7 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
     for doc in laws:
         if info[doc.id].status == "repealed":
             continue
-        number = identity[doc.id][0]
+        number = doc.number
         twin = next(
             (
                 info[o]
@@ -201,7 +199,7 @@ def edition_statuses(docs: Iterable[Document]) -> dict[str, EditionInfo]:
         )
         if number and twin is not None:
             _repeal(info[doc.id], twin.repealed_by, twin.reason)
-    order = {d.id: (identity[d.id][1] or "0000", d.date, d.id) for d in laws}
+    order = {d.id: (d.year or "0000", d.date, d.id) for d in laws}
     for doc in laws:
         group = _component(doc.id, links) - {doc.id}
         info[doc.id].editions = sorted(group, key=lambda i: order[i], reverse=True)

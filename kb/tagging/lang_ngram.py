@@ -70,7 +70,7 @@ class TurkmenEnglishModel:
             vocabulary_size = len(vocabulary) + 1
             tk_total = sum(tk_grams.values()) + SMOOTHING * vocabulary_size
             en_total = sum(en_grams.values()) + SMOOTHING * vocabulary_size
-            for gram in sorted(vocabulary):
+            for gram in vocabulary:
                 tk_log = math.log((tk_grams.get(gram, 0) + SMOOTHING) / tk_total)
                 en_log = math.log((en_grams.get(gram, 0) + SMOOTHING) / en_total)
                 log_ratio[gram] = _clip(tk_log - en_log)
