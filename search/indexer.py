@@ -30,7 +30,7 @@ from search.citation import LegalIndex, citation_title, legal_index, section_lab
 from search.facet_arrays import save_facet_arrays
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
-from search.shards import document_shards, store_work, write_shards
+from search.shards import document_shards, document_work, write_shards
 from search.vocabulary import save_vocabulary
 from search.whoosh_internals import index_codec, read_term_postings, term_text
 
@@ -243,13 +243,14 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
 
     `procs`: writer processes; by default one per core for a large store (`full_build_procs`).
     """
+    work = document_work(store)
     if procs is None:
-        procs = full_build_procs(store_work(store))
+        procs = full_build_procs(sum(work.values()))
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
         limit = max(64, WRITER_LIMIT_MB // procs)  # shared by the writers
-        shards = document_shards(store, procs)
+        shards = document_shards(store, procs, work)
         count = write_shards(
             ix, store, shards, add_documents, limitmb=limit,
             meanwhile=lambda: save_editions(new_dir, store),  # which laws are in force

@@ -69,16 +69,17 @@ def document_work(store: Store) -> dict[str, int]:
 
 def store_work(store: Store) -> int:
     """All of the store's indexing work, in characters (see SECTION_WORK_CHARS)."""
-    sections, chars = store.db.execute(
-        "SELECT count(*), coalesce(sum(length(text)), 0) FROM sections"
-    ).fetchone()
-    return int(chars) + SECTION_WORK_CHARS * int(sections)
+    return sum(document_work(store).values())
 
 
-def document_shards(store: Store, count: int) -> list[list[str]]:
+def document_shards(
+    store: Store, count: int, work: dict[str, int] | None = None
+) -> list[list[str]]:
     """The store's document ids in `iter_documents` order, cut into at most `count`
-    contiguous shards of about equal work (none empty), see SECTION_WORK_CHARS."""
-    work = document_work(store)
+    contiguous shards of about equal work (none empty), see SECTION_WORK_CHARS; `work`:
+    `document_work(store)`, when the caller has it already (it reads every section)."""
+    if work is None:
+        work = document_work(store)
     doc_ids = store.document_ids()
     total = sum(work.get(d, 0) for d in doc_ids)
     shards: list[list[str]] = [[]]
