@@ -610,10 +610,8 @@ INLINE_POSTINGS_BELOW = 4
 
 
 # What `W3TermInfo.to_bytes` packs first (flags, total weight, document frequency, min and
-# max length as bytes, max weight, first and last id), and how `HashWriter.add` prefixes an
-# entry of the terms file with the lengths of its key and value.
+# max length as bytes, max weight, first and last id).
 _TERM_INFO = W3TermInfo._struct
-_HASH_ENTRY_LENGTHS = struct.Struct("!ii")
 
 
 def write_term(
@@ -626,8 +624,8 @@ def write_term(
     The postings go into W3 blocks of the codec's block size (the last marked as such),
     pickled with `BLOCK_PICKLE_PROTOCOL`, or into the term's info when the list is short
     (INLINE_POSTINGS_BELOW); the term's info, with the statistics `W3TermInfo.add_block`
-    gathers block by block, goes into the terms file as `HashWriter.add` puts it. A term
-    costs these few calls instead of some forty (a third of writing a large vocabulary).
+    gathers block by block, goes into the terms file. A term costs these few calls instead
+    of some forty (a third of writing a large vocabulary).
     `ids` and `weights` are arrays ("I" and "f", as a block holds them), `values` the
     non-empty encoded values, `lengths` each document's field length.
     """
@@ -664,7 +662,7 @@ def write_term(
     info = _TERM_INFO.pack(inlined, weight, count,
                            0 if minlength is None else length_to_byte(minlength),
                            length_to_byte(maxlength), maxweight, ids[0], ids[-1]) + where  # fmt: skip
-    _add_term_info(fieldwriter._tindex, pack_ushort(fieldwriter._fieldid) + tbytes, info)
+    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
 
 
 def _block_figures(
@@ -708,21 +706,6 @@ def _write_block(
     postfile.write_int(-blocklength if last else blocklength)
     postfile.write(infobytes)
     postfile.write(databytes)
-
-
-def _add_term_info(tindex: Any, key: bytes, value: bytes) -> None:
-    """`OrderedHashWriter.add` (the terms file), without its per-call type checks."""
-    if key <= tindex.lastkey:
-        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-    dbfile = tindex.dbfile
-    pos = dbfile.tell()
-    tindex.index.append(pos)
-    dbfile.write(_HASH_ENTRY_LENGTHS.pack(len(key), len(value)))
-    dbfile.write(key)
-    dbfile.write(value)
-    h = tindex.hashfn(key)
-    tindex.buckets[h & 255].append((h, pos))
-    tindex.lastkey = key
 
 
 # -- the codec of our indexes
