@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +176,13 @@ class Store:
         row = self.db.execute("SELECT * FROM sources WHERE key = ?", (key,)).fetchone()
         return _source_from_row(row) if row else None
 
-    def sources(self) -> list[SourceRecord]:
-        return [_source_from_row(r) for r in self.db.execute("SELECT * FROM sources ORDER BY key")]
+    def sources(self, *, block_hashes: bool = True) -> list[SourceRecord]:
+        """Every source's record. Without `block_hashes` their fingerprints are left out
+        (empty), for a run that reads the other fields of every record (a record read so is
+        not written back): parsed, they are most of a record's memory."""
+        columns = "*" if block_hashes else ", ".join(_SOURCE_COLUMNS)
+        rows = self.db.execute(f"SELECT {columns} FROM sources ORDER BY key")
+        return [_source_from_row(r) for r in rows]
 
     def put_source(self, rec: SourceRecord, db: sqlite3.Connection | None = None) -> None:
         (db or self.db).execute(
@@ -407,6 +412,10 @@ class Store:
             out.append({"id": r["id"], "started": r["started"], "finished": r["finished"],
                         "state": r["state"], **json.loads(r["stats"]), "failures": failures})  # fmt: skip
         return out
+
+
+# Every field of a source's record but its block fingerprints.
+_SOURCE_COLUMNS = tuple(f.name for f in fields(SourceRecord) if f.name != "block_hashes")
 
 
 def _source_from_row(row: sqlite3.Row) -> SourceRecord:

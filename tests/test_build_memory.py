@@ -20,6 +20,7 @@ import kb.ingest.pipeline
 import kb.ingest.sequence
 from kb.acquire.fetch import Fetched
 from kb.home import paths as home_paths
+from kb.ingest.pipeline import Outcome
 from kb.ingest.sequence import LocalExecutor, SilentProgress, run_ingest, run_pipeline
 from kb.ingest.spill import SPILL_FOLDER
 from kb.model import LEGAL_DOCTYPES, Document, Extracted
@@ -66,7 +67,7 @@ class Counted(list[dict[str, Any]]):
 
     def restart(self) -> None:
         self.clear()
-        self.before.update({Extracted: _alive(Extracted), Document: _alive(Document)})
+        self.before.update({kind: _alive(kind) for kind in (Extracted, Document, Outcome, Fetched)})
 
 
 @pytest.fixture
@@ -85,6 +86,8 @@ def counted_commits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counted:
             "documents_committed": len(documents),
             "extractions_alive": _alive(Extracted) - before[Extracted],
             "documents_alive": _alive(Document) - before[Document],
+            "outcomes_alive": _alive(Outcome) - before[Outcome],
+            "fetched_alive": _alive(Fetched) - before[Fetched],
             "spilled": sum(1 for _ in spill.rglob("*.pickle")),
         })  # fmt: skip
         return real(store, seen_refs, outcomes, documents, **kw)
@@ -97,6 +100,8 @@ def counted_commits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Counted:
             "documents_committed": 0,
             "extractions_alive": _alive(Extracted) - before[Extracted],
             "documents_alive": 0,
+            "outcomes_alive": _alive(Outcome) - before[Outcome],
+            "fetched_alive": _alive(Fetched) - before[Fetched],
             "spilled": sum(1 for _ in spill.rglob("*.pickle")),
         })  # fmt: skip
         real_shutdown()
@@ -116,6 +121,12 @@ def _check_bounded(commits: list[dict[str, Any]], home: Path, *, flow: bool = Fa
         # In the flow, a task thread keeps the result of the last task it ran until it runs
         # another: how many documents that is depends on the threads' timing.
         assert max(c["documents_alive"] for c in commits) <= 2 * BATCH
+    # A committed batch's outcomes are let go of: by the last commit most are gone (a run
+    # used to hold every source's outcome, with its fetch fingerprints, to its end). In the
+    # flow, Prefect holds each extraction task's result to the end, a copy emptied once taken.
+    assert commits[-1]["fetched_alive"] < (PAGES + 1) // 2
+    if not flow:
+        assert commits[-1]["outcomes_alive"] < (PAGES + 1) // 2
     # The others wait on disk: all but the first two batches at the first commit.
     assert batches[0]["spilled"] == PAGES + 1 - 2 * BATCH
     assert not (home / SPILL_FOLDER).exists()  # removed when the run ends

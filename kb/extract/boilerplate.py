@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
 
 from kb.model import Extracted
 
+H = TypeVar("H", bound=Hashable)
 
-def repeated_blocks(pages: Iterable[list[str]]) -> set[str]:
+
+def repeated_blocks(pages: Iterable[Iterable[H]]) -> set[H]:
     """Fingerprints present on at least 60 % of a site's pages (and on two or more)."""
     page_sets = [set(hashes) for hashes in pages]
     if len(page_sets) < 2:
         return set()
-    counts: Counter[str] = Counter()
+    counts: Counter[H] = Counter()
     for hashes in page_sets:
         counts.update(hashes)
     threshold = max(2, math.ceil(0.6 * len(page_sets)))

@@ -176,7 +176,7 @@ def commit_outcomes(
             if outcome.extracted is not None:
                 record.block_hashes = outcome.extracted.block_hashes
             store.put_source(record, db)
-        for record in store.sources() if remove_unseen else []:
+        for record in store.sources(block_hashes=False) if remove_unseen else []:
             if record.key not in seen_keys:
                 _remove(store, db, record, changes)
                 counts["removed"] += 1

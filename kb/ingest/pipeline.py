@@ -8,7 +8,9 @@ tasks in `flows/ingest.py`); tests and `document_from_path` call them directly.
 from __future__ import annotations
 
 import os
+import re
 import time
+from array import array
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -280,11 +282,14 @@ class SiteBlocks:
 
     Blocks repeated across a site's pages are boilerplate (`repeated_blocks`). Only the
     fingerprints are kept here, so a run need not hold every page's extraction at once to
-    find them (`kb.ingest.sequence.run_pipeline` keeps its extractions on disk meanwhile).
+    find them (`kb.ingest.sequence.run_pipeline` keeps its extractions on disk meanwhile),
+    and each as the 8-byte number its 16 hex digits spell (`kb.extract.html.block_hash`)
+    rather than as text: at 10,000 documents the run held 10 MB of them as strings, a
+    thousand bytes a page, more than anything else it keeps per source.
     """
 
     def __init__(self) -> None:
-        self._pages: dict[str, dict[str, list[str]]] = defaultdict(dict)  # site -> key -> hashes
+        self._pages: dict[str, dict[str, array[int]]] = defaultdict(dict)  # site -> key -> ints
 
     def add(self, outcome: Outcome) -> None:
         """Note an extracted page's fingerprints under its site (which it is relabelled with)."""
@@ -296,14 +301,15 @@ class SiteBlocks:
             # Recorded with the page, so later runs compare it with the same site's pages.
             outcome.ref = replace(outcome.ref, site=site)
             extracted.source = replace(extracted.source, site=site)
-        self._pages[site][outcome.ref.key] = extracted.block_hashes
+        self._pages[site][outcome.ref.key] = fingerprint_numbers(extracted.block_hashes)
 
     def repeated(self, store: Store | None) -> dict[str, set[str]]:
         """Each site's repeated blocks, over this run's pages and earlier runs' (in `store`)."""
         out = {}
         for site, pages in self._pages.items():
             earlier = store.site_block_hashes(site, exclude=set(pages)) if store is not None else []
-            out[site] = repeated_blocks(list(pages.values()) + earlier)
+            numbers = repeated_blocks([*pages.values(), *map(fingerprint_numbers, earlier)])
+            out[site] = {f"{n:016x}" for n in numbers}
         return out
 
     @staticmethod
@@ -312,6 +318,15 @@ class SiteBlocks:
         extracted = outcome.extracted
         if extracted is not None and extracted.format == "html":
             remove_repeated(extracted, repeated.get(outcome.ref.site, set()))
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+
+def fingerprint_numbers(hashes: list[str]) -> array[int]:
+    """A page's distinct block fingerprints as numbers (a fingerprint that is not 16 hex
+    digits, which `block_hash` never makes, is left out: it could match nothing but itself)."""
+    return array("Q", sorted({int(h, 16) for h in hashes if _FINGERPRINT.fullmatch(h)}))
 
 
 def clean_site_boilerplate(outcomes: list[Outcome], store: Store | None) -> None:
@@ -405,7 +420,7 @@ def hold_mass_removals(
     """
     share = max_removal_share() if share is None else share
     seen = {r.key for r in discovery.refs}
-    files = [r for r in store.sources() if r.kind == "file"]
+    files = [r for r in store.sources(block_hashes=False) if r.kind == "file"]
     held_before = _held_folders(store)
     held_now: dict[str, int] = {}
     kept: list[SourceRecord] = []
