@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from array import array
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,6 @@ class Outcome:
     fetched: Fetched | None = None
     extracted: Extracted | None = None
     failure: Failure | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def needs_build(self) -> bool:
@@ -87,7 +85,6 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
 
     Files and responses over the byte limit (`kb.runtime.limits`) fail here, before they are read.
     """
-    started = time.perf_counter()
     max_bytes = current_limits().max_file_bytes
     try:
         if ref.kind == "url":
@@ -121,9 +118,7 @@ def check_source(ref: SourceRef, record: SourceRecord | None, *, full: bool = Fa
         return Outcome(
             ref, "failed", failure=Failure(ref.location, "fetch", f"{type(exc).__name__}: {exc}")
         )
-    outcome = Outcome(ref, fetched.state, fetched=fetched)
-    outcome.seconds["fetch"] = time.perf_counter() - started
-    return outcome
+    return Outcome(ref, fetched.state, fetched=fetched)
 
 
 def _is_transport_error(exc: BaseException) -> bool:
@@ -147,7 +142,6 @@ def extract_outcome(
         return outcome
     limits = limits or current_limits()
     pause_point("extract")
-    started = time.perf_counter()
     try:
         outcome.extracted = _extract(outcome.ref, fetched.data, fetched.content_type, limits)
     except SourceError as exc:
@@ -166,7 +160,6 @@ def extract_outcome(
         outcome.failure = Failure(
             outcome.ref.location, "extract", f"extractor error: {type(exc).__name__}: {exc}"
         )
-    outcome.seconds["extract"] = time.perf_counter() - started
     fetched.data = None  # the bytes are not needed past extraction
     return outcome
 
@@ -209,7 +202,7 @@ def extract_many(
 
 
 def build_many(items: list[tuple[Outcome, str]]) -> list[Document]:
-    """Segment and tag a batch of extracted sources, timing each (for a worker process).
+    """Segment and tag a batch of extracted sources (in a worker process, when there are some).
 
     A source that fails here comes back as a document without sections whose metadata
     says why (`BUILD_FAILURE_STAGE`, `BUILD_FAILURE_REASON`): `take_build_failures`
@@ -218,13 +211,11 @@ def build_many(items: list[tuple[Outcome, str]]) -> list[Document]:
     out = []
     for outcome, doc_id in items:
         assert outcome.extracted is not None
-        started = time.perf_counter()
         sha = outcome.fetched.sha256 if outcome.fetched else ""
         try:
             out.append(document_from_extracted(outcome.extracted, doc_id, sha))
         except SourceError as exc:
             out.append(_failed_document(outcome.extracted, doc_id, exc))
-        outcome.seconds["build"] = time.perf_counter() - started
     return out
 
 

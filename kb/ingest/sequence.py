@@ -750,13 +750,12 @@ def _take_extraction(current: Outcome, done: Outcome) -> None:
     (from a worker process, or from Prefect's cache)."""
     if current is not done:
         current.state, current.extracted, current.failure = done.state, done.extracted, done.failure
-        current.seconds.update(done.seconds)
         # Taken: Prefect keeps the task's result (a copy, from its cache or a worker process)
         # until the flow run ends, so it must keep no more than the copy's shell: not the
         # extraction, nor its own copy of the source's reference and fingerprints (a
         # kilobyte a source, 12 MB at 10,000 documents).
         done.extracted = done.fetched = None
-        done.ref, done.seconds = current.ref, {}
+        done.ref = current.ref
     if current.fetched is not None:
         current.fetched.data = None
 
