@@ -8,7 +8,7 @@ earlier stage already produced.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 # "note": a footnote, endnote or comment, kept out of the body (Word and OpenDocument files).
@@ -101,6 +101,12 @@ class Extracted:
     page_labels: tuple[str, ...] = ()
     # Side headings of gazette PDFs, kept out of the body text (kind "meta", with page).
     margin_notes: tuple[Block, ...] = ()
+    # A PDF's pages as `kb.extract.pdf.page_lines` reads them for the legal-structure parser
+    # (a printed line a line, furniture removed) and the running heads taken off, so that a
+    # law's structure is parsed from its extraction, not by reading the file again. None:
+    # not read so (another format, or an extraction cached before this field existed).
+    line_pages: tuple[str, ...] | None = None
+    running_heads: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,6 +156,11 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     # Printed page numbers of a PDF (see `Extracted.page_labels`); empty: the index is printed.
     page_labels: list[str] = field(default_factory=list)
+    # A law's article tree (`kb.legal.units.structure_to_dict`), parsed where the document
+    # is built and saved with it by the commit; or why it could not be parsed. Not part of
+    # the document's contents: the store keeps the tree apart (an artifact).
+    structure: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    structure_error: str = field(default="", compare=False, repr=False)
 
     def page_label(self, page: int) -> str:
         """The number printed on PDF page `page` (1-based), else the page index itself."""
@@ -176,7 +187,10 @@ class Document:
         return "\n\n".join(s.text for s in self.sections)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The document's contents (a law's structure is kept apart: see `structure`)."""
+        data = asdict(replace(self, structure=None))
+        del data["structure"], data["structure_error"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:

@@ -15,10 +15,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from kb.ingest.pipeline import MISSING_RUNS_BEFORE_REMOVAL, Failure, Outcome, extractor_version
+from kb.ingest.pipeline import (
+    MISSING_RUNS_BEFORE_REMOVAL,
+    Failure,
+    Outcome,
+    add_structure,
+    extractor_version,
+)
 from kb.model import LEGAL_DOCTYPES, Document, SourceRef
 from kb.runtime.testhooks import pause_point
 from kb.store import SourceRecord, Store
@@ -270,22 +275,14 @@ def _save(store: Store, db: Any, doc: Document, changes: ChangeSet) -> None:
 
 
 def _save_structure(store: Store, db: Any, doc: Document) -> None:
-    """Keep the law's article tree, so results cite "Article 5(2)(b)" and compare needs no re-parse."""
-    from kb.legal.files import DIRECT_SUFFIXES, parse_law_file
-    from kb.legal.parse import parse_structure
-    from kb.legal.units import structure_to_dict
-
-    path = Path(doc.source.key) if doc.source.kind == "file" else None
-    try:
-        # A local .md/.txt/.pdf law is read as `kb elements FILE` reads it: one tree.
-        if path is not None and path.suffix.lower() in DIRECT_SUFFIXES and path.is_file():
-            tree = parse_law_file(path)
-        else:
-            tree = parse_structure(doc)
-    except Exception as exc:
-        doc.warnings.append(f"legal structure not parsed: {exc}")
+    """Keep the law's article tree, so results cite "Article 5(2)(b)" and compare needs no
+    re-parse: as the build parsed it (`add_structure`), else parsed now."""
+    if doc.structure is None and not doc.structure_error:
+        add_structure(doc)  # a document built without the build stage's parse
+    if doc.structure is None:
+        doc.warnings.append(f"legal structure not parsed: {doc.structure_error}")
         return
-    store.save_artifact(doc.id, "structure", structure_to_dict(tree), db)
+    store.save_artifact(doc.id, "structure", doc.structure, db)
 
 
 def _drop_document(store: Store, db: Any, doc_id: str, changes: ChangeSet) -> None:

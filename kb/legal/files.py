@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.errors import KBError, SourceError
-from kb.legal.parse import parse_pages, parse_text
+from kb.legal.parse import parse_pages, parse_structure, parse_text
 from kb.legal.units import LegalUnit
+from kb.model import Document, Extracted
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DIRECT_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
@@ -46,3 +47,17 @@ def parse_law_file(path: Path) -> LegalUnit:
             raise KBError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         return parse_pages(read.pages, running_heads=read.running)
     raise KBError(f"{path}: not read directly (use .md, .txt or .pdf)")
+
+
+def law_structure(doc: Document, extracted: Extracted | None = None) -> LegalUnit:
+    """A built law's structure, read as `kb elements FILE` reads its file: a local
+    .md/.txt/.pdf law as one tree (a PDF from its extraction's printed lines when it has
+    them, else from the file again), any other from the document's sections."""
+    path = Path(doc.source.key) if doc.source.kind == "file" else None
+    if path is None or path.suffix.lower() not in DIRECT_SUFFIXES or not path.is_file():
+        return parse_structure(doc)
+    lines = extracted.line_pages if extracted is not None and extracted.format == "pdf" else None
+    if path.suffix.lower() == ".pdf" and lines is not None:
+        assert extracted is not None
+        return parse_pages(list(lines), running_heads=list(extracted.running_heads))
+    return parse_law_file(path)
