@@ -9,7 +9,7 @@ Measures, on the generated corpus of that size (cached under bench/work like the
 - SQLite FTS5's build over the same sections, beside the build's index stage;
 - the first searches after opening the index, in new processes (`bench.cold_queries`).
 
-Writes bench/results-<size>.json. The flow build at 100,000 documents takes about an hour
+Writes bench/results-<size>.json. The flow build at 100,000 documents takes well over an hour
 on two cores.
 """
 
