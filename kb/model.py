@@ -101,12 +101,6 @@ class Extracted:
     page_labels: tuple[str, ...] = ()
     # Side headings of gazette PDFs, kept out of the body text (kind "meta", with page).
     margin_notes: tuple[Block, ...] = ()
-    # A PDF's pages as `kb.extract.pdf.page_lines` reads them for the legal-structure parser
-    # (a printed line a line, furniture removed) and the running heads taken off, so that a
-    # law's structure is parsed from its extraction, not by reading the file again. None:
-    # not read so (another format, or an extraction cached before this field existed).
-    line_pages: tuple[str, ...] | None = None
-    running_heads: tuple[str, ...] = ()
 
 
 @dataclass

@@ -675,31 +675,40 @@ def test_penal_code_definition_with_ordinal_means_and_explanations() -> None:
     assert by["rule.consent_irrelevant"].status == "present"
 
 
-def test_a_built_law_pdf_keeps_the_tree_elements_reads_without_reading_the_file_again(
+def test_a_built_law_pdf_s_tree_is_parsed_in_the_build_not_in_the_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The tree saved by `kb build` is parsed from the extraction's printed lines (in the
-    build stage): the same as `kb elements FILE` reads, and the file is not read again."""
+    """The tree saved by `kb build` is the one `kb elements FILE` reads, parsed where the
+    document is built (worker processes in a large run), not in the run's commits."""
+    import kb.ingest.sequence
     import kb.legal.files
-    from kb.extract.pdf import extract_pdf, page_lines
     from kb.ingest.sequence import run_ingest
     from kb.legal.files import parse_law_file
     from kb.legal.units import structure_to_dict
-    from kb.model import SourceRef
     from kb.store import Store
 
     laws = tmp_path / "laws"
     laws.mkdir()
     law = _gazette_pdf(laws / "act.pdf")
-    ref = SourceRef(key=str(law), location="act.pdf")
-    extracted, read = extract_pdf(ref, law.read_bytes()), page_lines(ref, law.read_bytes())
-    assert extracted.line_pages == tuple(read.pages) and len(read.pages) == len(GAZETTE_PAGES)
-    assert extracted.running_heads == tuple(read.running) and read.running
     expected = structure_to_dict(parse_law_file(law))
 
-    reads: list[Path] = []
-    real = kb.legal.files.parse_law_file
-    monkeypatch.setattr(kb.legal.files, "parse_law_file", lambda p: reads.append(p) or real(p))
+    stage = ["before"]
+    reads: list[str] = []
+    real_parse, real_commit = kb.legal.files.parse_law_file, kb.ingest.sequence.commit_outcomes
+
+    def parse(path: Path) -> object:
+        reads.append(stage[0])
+        return real_parse(path)
+
+    def commit(*args: object, **kwargs: object) -> object:
+        stage[0] = "commit"
+        try:
+            return real_commit(*args, **kwargs)
+        finally:
+            stage[0] = "between commits"
+
+    monkeypatch.setattr(kb.legal.files, "parse_law_file", parse)
+    monkeypatch.setattr(kb.ingest.sequence, "commit_outcomes", commit)
     manifest = tmp_path / "sources.toml"
     manifest.write_text('[[source]]\nfolder = "laws"\ndoctype = "legislation"\n', "utf-8")
     home = tmp_path / "home"
@@ -708,22 +717,4 @@ def test_a_built_law_pdf_keeps_the_tree_elements_reads_without_reading_the_file_
     with Store(home / "kb.sqlite") as store:
         (doc_id,) = store.document_ids()
         assert store.load_artifact(doc_id, "structure") == expected
-    assert reads == []
-
-
-def test_an_extraction_cached_before_its_printed_lines_were_kept_reads_the_file(
-    tmp_path: Path,
-) -> None:
-    from kb.extract.pdf import extract_pdf
-    from kb.ingest.pipeline import document_from_extracted
-    from kb.legal.files import parse_law_file
-    from kb.legal.units import structure_to_dict
-    from kb.model import SourceRef
-
-    law = _gazette_pdf(tmp_path / "act.pdf")
-    ref = SourceRef(key=str(law), location="act.pdf", doctype_hint="legislation")
-    extracted = extract_pdf(ref, law.read_bytes())
-    extracted.line_pages = None  # as unpickled from a cache entry older than the field
-    doc = document_from_extracted(extracted, "act")
-    assert doc.doctype == "legislation" and not doc.structure_error
-    assert doc.structure == structure_to_dict(parse_law_file(law))
+    assert reads == ["before"]  # once, while the document was built

@@ -56,7 +56,6 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
     body_size = _body_size(pages)
     first_page = list(pages[0])
     running, printed, notes = _drop_furniture(pages, body_size)
-    line_pages = _line_texts(pages)
     blocks = _blocks_from_pages(pages, outline, body_size)
     meta = _metadata(reader)
     chosen = choose_title(
@@ -81,8 +80,6 @@ def extract_pdf(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES, 
         warnings=warnings,
         page_labels=tuple(_page_labels(reader, page_count) or printed),
         margin_notes=tuple(notes),
-        line_pages=line_pages,
-        running_heads=tuple(running),
     )
 
 
@@ -256,8 +253,6 @@ def _read_scanned(ref: SourceRef, data: bytes, *, max_pages: int, ocr: bool,
         raise
     extracted.metadata["ocr"] = "ocrmypdf"
     extracted.warnings.append("text read by OCR from scanned pages: expect misread letters")
-    # The OCR's lines are not the printed ones: the parser reads its paragraphs (`page_lines`).
-    extracted.line_pages, extracted.running_heads = tuple(page_texts(extracted)), ()
     return extracted
 
 
@@ -1008,8 +1003,4 @@ def page_lines(ref: SourceRef, data: bytes, *, max_pages: int = MAX_PDF_PAGES,
     if _without_text_layer(pages, len(pages)):
         return PageLines(page_texts(extract_pdf(ref, data, max_pages=max_pages, ocr=ocr)), [])
     running, _printed, _notes = _drop_furniture(pages, _body_size(pages))
-    return PageLines(list(_line_texts(pages)), running)
-
-
-def _line_texts(pages: list[list[Line]]) -> tuple[str, ...]:
-    return tuple("\n".join(line.text for line in lines) for lines in pages)
+    return PageLines(["\n".join(line.text for line in lines) for lines in pages], running)

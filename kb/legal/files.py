@@ -14,7 +14,7 @@ from pathlib import Path
 from kb.errors import KBError, SourceError
 from kb.legal.parse import parse_pages, parse_structure, parse_text
 from kb.legal.units import LegalUnit
-from kb.model import Document, Extracted
+from kb.model import Document
 
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 DIRECT_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
@@ -49,15 +49,10 @@ def parse_law_file(path: Path) -> LegalUnit:
     raise KBError(f"{path}: not read directly (use .md, .txt or .pdf)")
 
 
-def law_structure(doc: Document, extracted: Extracted | None = None) -> LegalUnit:
+def law_structure(doc: Document) -> LegalUnit:
     """A built law's structure, read as `kb elements FILE` reads its file: a local
-    .md/.txt/.pdf law as one tree (a PDF from its extraction's printed lines when it has
-    them, else from the file again), any other from the document's sections."""
+    .md/.txt/.pdf law as one tree, any other from the document's sections."""
     path = Path(doc.source.key) if doc.source.kind == "file" else None
-    if path is None or path.suffix.lower() not in DIRECT_SUFFIXES or not path.is_file():
-        return parse_structure(doc)
-    lines = extracted.line_pages if extracted is not None and extracted.format == "pdf" else None
-    if path.suffix.lower() == ".pdf" and lines is not None:
-        assert extracted is not None
-        return parse_pages(list(lines), running_heads=list(extracted.running_heads))
-    return parse_law_file(path)
+    if path is not None and path.suffix.lower() in DIRECT_SUFFIXES and path.is_file():
+        return parse_law_file(path)
+    return parse_structure(doc)
