@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,25 +26,17 @@ from typing import Any
 from bench.cold_queries import measure_cold_queries
 from bench.fts5 import build_fts5
 from bench.generate import WORK_DIR, ensure_corpus
-from bench.measure import machine_info, run_measured
+from bench.measure import machine_info
 from bench.memory import kept_server_for, server_rss_mb
-from bench.run import _check
+from bench.run import flow_build, log, stop_kept_server
 
 RESULTS_DIR = Path(__file__).resolve().parent
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def flow_build(sources: Path, home: Path) -> dict[str, Any]:
-    """`kb build --json` into an empty `home`, measured; its summary's stage seconds."""
+def measured_flow_build(sources: Path, home: Path) -> dict[str, Any]:
+    """`kb build --json` into an empty `home` against its kept server, measured."""
     server_pid = kept_server_for(home)
-    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_HOME", "PREFECT_API_URL")}
-    kb = Path(sys.executable).with_name("kb")
-    summary = _check(run_measured(
-        [str(kb), "build", "--sources", str(sources), "--home", str(home), "--json"], env=env
-    ), "kb build")  # fmt: skip
+    summary = flow_build(sources, home)
     return {
         "wall_s": summary["wall_s"],
         "peak_mb": summary["tree_peak_mb"],
@@ -54,12 +45,6 @@ def flow_build(sources: Path, home: Path) -> dict[str, Any]:
         "stage_s": summary.get("seconds", {}),
         "totals": summary.get("totals", {}),
     }
-
-
-def stop_server(home: Path) -> None:
-    from flows.keep_server import stop_kept_server
-
-    stop_kept_server(home)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     home.mkdir(parents=True)
     log("flow build (kb build --json, kept Prefect server)")
     try:
-        out["flow_build"] = flow_build(corpus.root / "sources.toml", home)
+        out["flow_build"] = measured_flow_build(corpus.root / "sources.toml", home)
     finally:
-        stop_server(home)
+        stop_kept_server(home)
     log("SQLite FTS5 over the same sections")
     fts = build_fts5(home / "kb.sqlite", home.parent / "fts5.sqlite")
     out["fts5_build_s"] = round(fts["seconds"], 2)

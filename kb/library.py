@@ -411,7 +411,8 @@ def load_from_file(path: Path) -> LegalSource:
         return LegalSource(path.name, root, guess_language(root.full_text()), _doctype_of(root))
     from kb.ingest.pipeline import document_from_path  # the pipeline pulls in every extractor
 
-    return source_from_document(document_from_path(path), path.name)
+    doc = document_from_path(path)
+    return source_from_document(doc, path.name, doc.structure)  # a law's, parsed in the build
 
 
 def source_from_document(
