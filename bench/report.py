@@ -108,6 +108,12 @@ def results_markdown(data: dict[str, Any]) -> str:
         ("index stage, library (s)", "index_s", 2),
         ("FTS5 build (s)", "fts5_build_s", 2),
         ("our index stage / FTS5 build", "ratio_index_vs_fts5_build", 1),
+        ("index rebuild beside each FTS5 build (s, median)", "index_rebuild_s", 2),
+        (
+            "**index rebuild / FTS5 build, medians side by side**",
+            "ratio_index_rebuild_vs_fts5_build",
+            1,
+        ),
         ("pypdf pages/s (1 core)", "pypdf_pages_per_s", 1),
         ("our PDF extractor pages/s (1 core)", "ours_pdf_pages_per_s", 1),
         ("pdftotext pages/s (1 core)", "pdftotext_pages_per_s", 1),
@@ -289,8 +295,17 @@ def _targets(sizes: dict[str, dict[str, Any]]) -> list[str]:
     cold = at(largest, "query_cold_p95_ms")
     out.append(f"| {TARGETS[5][0]} | {TARGETS[5][1]} | at {at(largest, 'sections'):,} sections: "
                + (f"{cold:,.1f} ms ({met(cold < 50)})" if cold is not None else "not measured") + " |")  # fmt: skip
-    ratios = [f"{int(k):,} docs: {at(k, 'ratio_index_vs_fts5_build')}x ({met(at(k, 'ratio_index_vs_fts5_build') <= 5)})"
-              for k in sorted(sizes, key=int) if at(k, "ratio_index_vs_fts5_build") is not None]  # fmt: skip
+
+    def index_ratio(k: str) -> str:
+        side_by_side = at(k, "ratio_index_rebuild_vs_fts5_build")
+        stage = at(k, "ratio_index_vs_fts5_build")
+        if side_by_side is None:
+            return f"{int(k):,} docs: {stage}x ({met(stage <= 5)})"
+        return (f"{int(k):,} docs: {side_by_side}x, medians side by side ({met(side_by_side <= 5)});"
+                f" the build's own stage {stage}x")  # fmt: skip
+
+    ratios = [index_ratio(k) for k in sorted(sizes, key=int)
+              if at(k, "ratio_index_vs_fts5_build") is not None]  # fmt: skip
     out.append(f"| {TARGETS[6][0]} | {TARGETS[6][1]} | {'; '.join(ratios) or 'not measured'} |")
     flow_peaks = {k: at(k, "peak_flow_mb") for k in sorted(sizes, key=int) if at(k, "peak_flow_mb")}
     text = "; ".join(f"{int(k):,} docs: {v:,.0f} MB" for k, v in flow_peaks.items())

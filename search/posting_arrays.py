@@ -82,8 +82,9 @@ _UNSIGNED = {1: "<u1", 2: "<u2", 4: "<u4"}
 StoredPostings = tuple[np.ndarray, np.ndarray, "tuple[np.ndarray, np.ndarray] | None"]
 
 # One term's entry as `search.segment_writer.write_terms` gets it: field name, term bytes,
-# ids (array "I"), weights (array "f"), encoded values.
-TermEntry = tuple[str, bytes, Any, Any, list[bytes]]
+# ids (array "I"), weights (array "f"), encoded values, and every posting's positions one
+# after the other (array "I"; None, or short of some postings', when not all were kept).
+TermEntry = tuple[str, bytes, Any, Any, list[bytes], Any]
 
 
 def recorded_terms(
@@ -98,7 +99,7 @@ def recorded_terms(
     try:
         for entry in terms:
             yield entry
-            name, _, ids, weights, values = entry
+            name, _, ids, weights, values, flat = entry
             # A list kept in its term's info has no postings of its own to point at.
             if len(ids) < MIN_POSTINGS or len(ids) < INLINE_POSTINGS_BELOW:
                 continue
@@ -107,7 +108,7 @@ def recorded_terms(
             ids_code, ids_bytes = _encode_ids(ids)
             weights_code, weights_bytes = _encode_weights(weights)
             counts_size, positions_size, positions_bytes = _encode_positions(
-                schema[name].format, values, weights
+                schema[name].format, values, weights, flat
             )
             rows.append((offset, written, len(ids), ids[0], ids[-1], ids_code, weights_code,
                          counts_size, positions_size))  # fmt: skip
@@ -145,15 +146,18 @@ def _encode_weights(weights: Any) -> tuple[int, bytes]:
 
 
 def _encode_positions(
-    field_format: Any, values: list[bytes], weights: Any
+    field_format: Any, values: list[bytes], weights: Any, flat: Any = None
 ) -> tuple[int, int, bytes]:
     """(bytes a count takes, bytes a position takes, counts then positions) of a term's
     encoded values; (0, 0, b"") when it has none to store. A posting's count of positions
     is its weight in a field without a boost (all of ours): then the counts are not stored
-    again (0 bytes a count)."""
+    again (0 bytes a count). `flat`: the postings' positions as the writer kept them, used
+    when they are all there (see `kept_positions`), else the values are decoded."""
     if len(values) != len(weights):  # not one value a posting (a field without positions)
         return 0, 0, b""
-    decoded = decode_positions(field_format, values)
+    decoded = kept_positions(field_format, weights, flat)
+    if decoded is None:
+        decoded = decode_positions(field_format, values)
     if decoded is None:
         return 0, 0, b""
     counts, deltas_summed = decoded
@@ -164,6 +168,23 @@ def _encode_positions(
     counts_size = _unsigned_size(int(counts.max()))
     counts_bytes = _padded(counts.astype(_UNSIGNED[counts_size]).tobytes())
     return counts_size, positions_size, counts_bytes + positions_bytes
+
+
+def kept_positions(
+    field_format: Any, weights: Any, flat: Any
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """What `decode_positions` gives, from the positions the writer kept (`flat`), when
+    they are every posting's: in a field without a boost a posting's weight is its count of
+    positions, so the counts must be whole and add up to the positions kept (a posting that
+    came without them, or with a document boost, leaves them short or the weights not
+    counts). None otherwise."""
+    if flat is None or type(field_format) is not Positions or field_format.field_boost != 1:
+        return None
+    counts_f = np.asarray(weights, dtype=np.float32)
+    counts = counts_f.astype(np.int64)
+    if not np.array_equal(counts, counts_f) or int(counts.sum()) != len(flat):
+        return None
+    return counts, np.asarray(flat, dtype=np.int64)
 
 
 def _unsigned_size(largest: int) -> int:

@@ -28,8 +28,9 @@ import struct
 from array import array
 from collections.abc import Iterable, Iterator
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from whoosh.fields import Schema
 
 from search.field_terms import TermPlan, term_plan, whole_value_field
@@ -52,24 +53,37 @@ RUN_CHUNK = 1024
 # most frequent ones, and 1,024 of them held some 250,000 postings a run (90 MB of the
 # merge's 5 runs at 10,000 documents).
 RUN_CHUNK_POSTINGS = 32_768
-# Estimated memory of a gathered term (its tuple, two arrays, a list, the dict slot) and of
-# a posting in it (a document number and a weight in arrays, a list slot, the value's bytes
-# object), besides the lengths of the term and the value.
+# Estimated memory of a gathered term (its tuple, two arrays, a list, the dict slot), of a
+# posting in it (a document number and a weight in arrays, a list slot for its value) and
+# of a value of its own (a bytes object, besides its length). A posting at one place shares
+# its value with every other at that place (`TermPlan.single`): counted as one of its own,
+# the estimate was 70 bytes a posting where the pool's objects took 40 (`sys.getsizeof`,
+# 400 documents; the estimate is now 40.2), and each writer of the bench's 1,000 documents
+# spilled a run it did not need.
 _TERM_OVERHEAD = 64 + 2 * 80 + 56 + 100
-_POSTING_OVERHEAD = 4 + 4 + 8 + 33
+_POSTING_OVERHEAD = 4 + 4 + 8
+_VALUE_OVERHEAD = 33
+_EXISTING_POSTING = 4 + 4  # a number and a weight, no value
+_POSITION_SIZE = 4  # a position kept with its term's postings (TermPostings)
 _CHUNK_SIZE = struct.Struct("<I")
 # Values remembered per field by `FastSegmentWriter._indexed` before it starts again: the
 # order numbers and tag sets that repeat fit; a section's refs are mostly its own, and
 # 50,000 of them held 75 MB of a writer's postings at 10,000 documents.
 INDEXED_VALUES_LIMIT = 4_096
+# A posting block of at least this many documents takes their field lengths with numpy (a
+# list comprehension a posting was a fortieth of a build); a shorter one, one by one.
+VECTOR_LENGTHS_FROM = 48
 
 # One term's postings: document numbers (ascending), weights, encoded values (none for
-# formats that store no value).
-TermPostings = tuple[array, array, list[bytes]]
+# formats that store no value), and, in a field with positions, every posting's positions
+# one after the other as the planned analysis found them (None: not kept). The arrays file
+# (search.posting_arrays) takes them from there instead of decoding the values again; a
+# posting that came another way leaves them short, and they are then not used.
+TermPostings = tuple[array, array, list[bytes], array | None]
 # (term bytes, frequency, weight, encoded value): what `FieldType.index` yields.
 FieldPosting = tuple[bytes, int, float, bytes]
 # A term with its postings, as runs hold and merge them.
-TermEntry = tuple[str, bytes, array, array, list[bytes]]
+TermEntry = tuple[str, bytes, array, array, list[bytes], array | None]
 
 
 class TermPostingPool(RunFilePostingPool):
@@ -86,14 +100,15 @@ class TermPostingPool(RunFilePostingPool):
         for tbytes, _freq, weight, vbytes in postings:
             entry = terms.get(tbytes)
             if entry is None:
-                entry = terms[tbytes] = (array("I"), array("f"), [])
+                entry = terms[tbytes] = (array("I"), array("f"), [], None)
                 size += _TERM_OVERHEAD + len(tbytes)
             entry[0].append(docnum)
             entry[1].append(weight)
             if vbytes:
                 entry[2].append(vbytes)
-                size += len(vbytes)
-            size += _POSTING_OVERHEAD
+                size += _POSTING_OVERHEAD + _VALUE_OVERHEAD + len(vbytes)
+            else:
+                size += _EXISTING_POSTING
         self.currentsize += size
 
     def _field_terms(self, name: str) -> dict[bytes, TermPostings]:
@@ -108,26 +123,72 @@ class TermPostingPool(RunFilePostingPool):
         """Add one document's postings in field `name` from its planned analysis of `text`;
         returns the field's length (its number of terms)."""
         terms = self._field_terms(name)
+        if plan.existence:
+            return self._add_existing(terms, docnum, plan, text)
+        if not plan.positional:
+            return self._add_counted(terms, docnum, plan, text)
         size = length = 0
         boost, value_of, single = plan.boost, plan.value, plan.single
-        positional = plan.positional
         for tbytes, positions in plan.places(text).items():
             freq = len(positions)
             length += freq
             entry = terms.get(tbytes)
             if entry is None:
-                entry = terms[tbytes] = (array("I"), array("f"), [])
+                entry = terms[tbytes] = (array("I"), array("f"), [], array("I"))
+                size += _TERM_OVERHEAD + len(tbytes)
+            ids, weights, values, flat = entry
+            ids.append(docnum)
+            weights.append(freq * boost)
+            # Most terms occur once in a section: their value is looked up, not encoded.
+            vbytes = single.get(positions[0]) if freq == 1 else None
+            if vbytes is None:
+                vbytes = value_of(positions)
+                size += _VALUE_OVERHEAD + len(vbytes)
+            values.append(vbytes)
+            if flat is not None:
+                flat.extend(positions)
+            size += _POSTING_OVERHEAD + _POSITION_SIZE * freq
+        self.currentsize += size
+        return length
+
+    def _add_counted(
+        self, terms: dict[bytes, TermPostings], docnum: int, plan: TermPlan, text: str
+    ) -> int:
+        """`add_planned` for a field that records how often a term occurs, not where."""
+        size = length = 0
+        boost, value_of = plan.boost, plan.value
+        for tbytes, positions in plan.places(text).items():
+            freq = len(positions)
+            length += freq
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = (array("I"), array("f"), [], None)
                 size += _TERM_OVERHEAD + len(tbytes)
             entry[0].append(docnum)
             entry[1].append(freq * boost)
-            # Most terms occur once in a section: their value is looked up, not encoded.
-            vbytes = single.get(positions[0]) if positional and freq == 1 else None
-            if vbytes is None:
-                vbytes = value_of(positions)
+            vbytes = value_of(positions)
             entry[2].append(vbytes)
-            size += _POSTING_OVERHEAD + len(vbytes)
+            size += _POSTING_OVERHEAD + _VALUE_OVERHEAD + len(vbytes)
         self.currentsize += size
         return length
+
+    def _add_existing(
+        self, terms: dict[bytes, TermPostings], docnum: int, plan: TermPlan, text: str
+    ) -> int:
+        """`add_planned` for a field that records only which terms occur (Whoosh's
+        `Existence`: each posting weighs the field's boost and has no value)."""
+        size = 0
+        boost = plan.boost
+        places = plan.places(text)
+        for tbytes in places:
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = (array("I"), array("f"), [], None)
+                size += _TERM_OVERHEAD + len(tbytes)
+            entry[0].append(docnum)
+            entry[1].append(boost)
+        self.currentsize += size + _EXISTING_POSTING * len(places)
+        return len(places)
 
     def check_size(self) -> None:
         """Spill the gathered postings to a run if they are past the memory limit."""
@@ -146,8 +207,7 @@ class TermPostingPool(RunFilePostingPool):
         for name in sorted(self.terms):
             terms = self.terms[name]
             for tbytes in sorted(terms):
-                ids, weights, values = terms[tbytes]
-                yield name, tbytes, ids, weights, values
+                yield name, tbytes, *terms[tbytes]
 
     def save(self) -> None:
         if not self.terms:
@@ -161,8 +221,9 @@ class TermPostingPool(RunFilePostingPool):
     def write_run(self, f: Any, items: Iterable[Any]) -> None:
         chunk: list[Any] = []
         postings = 0
-        for name, tbytes, ids, weights, values in items:
-            chunk.append((name, tbytes, ids.tobytes(), weights.tobytes(), values))
+        for name, tbytes, ids, weights, values, flat in items:
+            chunk.append((name, tbytes, ids.tobytes(), weights.tobytes(), values,
+                          None if flat is None else flat.tobytes()))  # fmt: skip
             postings += len(ids)
             if len(chunk) >= RUN_CHUNK or postings >= RUN_CHUNK_POSTINGS:
                 self._write_chunk(f, chunk)
@@ -179,8 +240,9 @@ class TermPostingPool(RunFilePostingPool):
     def read_run(self, f: Any) -> Iterator[Any]:
         while header := f.read(_CHUNK_SIZE.size):
             (size,) = _CHUNK_SIZE.unpack(header)
-            for name, tbytes, ids, weights, values in marshal.loads(f.read(size)):
-                yield name, tbytes, array("I", ids), array("f", weights), values
+            for name, tbytes, ids, weights, values, flat in marshal.loads(f.read(size)):
+                yield (name, tbytes, array("I", ids), array("f", weights), values,
+                       None if flat is None else array("I", flat))  # fmt: skip
 
     def iter_terms(self) -> Iterator[TermEntry]:
         """Every term with its whole posting list, by field then term."""
@@ -192,18 +254,32 @@ class TermPostingPool(RunFilePostingPool):
         merged = heapq.merge(*sources, key=lambda e: (e[0], e[1]))
         for (name, tbytes), group in groupby(merged, key=lambda e: (e[0], e[1])):
             first, *rest = group
-            _, _, ids, weights, values = first
-            for _, _, more_ids, more_weights, more_values in rest:
+            _, _, ids, weights, values, flat = first
+            for _, _, more_ids, more_weights, more_values, more_flat in rest:
                 ids.extend(more_ids)
                 weights.extend(more_weights)
                 values.extend(more_values)
-            yield name, tbytes, ids, weights, values
+                if flat is not None and more_flat is not None:
+                    flat.extend(more_flat)
+                else:
+                    flat = None
+            yield name, tbytes, ids, weights, values, flat
         self.runs = []
 
     def iter_postings(self) -> Iterator[Posting]:
-        for name, tbytes, ids, weights, values in self.iter_terms():
+        for name, tbytes, ids, weights, values, _ in self.iter_terms():
             for n, docnum in enumerate(ids):
                 yield name, tbytes, docnum, weights[n], values[n] if values else None
+
+
+class _FieldHandling(NamedTuple):
+    field: Any
+    plan: TermPlan | None  # its analysis planned (search.field_terms), or None
+    whole: bool  # indexed as one term, its whole value (`whole_value_field`)
+    indexed: bool
+    stored: bool
+    scorable: bool
+    column: Any  # its column type, or None
 
 
 class FastSegmentWriter(PluggableSegmentWriter):
@@ -225,38 +301,51 @@ class FastSegmentWriter(PluggableSegmentWriter):
         }
         self._whole: set[str] = {n for n, f in self.schema.items() if whole_value_field(f)}
         self._indexed_values: dict[str, dict[Any, tuple[list[FieldPosting], int]]] = {}
+        # What `add_document` needs of each field, looked up once a field instead of
+        # attribute by attribute for every field of every document.
+        self._handling: dict[str, _FieldHandling] = {
+            name: _FieldHandling(
+                field,
+                self._plans.get(name),
+                name in self._whole,
+                field.indexed,
+                field.stored,
+                field.scorable,
+                field.column_type,
+            )
+            for name, field in self.schema.items()
+        }
 
     def add_document(self, **fields: Any) -> None:
         if not self._plain_schema or any(name.startswith("_") for name in fields):
             super().add_document(**fields)
             return
         self.check_open()
-        schema, perdoc, docnum, pool = self.schema, self.perdocwriter, self.docnum, self.pool
+        perdoc, docnum, pool, handling = self.perdocwriter, self.docnum, self.pool, self._handling
         names = sorted(fields)
-        self.check_field_names(schema, names)
+        self.check_field_names(self.schema, names)
         perdoc.start_doc(docnum)
         try:
             for name in names:
                 value = fields[name]
                 if value is None:
                     continue
-                field = schema[name]
+                field, plan, whole, indexed, stored, scorable, column = handling[name]
                 length = 0
-                if field.indexed:
-                    plan = self._plans.get(name)
+                if indexed:
                     if plan is not None and isinstance(value, str):
                         length = pool.add_planned(name, docnum, plan, value)
-                    elif name in self._whole and isinstance(value, str):
+                    elif whole and isinstance(value, str):
                         boost = field.format.field_boost * 1.0
                         pool.add_field_postings(name, docnum, ((value.encode(), 1, boost, b""),))
                     else:
                         postings, length = self._indexed(name, field, value)
                         if postings:
                             pool.add_field_postings(name, docnum, postings)
-                    if not field.scorable:
+                    if not scorable:
                         length = 0
-                perdoc.add_field(name, field, value if field.stored else None, length)
-                column = field.column_type
+                if stored or length:  # else Whoosh's `add_field` has nothing to do
+                    perdoc.add_field(name, field, value if stored else None, length)
                 if column:
                     perdoc.add_column_value(name, column, field.to_column_value(value))
         except Exception:
@@ -294,8 +383,26 @@ class FastSegmentWriter(PluggableSegmentWriter):
                 lengths.close()
 
 
-def _field_lengths(perdoc: Any, fieldname: str) -> list[int] | None:
-    """Every document's (quantised) length in `fieldname`, as `doc_field_length` gives it."""
+class FieldLengths:
+    """Every document's (quantised) length in one field, as `doc_field_length` gives it."""
+
+    def __init__(self, lengths: list[int]) -> None:
+        self.each = lengths
+        self.array = np.array(lengths, dtype=np.uint32)
+
+    def known_range(self, ids: array) -> tuple[int | None, int]:
+        """The shortest and longest non-zero length of documents `ids` (None, 0: none)."""
+        if len(ids) < VECTOR_LENGTHS_FROM:
+            each = self.each
+            known = [each[d] for d in ids if each[d]]
+            return (min(known), max(known)) if known else (None, 0)
+        found = self.array[np.frombuffer(ids, dtype=np.uint32)]
+        found = found[found > 0]
+        return (int(found.min()), int(found.max())) if len(found) else (None, 0)
+
+
+def _field_lengths(perdoc: Any, fieldname: str) -> FieldLengths | None:
+    """Every document's length in `fieldname` (None: not stored)."""
     if perdoc is None:
         return None
     stored = length_codes(perdoc, fieldname)
@@ -303,15 +410,15 @@ def _field_lengths(perdoc: Any, fieldname: str) -> list[int] | None:
         return None
     lengths = [LENGTH_OF_CODE[b] for b in stored]
     lengths.extend([0] * (perdoc.doc_count_all() + 1 - len(lengths)))
-    return lengths
+    return FieldLengths(lengths)
 
 
 def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[TermEntry]) -> None:
     """Whoosh's `FieldWriter.add_postings` for whole posting lists sorted by field and term."""
     field_name: str | None = None
-    lengths: list[int] | None = None
+    lengths: FieldLengths | None = None
     terms = recorded_terms(fieldwriter, schema, terms)  # large lists also as arrays
-    for name, tbytes, ids, weights, values in terms:
+    for name, tbytes, ids, weights, values, _ in terms:
         if name != field_name:
             if field_name is not None:
                 fieldwriter.finish_field()

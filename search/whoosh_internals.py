@@ -616,7 +616,7 @@ _TERM_INFO = W3TermInfo._struct
 
 def write_term(
     fieldwriter: Any, tbytes: bytes, ids: Any, weights: Any, values: list[bytes],
-    lengths: list[int] | None,
+    lengths: Any | None,
 ) -> None:  # fmt: skip
     """Write one whole posting list of term `tbytes`, in the field `start_field` began:
     what `start_term`, `add` for each posting and `finish_term` write, in bulk.
@@ -627,11 +627,18 @@ def write_term(
     gathers block by block, goes into the terms file. A term costs these few calls instead
     of some forty (a third of writing a large vocabulary).
     `ids` and `weights` are arrays ("I" and "f", as a block holds them), `values` the
-    non-empty encoded values, `lengths` each document's field length.
+    non-empty encoded values, `lengths` each document's field length (an object whose
+    `known_range(ids)` gives the shortest and longest non-zero length of those documents,
+    `search.segment_writer.FieldLengths`).
     """
     writer = fieldwriter._postwriter
     postfile = writer._postfile
-    start = writer._startoffset = postfile.tell()  # `last_term_postings_offset` reads it
+    # Where this list starts (`last_term_postings_offset` reads it): asked of the file for a
+    # field's first term only, then counted (a tell is a seek, once per term before).
+    start = getattr(writer, "_kb_next_offset", None)
+    if start is None:
+        start = postfile.tell()
+    writer._startoffset = writer._kb_next_offset = start
     count = len(ids)
     if count < INLINE_POSTINGS_BELOW:
         weight, minlength, maxlength, maxweight = _block_figures(ids, weights, lengths)
@@ -639,7 +646,9 @@ def write_term(
         where = pickle.dumps((tuple(ids), tuple(weights), tuple(values)), 2)
     else:
         inlined = False
-        postfile.write(WHOOSH3_HEADER_MAGIC)
+        # The list is written in one piece: each write to a segment's file is a few calls
+        # of Whoosh's (a tenth of writing the postings, three writes a block).
+        parts = [WHOOSH3_HEADER_MAGIC]
         limit = writer._blocklimit
         fixed = fieldwriter._format.fixed_value_size()
         comp = writer._compression
@@ -649,8 +658,8 @@ def write_term(
             block_ids = ids[first:end]
             block_weights = weights[first:end]
             figures = _block_figures(block_ids, block_weights, lengths)
-            _write_block(postfile, block_ids, block_weights, values[first:end] if values else [],
-                         figures, fixed, comp, last=end == count)  # fmt: skip
+            parts.append(_block_bytes(block_ids, block_weights, values[first:end] if values else [],
+                                      figures, fixed, comp, last=end == count))  # fmt: skip
             weight += figures[0]
             if minlength is None:
                 minlength = figures[1]
@@ -658,7 +667,10 @@ def write_term(
                 minlength = min(minlength, figures[1])
             maxlength = max(maxlength, figures[2])
             maxweight = max(maxweight, figures[3])
-        where = pack_long(start) + pack_int(postfile.tell() - start)
+        data = b"".join(parts)
+        postfile.write(data)
+        where = pack_long(start) + pack_int(len(data))
+        writer._kb_next_offset = start + len(data)
     info = _TERM_INFO.pack(inlined, weight, count,
                            0 if minlength is None else length_to_byte(minlength),
                            length_to_byte(maxlength), maxweight, ids[0], ids[-1]) + where  # fmt: skip
@@ -666,21 +678,20 @@ def write_term(
 
 
 def _block_figures(
-    ids: Any, weights: Any, lengths: list[int] | None
+    ids: Any, weights: Any, lengths: Any | None
 ) -> tuple[float, int | None, int, float]:
     """A block's total weight, shortest and longest (known) field length and top weight,
     as `W3PostingsWriter.add_posting` keeps them."""
-    known = [lengths[d] for d in ids if lengths[d]] if lengths is not None else []
+    shortest, longest = lengths.known_range(ids) if lengths is not None else (None, 0)
     top = max(weights)
-    return (sum(weights), min(known) if known else None, max(known) if known else 0,
-            top if top > 0 else 0)  # fmt: skip
+    return sum(weights), shortest, longest, top if top > 0 else 0
 
 
-def _write_block(
-    postfile: Any, ids: Any, weights: Any, values: list[bytes],
+def _block_bytes(
+    ids: Any, weights: Any, values: list[bytes],
     figures: tuple[float, int | None, int, float], fixed: int | None, comp: int, *, last: bool,
-) -> None:  # fmt: skip
-    """`W3PostingsWriter._write_block` for one block, in bulk."""
+) -> bytes:  # fmt: skip
+    """What `W3PostingsWriter._write_block` writes for one block, in bulk."""
     gaps = (ids[0], *map(sub, ids[1:], ids))
     size = len(weights)
     if weights.count(1.0) == size:
@@ -703,9 +714,7 @@ def _write_block(
             length_to_byte(minlength), length_to_byte(maxlength))  # fmt: skip
     infobytes = pickle.dumps(info, 2)
     blocklength = len(infobytes) + len(databytes)
-    postfile.write_int(-blocklength if last else blocklength)
-    postfile.write(infobytes)
-    postfile.write(databytes)
+    return pack_int(-blocklength if last else blocklength) + infobytes + databytes
 
 
 # -- the codec of our indexes

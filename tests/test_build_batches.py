@@ -137,7 +137,7 @@ def test_a_failed_multiprocess_build_stops_its_writers_and_keeps_the_index(
         assert len(multiprocessing.active_children()) == 2  # both writers are at work
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(indexer, "save_editions", failing)
+    monkeypatch.setattr(indexer, "_beside_writers", failing)
     with Store(home_paths(home).store) as store, pytest.raises(RuntimeError, match="disk on fire"):
         build_index(home_paths(home), store, procs=2)
     assert multiprocessing.active_children() == []  # the writers are stopped

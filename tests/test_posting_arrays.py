@@ -17,6 +17,7 @@ from bench.queries import QUERIES
 from kb.home import paths as home_paths
 from kb.store import Store
 from search import posting_arrays, segment_writer
+from search.analysis import english_analyzer
 from search.compile import Compiler
 from search.engine import CACHE_MB, IndexArrays
 from search.indexer import build_index, update_index
@@ -215,3 +216,37 @@ def test_lists_kept_in_their_term_info_get_no_arrays(
             assert len(counts) and counts.min() >= INLINE_POSTINGS_BELOW
             offsets = stored._table["postings"]
             assert len(np.unique(offsets)) == len(offsets), "two lists at one offset"
+
+
+def test_positions_kept_by_the_writer_are_stored_and_document_boosts_fall_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer keeps each planned posting's positions with its term, and the arrays file
+    takes them from there, decoding nothing; a document with a boost (Whoosh's own path)
+    leaves its terms' kept positions short, and those are decoded from the values."""
+    monkeypatch.setattr(posting_arrays, "MIN_POSTINGS", _STORED_FROM)
+    decoded: list[int] = []
+    real_decode = posting_arrays.decode_positions
+
+    def counting_decode(field_format, values):  # type: ignore[no-untyped-def]
+        decoded.append(len(values))
+        return real_decode(field_format, values)
+
+    monkeypatch.setattr(posting_arrays, "decode_positions", counting_decode)
+    schema = Schema(text=TEXT(analyzer=english_analyzer(), phrase=True))  # a planned analysis
+    writes: dict[str, list[int]] = {}
+    for name, boosted in (("plain", False), ("boosted", True)):
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = windex.create_in(str(folder), schema, indexname=INDEX_NAME)
+        writer = FastSegmentWriter(ix)
+        for n in range(300):
+            words = " ".join(["alpha beta"] * (1 + n % 3) + [f"w{n % 7}", "gamma"] * (n % 2))
+            writer.add_document(text=words, **({"_boost": 2.0} if boosted and n == 150 else {}))
+        decoded.clear()
+        writer.commit()
+        writes[name] = list(decoded)
+        # Either way the arrays hold what the blocks hold.
+        assert _assert_arrays_read_as_blocks(str(folder)) >= 3
+    assert writes["plain"] == [], "a plain build decodes no values"
+    assert writes["boosted"], "the boosted document's terms are decoded"

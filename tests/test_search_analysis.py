@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.formats import Positions
 
 from kb.errors import QueryError
 from search.analysis import (
+    REF_PATTERN,
     american_spelling,
     english_analyzer,
     exact_analyzer,
     russian_analyzer,
+    spelling_analyzer,
     turkmen_stem,
 )
+from search.field_terms import encode_positions, term_plan
+from search.schema import build_schema
 from search.syntax import AndQuery, FieldQuery, Not, OrQuery, Phrase, Word, parse, validate_query
 
 
@@ -92,3 +101,32 @@ def test_syntax_keeps_references_whole_and_forgives_odd_input() -> None:
 def test_unsearchable_queries_are_refused_with_a_reason(query: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
         parse(validate_query(query))
+
+
+# The unstemmed field's pattern before each word's first run was read once (search.analysis).
+_REF_PATTERN_BEFORE = r"\d++(?:[-–]\d++)++[a-zA-Z]?|[A-Za-z]++\d[A-Za-z0-9]*+|\w++"
+
+
+@given(st.text(alphabet="aZq19_-–'’ éşяß٣\u00a0", max_size=24))
+@settings(max_examples=3000, deadline=None)
+def test_the_unstemmed_pattern_finds_the_words_it_always_found(text: str) -> None:
+    assert re.findall(REF_PATTERN, text) == re.findall(_REF_PATTERN_BEFORE, text)
+
+
+@given(st.lists(st.text(alphabet="abcAB1é şя-.,\u00a0\n", max_size=12), max_size=8))
+@settings(max_examples=1000, deadline=None)
+def test_the_spelling_field_finds_its_words_piece_by_piece(texts: list[str]) -> None:
+    """The spelling field's terms, found per whitespace-separated piece (its plan reuses
+    pieces across texts), are those of the whole text read with the pattern."""
+    plan = term_plan(build_schema()["spell"])
+    assert plan is not None and plan.pieces is not None
+    for text in texts:
+        expected = {t.text.encode() for t in spelling_analyzer()(text)}
+        assert set(plan.places(text)) == expected
+    assert all(not any(places) for t in texts for places in plan.places(t).values())
+
+
+@given(st.lists(st.integers(min_value=0, max_value=70_000), min_size=1, max_size=5, unique=True))
+def test_positions_are_encoded_as_whoosh_encodes_them(places: list[int]) -> None:
+    positions = sorted(places)
+    assert encode_positions(positions) == Positions().encode(positions)
