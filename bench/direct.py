@@ -54,8 +54,9 @@ def build_direct(sources: Path, home: Path, *, full: bool = False, workers: int 
     }
 
 
-def index_only(home: Path, procs: int) -> dict[str, Any]:
-    """Rebuild the index from the store (to compare writer settings on the same sections)."""
+def index_only(home: Path, procs: int | None) -> dict[str, Any]:
+    """Rebuild the index from the store (to compare writer settings on the same sections);
+    `procs` None: as many writers as a build would use."""
     from search.indexer import build_index
 
     with Store(home_paths(home).store) as store:
@@ -77,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
-        "--index-procs", type=int, default=1, help="writer processes for --index-only"
-    )
+        "--index-procs", type=int, default=1,
+        help="writer processes for --index-only (0: as many as a build uses)",
+    )  # fmt: skip
     parser.add_argument("--skip-index", action="store_true")
     parser.add_argument(
         "--index-only", action="store_true", help="only rebuild the index from the store"
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> dict[str, Any]:
         if args.index_only:
-            return index_only(args.home, args.index_procs)
+            return index_only(args.home, args.index_procs or None)
         return build_direct(args.sources, args.home, full=args.full, workers=args.workers,
                             skip_index=args.skip_index)  # fmt: skip
 

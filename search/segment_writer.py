@@ -127,11 +127,12 @@ class TermPostingPool(RunFilePostingPool):
             return self._add_existing(terms, docnum, plan, text)
         if not plan.positional:
             return self._add_counted(terms, docnum, plan, text)
-        size = length = 0
+        places = plan.places(text)
+        length = sum(map(len, places.values()))  # the field's length: all its positions
+        size = _POSTING_OVERHEAD * len(places) + _POSITION_SIZE * length
         boost, value_of, single = plan.boost, plan.value, plan.single
-        for tbytes, positions in plan.places(text).items():
+        for tbytes, positions in places.items():
             freq = len(positions)
-            length += freq
             entry = terms.get(tbytes)
             if entry is None:
                 entry = terms[tbytes] = (array("I"), array("f"), [], array("I"))
@@ -147,7 +148,6 @@ class TermPostingPool(RunFilePostingPool):
             values.append(vbytes)
             if flat is not None:
                 flat.extend(positions)
-            size += _POSTING_OVERHEAD + _POSITION_SIZE * freq
         self.currentsize += size
         return length
 
