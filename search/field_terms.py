@@ -25,6 +25,7 @@ from whoosh.analysis import (
     LowercaseFilter,
     RegexTokenizer,
     StopFilter,
+    StripFilter,
     Token,
 )
 from whoosh.formats import Existence, Frequency, Positions
@@ -39,9 +40,11 @@ from search.analysis import (
     YoFilter,
 )
 
-# Filters that change or drop a token by its text alone, never by its neighbours.
+# Filters that change or drop a token by its text alone, never by its neighbours
+# (`StripFilter`: the comma-separated lists of the tags and refs fields).
 PER_WORD_FILTERS = (
     LowercaseFilter,
+    StripFilter,
     StopFilter,
     FoldFilter,
     YoFilter,
