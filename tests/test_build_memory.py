@@ -372,3 +372,24 @@ def test_index_records_of_every_document_leave_no_reference_cycles(corpus_home: 
             gc.enable()
     assert records == sum(len(d.sections) for d in docs)
     assert not left, f"{len(left)} objects in cycles: {sorted(set(left))}"
+
+
+def test_the_check_tasks_results_are_emptied_once_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect keeps each finished task's result until the flow run ends: a check task's
+    list of outcomes, kept so, held every source's outcome and fetch fingerprints to the
+    end of the run. The run takes the outcomes and empties the list."""
+    kept: list[list[Outcome]] = []
+    real_check = kb.ingest.sequence.check_files
+
+    def keeping_check(*args: Any, **kwargs: Any) -> list[Outcome]:
+        result = real_check(*args, **kwargs)
+        kept.append(result)  # as Prefect's task state keeps it
+        return result
+
+    monkeypatch.setattr(kb.ingest.sequence, "check_files", keeping_check)
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    run = run_pipeline(home, LocalExecutor(), sources=manifest, workers=1)
+    assert run.summary["sources"]["new"] == PAGES + 1
+    assert kept and all(result == [] for result in kept)

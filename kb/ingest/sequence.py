@@ -684,6 +684,9 @@ def _check_sources(
         checked = pending.result()
         outcomes.extend(checked)
         progress.advance(len(checked))
+        # Prefect keeps a finished task's result until the flow run ends: emptied, the list
+        # no longer holds the outcomes, which go once their batch is committed.
+        checked.clear()
     for ref, fetching in web:
         outcomes.append(_web_result(ref, fetching, records.get(ref.key)))
         progress.advance()
