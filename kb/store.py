@@ -239,8 +239,11 @@ class Store:
         con.execute("DELETE FROM documents WHERE id = ?", (doc.id,))
         # Without its sections: `asdict` deep-copies every section and tag only for them to
         # be dropped here (three quarters of a commit's time, profiled at 1,000 documents).
-        head = replace(doc, sections=[]).to_dict()
+        # Nor its own tags: they are rows of `tags` below, which `load_document` reads (they
+        # were two thirds of this JSON, parsed by every load only to be replaced).
+        head = replace(doc, sections=[], tags=[]).to_dict()
         head.pop("sections")
+        head.pop("tags")
         con.execute(
             "INSERT INTO documents(id, source_key, title, doctype, lang, date, content_hash, data)"
             " VALUES (?,?,?,?,?,?,?,?)",
@@ -286,7 +289,7 @@ class Store:
         row = self.db.execute("SELECT data FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return None
-        head = json.loads(row["data"])
+        head = json.loads(row["data"])  # a store written before holds the tags here too
         tags_by_section: dict[str | None, list[Tag]] = {}
         # Plain tuples: a document has a hundred tags or more, and a full build loads every
         # document (rows by name cost a tenth of loading one).

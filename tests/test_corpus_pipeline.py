@@ -204,3 +204,24 @@ def test_document_types_are_detected_without_the_manifest_hints(corpus_home: Pat
     assert right == len(EXPECTED_TYPES), {
         d: t for d, t in detected.items() if t != EXPECTED_TYPES[d]
     }
+
+
+def test_a_documents_own_tags_are_kept_once_and_read_back(
+    corpus_home: Path, tmp_path: Path
+) -> None:
+    """A document's own tags are rows of the tags table, not also copies in its stored JSON
+    (which every load used to parse only to replace them), and they load back the same; a
+    store written before, with the copies, loads the same too."""
+    with Store(corpus_home / "kb.sqlite") as store:
+        doc = store.load_document("ru-hotline-campaign")
+        assert doc is not None and doc.tags
+        (data,) = store.db.execute("SELECT data FROM documents WHERE id = ?", (doc.id,)).fetchone()
+    assert "tags" not in json.loads(data)
+    with Store(tmp_path / "kb.sqlite") as copy:
+        with copy.transaction() as db:
+            copy.save_document(doc, db)
+        assert copy.load_document(doc.id) == doc
+        head = {**json.loads(data), "tags": [{"kind": "entity", "value": "stale.copy"}]}
+        with copy.transaction() as db:
+            db.execute("UPDATE documents SET data = ? WHERE id = ?", (json.dumps(head), doc.id))
+        assert copy.load_document(doc.id) == doc
