@@ -302,12 +302,7 @@ class Store:
         # Each tag's data is JSON: one parse for all of them costs a third of one parse each.
         datas = json.loads("[" + ",".join([t[5] for t in rows]) + "]") if rows else []
         for (section_id, kind, value, label, text, _), data in zip(rows, datas, strict=True):
-            tag = Tag(kind, value, label, text, data)
-            found = tags_by_section.get(section_id)
-            if found is None:
-                tags_by_section[section_id] = [tag]
-            else:
-                found.append(tag)
+            tags_by_section.setdefault(section_id, []).append(Tag(kind, value, label, text, data))
         rows = self.db.execute(
             "SELECT * FROM sections WHERE doc_id = ? ORDER BY ord", (doc_id,)
         ).fetchall()

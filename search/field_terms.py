@@ -187,8 +187,6 @@ class TermPlan:
 
     def value(self, positions: list[int]) -> bytes:
         """The posting value of a term at `positions`, as the field's format encodes it."""
-        if self.existence:
-            return b""
         if not self.positional:
             return pack_uint(len(positions))
         if len(positions) == 1:

@@ -66,9 +66,10 @@ _VALUE_OVERHEAD = 33
 _EXISTING_POSTING = 4 + 4  # a number and a weight, no value
 _POSITION_SIZE = 4  # a position kept with its term's postings (TermPostings)
 _CHUNK_SIZE = struct.Struct("<I")
-# Values remembered per field by `FastSegmentWriter._indexed` before it starts again: the
-# order numbers and tag sets that repeat fit; a section's refs are mostly its own, and
-# 50,000 of them held 75 MB of a writer's postings at 10,000 documents.
+# Values remembered per field by `FastSegmentWriter._indexed` (a field without a planned
+# analysis, such as a number) before it starts again: values that repeat fit, and a field
+# whose values are mostly new cannot grow it (the refs, before they were planned: 50,000 of
+# them held 75 MB of a writer's postings at 10,000 documents).
 INDEXED_VALUES_LIMIT = 4_096
 # A posting block of at least this many documents takes their field lengths with numpy (a
 # list comprehension a posting was a fortieth of a build); a shorter one, one by one.
@@ -362,8 +363,8 @@ class FastSegmentWriter(PluggableSegmentWriter):
         self.docnum += 1
 
     def _indexed(self, name: str, field: Any, value: Any) -> tuple[list[FieldPosting], int]:
-        """`field.index(value)` and the field length it gives, remembered by value: a
-        section's order number, tags and refs repeat from section to section."""
+        """`field.index(value)` and the field length it gives, remembered by value (values
+        repeat from section to section)."""
         cache = self._indexed_values.setdefault(name, {})
         key = (type(value), value) if isinstance(value, str | int) else None
         found = cache.get(key) if key is not None else None
