@@ -16,17 +16,24 @@ each finished segment's description. And the build's process, which in a flow ru
 been as large as a batch of documents (malloc keeps freed memory), holds no index
 memory on top of that.
 
-Spawned, not forked: a fork of a build that holds a run's pages shares them, and they
-count again in every child's resident memory (and a fork of the flow's process would
-copy Prefect's threads' locks in whatever state they are). A spawned writer costs some
-0.3 s of imports, on every core at once.
+Writers are spawned, not forked, from a process that runs other threads (a flow run:
+a fork would copy Prefect's threads' locks in whatever state they are, and a child that
+needs one waits for ever) or is inside a store transaction (SQLite's locks are the
+process's, and a child would believe it holds them too). Such a process is also the one
+that holds a run's pages, which a fork shares and which then count again in every child's
+resident memory. A spawned writer costs some 0.15 s of CPU to import what it needs, on
+every core at once: a process with no other thread and no open transaction (a rebuild of
+the index from the store) forks its writers, which start with all of it imported, 5 % of
+the index rebuild at 1,000 documents.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -43,7 +50,6 @@ from search.whoosh_internals import index_codec
 
 # Writes a shard's documents into a writer and returns how many index documents it added.
 AddDocuments = Callable[[Any, Iterable[Document], Store], int]
-_SPAWN = multiprocessing.get_context("spawn")
 # A writer's time is about that of indexing its text plus this many characters a section
 # (the stored fields, the per-field work): fitted on the bench's two corpora, where the
 # shards cut with 2,000 took 32.9 s (43,798 sections, 55.5 M characters) and 30.9 s (50,050,
@@ -107,7 +113,8 @@ def write_shards(
     while writer processes work; returns the number of index documents written. On any
     failure every writer process is stopped and nothing is committed."""
     writer = FastSegmentWriter(ix, limitmb=limitmb, codec=index_codec())
-    results = _SPAWN.Queue()
+    context = multiprocessing.get_context(writer_start_method(store))
+    results = context.Queue()
     processes = []
     try:
         if len(shards) == 1:
@@ -116,16 +123,26 @@ def write_shards(
                 meanwhile()
                 writer.commit_with([])
             return count
-        for number, shard in enumerate(shards):
-            process = _SPAWN.Process(
-                target=_write_shard,
-                args=(number, ix.storage.folder, ix.indexname, str(store.path), shard,
-                      add_documents, limitmb, results),
-                name=f"kb-index-writer-{number}",
-                daemon=True,
-            )  # fmt: skip
-            process.start()
-            processes.append(process)
+        forked = context.get_start_method() == "fork"
+        if forked:
+            # The build's objects go to the collector's permanent generation while the writers
+            # are forked, so that a writer's collections neither walk them nor copy the pages
+            # that hold them (Python's own advice before a fork).
+            gc.freeze()
+        try:
+            for number, shard in enumerate(shards):
+                process = context.Process(
+                    target=_write_shard,
+                    args=(number, ix.storage.folder, ix.indexname, str(store.path), shard,
+                          add_documents, limitmb, results),
+                    name=f"kb-index-writer-{number}",
+                    daemon=True,
+                )  # fmt: skip
+                process.start()
+                processes.append(process)
+        finally:
+            if forked:
+                gc.unfreeze()
         meanwhile()
         written = _collect(processes, results, shards)
         for process in processes:
@@ -142,6 +159,17 @@ def write_shards(
         raise
     finally:
         results.close()
+
+
+def writer_start_method(store: Store) -> str:
+    """How writer processes start: "fork" when this process runs no other thread and holds
+    no transaction on `store`, else "spawn" (see the module's doc)."""
+    forkable = (
+        threading.active_count() == 1
+        and not store.db.in_transaction
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    return "fork" if forkable else "spawn"
 
 
 def _collect(processes: list[Any], results: Any, shards: list[list[str]]) -> list[tuple[Any, int]]:

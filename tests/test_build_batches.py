@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from whoosh import index as windex
 from kb.home import paths as home_paths
 from kb.ingest.commit import pending_index_changes
 from kb.store import Store
-from search import indexer
+from search import indexer, shards
 from search.indexer import build_index, full_build_procs, live_index_dir
 from search.query import search, searchers
 from search.schema import INDEX_NAME
@@ -30,6 +31,7 @@ from search.shards import (
     document_shards,
     document_work,
     store_work,
+    writer_start_method,
 )
 
 pytestmark = pytest.mark.usefixtures("closing_searchers")
@@ -88,13 +90,24 @@ def _keys_in_index_order(home: Path) -> list[str]:
         return [fields["key"] for fields in searcher.all_stored_fields()]
 
 
-def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_two_writer_processes_give_the_same_search(
+    corpus_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str
+) -> None:
     one = _copy_home(corpus_home, tmp_path / "one")
     two = _copy_home(corpus_home, tmp_path / "two")
     with Store(home_paths(one).store) as store:
         count_one = build_index(home_paths(one), store, procs=1)
+    chosen: list[str] = []
+
+    def method(store: Store) -> str:
+        chosen.append(writer_start_method(store))  # what this process would have used
+        return start_method
+
+    monkeypatch.setattr(shards, "writer_start_method", method)
     with Store(home_paths(two).store) as store:
         count_two = build_index(home_paths(two), store, procs=2)
+    assert len(chosen) == 1
     assert count_one == count_two > 0
     live = live_index_dir(home_paths(two))
     assert live is not None and len(list(live.glob("*.seg"))) == 2  # one segment per process
@@ -107,6 +120,26 @@ def test_two_writer_processes_give_the_same_search(corpus_home: Path, tmp_path: 
         results = search("hotline numbrs", home=home, flat=True)
         assert results.suggestion == "hotline numbers"
         assert search("palermo protocl", home=home).suggestion == "palermo protocol"
+
+
+def test_writers_are_forked_only_from_a_process_with_no_other_thread_or_transaction(
+    corpus_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(home_paths(corpus_home).store) as store:
+        stop = threading.Event()
+        helper = threading.Thread(target=stop.wait)
+        helper.start()
+        try:
+            assert writer_start_method(store) == "spawn"  # as in a flow run, Prefect's threads
+        finally:
+            stop.set()
+            helper.join()
+        # A rebuild's process: nothing but its own thread (the test run may keep others).
+        monkeypatch.setattr(shards.threading, "active_count", lambda: 1)
+        assert writer_start_method(store) == "fork"
+        with store.transaction():
+            assert writer_start_method(store) == "spawn"
+        assert writer_start_method(store) == "fork"
 
 
 def test_shards_are_contiguous_runs_of_the_store_with_about_equal_work(corpus_home: Path) -> None:
