@@ -33,11 +33,16 @@ from search.vocabulary import save_vocabulary
 from search.whoosh_internals import index_codec, read_term_postings, term_text
 
 # Memory for the in-memory postings before a run is spilled to disk (as
-# search.segment_writer.TermPostingPool estimates it), shared by a full build's writers.
+# search.segment_writer.TermPostingPool estimates it), of the build's own writer.
 # 128 rather than 256: at 10,000 documents the two writers peaked at 230 and 128 MB
 # instead of 258 and 177, in the same time (each posting is spilled once whatever the
 # runs' size); at 1,000 documents the same time and memory.
 WRITER_LIMIT_MB = 128
+# The same for each of a full build's writer processes: a budget that a writer of the
+# bench's 1,000 documents does not reach (41 MB), so that a larger store's writers use about
+# as much memory, not more (64 MB before: at 10,000 documents a writer reached 134 MB
+# before its merge against 115 MB with 48, in the same time).
+SHARD_WRITER_LIMIT_MB = 48
 # A full build of at least this much work (characters, as search.shards.store_work counts
 # them) uses one writer process per core (at most MAX_INDEX_PROCS), each writing a shard of
 # the store into its own segment (search.shards). Two writers cost some 0.6 s more than one
@@ -250,7 +255,7 @@ def build_index(paths: HomePaths, store: Store, *, procs: int | None = None) -> 
     new_dir = _new_dir(paths)
     try:
         ix = windex.create_in(str(new_dir), build_schema(), indexname=INDEX_NAME)
-        limit = max(64, WRITER_LIMIT_MB // procs)  # shared by the writers
+        limit = WRITER_LIMIT_MB if procs == 1 else SHARD_WRITER_LIMIT_MB
         shards = document_shards(store, procs, work)
         count = write_shards(
             ix, store, shards, add_documents, limitmb=limit,

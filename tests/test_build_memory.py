@@ -208,6 +208,37 @@ def test_the_flow_lets_go_of_finished_tasks_results(
 
 
 @pytest.mark.flow
+def test_the_flow_drops_prefects_links_to_the_results_it_took(
+    prefect_api: str, tmp_path: Path, restore_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect links each task's result, and every object one level in it, to a copy of the
+    task's state until the flow run ends (`FlowRunContext.run_results`): a link per source
+    and a state per task, kept to the end of a 10,000-document run. The run drops them as
+    it takes each result: at the index stage it holds none per source."""
+    from prefect.context import FlowRunContext
+
+    from flows.ingest import ingest
+
+    monkeypatch.setattr(kb.ingest.sequence, "COMMIT_BATCH_SOURCES", BATCH)
+    monkeypatch.setattr(kb.ingest.sequence, "POOL_MIN_SOURCES", 1)
+    linked: list[int] = []
+    real_sync = kb.ingest.sequence.sync_index
+
+    def counting_sync(*args: Any, **kwargs: Any) -> int:
+        context = FlowRunContext.get()
+        assert context is not None  # the index stage runs in the flow's own process
+        linked.append(len(context.run_results))
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(kb.ingest.sequence, "sync_index", counting_sync)
+    manifest, home = _write_corpus(tmp_path), tmp_path / "home"
+    summary = ingest(home=str(home), sources=str(manifest), workers=2)
+    assert summary["sources"]["new"] == PAGES + 1 and not summary["failures"]
+    assert linked == [0]  # 133 before: the sources' extractions, documents, checks, listing
+    _check_boilerplate_removed(home)
+
+
+@pytest.mark.flow
 def test_the_flow_runs_a_bounded_number_of_tasks_at_once(
     prefect_api: str, tmp_path: Path, restore_environment: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
