@@ -41,6 +41,7 @@ from search.whoosh_internals import (
     Posting,
     RunFilePostingPool,
     length_codes,
+    term_infos,
     write_term,
 )
 
@@ -438,3 +439,4 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
         write_term(fieldwriter, tbytes, ids, weights, values, lengths)
     if field_name is not None:
         fieldwriter.finish_field()
+    term_infos(fieldwriter).flush()

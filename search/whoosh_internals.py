@@ -82,6 +82,7 @@ from whoosh.codec.whoosh3 import (  # noqa: E402
     _lenfield,
 )
 from whoosh.filedb import compound  # noqa: E402
+from whoosh.filedb.filetables import _lengths as _RECORD_LENGTHS  # noqa: E402
 from whoosh.filedb.structfile import BufferFile  # noqa: E402
 from whoosh.matching.binary import UnionMatcher  # noqa: E402
 from whoosh.query import CompoundQuery  # noqa: E402
@@ -674,7 +675,56 @@ def write_term(
     info = _TERM_INFO.pack(inlined, weight, count,
                            0 if minlength is None else length_to_byte(minlength),
                            length_to_byte(maxlength), maxweight, ids[0], ids[-1]) + where  # fmt: skip
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
+    term_infos(fieldwriter).add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
+
+
+class TermInfos:
+    """The terms file's entries, added a batch at a time: for each, what Whoosh's
+    `OrderedHashWriter.add` does (the record written, its place in the ordered index, its
+    hash and place in one of 256 buckets), with one write a batch instead of three and
+    five calls of Whoosh's a term (writing the postings of the 59,000 terms of
+    ../shared/realdocs: 0.74 → 0.69 s).
+    `flush` must come before the terms file is closed (`write_terms` does it)."""
+
+    BATCH = 1024
+
+    def __init__(self, tindex: Any) -> None:
+        self.tindex = tindex
+        self.pending: list[tuple[bytes, bytes]] = []
+
+    def add(self, key: bytes, value: bytes) -> None:
+        self.pending.append((key, value))
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        tindex = self.tindex
+        dbfile, buckets, index, hashfn = tindex.dbfile, tindex.buckets, tindex.index, tindex.hashfn
+        last = tindex.lastkey
+        pos = dbfile.tell()
+        parts = []
+        for key, value in self.pending:
+            if key <= last:
+                raise ValueError(f"Keys must increase: {last!r}..{key!r}")
+            index.append(pos)
+            h = hashfn(key)
+            buckets[h & 255].append((h, pos))
+            parts.extend((_RECORD_LENGTHS.pack(len(key), len(value)), key, value))
+            pos += _RECORD_LENGTHS.size + len(key) + len(value)
+            last = key
+        dbfile.write(b"".join(parts))
+        tindex.lastkey = last
+        self.pending = []
+
+
+def term_infos(fieldwriter: Any) -> TermInfos:
+    """The `TermInfos` of `fieldwriter`'s terms file (made on first use)."""
+    infos = getattr(fieldwriter, "_kb_term_infos", None)
+    if infos is None:
+        infos = fieldwriter._kb_term_infos = TermInfos(fieldwriter._tindex)
+    return infos  # type: ignore[no-any-return]
 
 
 def _block_figures(

@@ -263,3 +263,38 @@ def test_the_pools_memory_estimate_is_what_its_objects_take(
                         taken += sys.getsizeof(value)
     writer.cancel()
     assert 0.8 * taken <= pool.currentsize <= 1.25 * taken, (pool.currentsize, taken)
+
+
+def test_term_infos_in_batches_write_the_file_whoosh_writes(tmp_path: Path) -> None:
+    """The terms file's entries added a batch at a time are the bytes Whoosh's
+    `OrderedHashWriter` writes one by one, and read back by its reader; keys out of order
+    are refused as Whoosh refuses them."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    from search.whoosh_internals import TermInfos
+
+    storage = FileStorage(str(tmp_path))
+    entries = [(b"\x00\x01" + f"w{n:05d}".encode(), bytes([n % 251]) * (n % 7 + 1))
+               for n in range(2 * TermInfos.BATCH + 17)]  # fmt: skip
+    theirs = OrderedHashWriter(storage.create_file("theirs"))
+    for key, value in entries:
+        theirs.add(key, value)
+    theirs.close()
+    ours = OrderedHashWriter(storage.create_file("ours"))
+    infos = TermInfos(ours)
+    for key, value in entries:
+        infos.add(key, value)
+    infos.flush()
+    ours.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "theirs").read_bytes()
+    reader = OrderedHashReader.open(storage, "ours")
+    assert reader[entries[1500][0]] == entries[1500][1]
+    assert list(reader.keys_from(entries[-2][0])) == [entries[-2][0], entries[-1][0]]
+    reader.close()
+    backwards = TermInfos(OrderedHashWriter(storage.create_file("backwards")))
+    backwards.add(b"b", b"1")
+    backwards.add(b"a", b"2")
+    with pytest.raises(ValueError, match="Keys must increase"):
+        backwards.flush()
+    backwards.tindex.dbfile.close()
