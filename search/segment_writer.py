@@ -40,8 +40,8 @@ from search.whoosh_internals import (
     PluggableSegmentWriter,
     Posting,
     RunFilePostingPool,
+    TermInfos,
     length_codes,
-    term_infos,
     write_term,
 )
 
@@ -428,6 +428,7 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
     """Whoosh's `FieldWriter.add_postings` for whole posting lists sorted by field and term."""
     field_name: str | None = None
     lengths: FieldLengths | None = None
+    infos = TermInfos.of(fieldwriter)
     terms = recorded_terms(fieldwriter, schema, terms)  # large lists also as arrays
     for name, tbytes, ids, weights, values, _ in terms:
         if name != field_name:
@@ -436,7 +437,7 @@ def write_terms(fieldwriter: Any, schema: Schema, perdoc: Any, terms: Iterable[T
             fieldwriter.start_field(name, schema[name])
             field_name = name
             lengths = _field_lengths(perdoc, name)
-        write_term(fieldwriter, tbytes, ids, weights, values, lengths)
+        write_term(fieldwriter, tbytes, ids, weights, values, lengths, infos)
     if field_name is not None:
         fieldwriter.finish_field()
-    term_infos(fieldwriter).flush()
+    infos.flush()

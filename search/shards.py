@@ -19,12 +19,13 @@ memory on top of that.
 Writers are spawned, not forked, from a process that runs other threads (a flow run:
 a fork would copy Prefect's threads' locks in whatever state they are, and a child that
 needs one waits for ever) or is inside a store transaction (SQLite's locks are the
-process's, and a child would believe it holds them too). Such a process is also the one
-that holds a run's pages, which a fork shares and which then count again in every child's
-resident memory. A spawned writer costs some 0.15 s of CPU to import what it needs, on
-every core at once: a process with no other thread and no open transaction (a rebuild of
-the index from the store) forks its writers, which start with all of it imported, 5 % of
-the index rebuild at 1,000 documents.
+process's, and a child would believe it holds them too). A spawned writer costs some
+0.15 s of CPU to import what it needs, on every core at once: a process with no other
+thread and no open transaction (a rebuild of the index from the store, a library run)
+forks its writers, which start with all of it imported, 5 % of the index rebuild at 1,000
+documents. A forked writer shares its parent's pages (they count in its resident memory
+too, though not copied): the parent's objects are frozen out of the collector while it
+forks, so that the writers' collections neither walk nor copy them.
 """
 
 from __future__ import annotations

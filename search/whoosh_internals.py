@@ -617,7 +617,7 @@ _TERM_INFO = W3TermInfo._struct
 
 def write_term(
     fieldwriter: Any, tbytes: bytes, ids: Any, weights: Any, values: list[bytes],
-    lengths: Any | None,
+    lengths: Any | None, infos: TermInfos,
 ) -> None:  # fmt: skip
     """Write one whole posting list of term `tbytes`, in the field `start_field` began:
     what `start_term`, `add` for each posting and `finish_term` write, in bulk.
@@ -630,7 +630,8 @@ def write_term(
     `ids` and `weights` are arrays ("I" and "f", as a block holds them), `values` the
     non-empty encoded values, `lengths` each document's field length (an object whose
     `known_range(ids)` gives the shortest and longest non-zero length of those documents,
-    `search.segment_writer.FieldLengths`).
+    `search.segment_writer.FieldLengths`), `infos` the `TermInfos` of `fieldwriter`'s terms
+    file, which the term's info is added to.
     """
     writer = fieldwriter._postwriter
     postfile = writer._postfile
@@ -675,7 +676,7 @@ def write_term(
     info = _TERM_INFO.pack(inlined, weight, count,
                            0 if minlength is None else length_to_byte(minlength),
                            length_to_byte(maxlength), maxweight, ids[0], ids[-1]) + where  # fmt: skip
-    term_infos(fieldwriter).add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
+    infos.add(pack_ushort(fieldwriter._fieldid) + tbytes, info)
 
 
 class TermInfos:
@@ -691,6 +692,11 @@ class TermInfos:
     def __init__(self, tindex: Any) -> None:
         self.tindex = tindex
         self.pending: list[tuple[bytes, bytes]] = []
+
+    @classmethod
+    def of(cls, fieldwriter: Any) -> TermInfos:
+        """The entries of `fieldwriter`'s terms file."""
+        return cls(fieldwriter._tindex)
 
     def add(self, key: bytes, value: bytes) -> None:
         self.pending.append((key, value))
@@ -717,14 +723,6 @@ class TermInfos:
         dbfile.write(b"".join(parts))
         tindex.lastkey = last
         self.pending = []
-
-
-def term_infos(fieldwriter: Any) -> TermInfos:
-    """The `TermInfos` of `fieldwriter`'s terms file (made on first use)."""
-    infos = getattr(fieldwriter, "_kb_term_infos", None)
-    if infos is None:
-        infos = fieldwriter._kb_term_infos = TermInfos(fieldwriter._tindex)
-    return infos  # type: ignore[no-any-return]
 
 
 def _block_figures(
